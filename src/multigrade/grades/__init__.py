@@ -1,0 +1,1 @@
+"""The MGDL core: stair network, grade module, grade loop."""

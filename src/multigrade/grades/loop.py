@@ -1,0 +1,150 @@
+"""The grade loop: fit grades one after another on the residual of those before.
+
+For k = 1..K::
+
+    Z_k   = phi_{k-1}(X)                  frozen features, cached once for the grade
+    E_k   = Y - f_{k-1}(X)                the residual the grade fits
+    (H_k, A_k) = argmin 1/(2N) sum ||E_k - A_k(H_k(Z_k))||^2     fresh Adam, LR decay
+    f_k   = f_{k-1} + g_k                 the stair prediction, evaluated on every split
+
+SGDL is the same loop with a single grade of the total depth.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import lightning.pytorch as L
+import numpy as np
+import torch
+
+from multigrade.data.regression import RegressionData
+from multigrade.grades.module import GradeModule
+from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stair import StairNetwork, freeze
+from multigrade.io import save_torch
+from multigrade.seeding import INIT, derive_seed
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class GradeSpec:
+    """Hidden widths and activation of one grade's stack, e.g. ([256, 256], "relu")."""
+
+    widths: list[int]
+    activation: str = "relu"
+
+
+@dataclass
+class GradeRecord:
+    """Cumulative metrics after a grade (relative squared errors of f_k on each split)."""
+
+    grade: int
+    train_rse: float
+    val_rse: float
+    test_rse: float
+    seconds: float
+    epochs: int
+    final_loss: float
+    schedule: dict = field(default_factory=dict)
+    loss_history: np.ndarray | None = field(default=None, repr=False)
+
+    def summary(self) -> dict:
+        """The JSON-friendly fields (no loss history)."""
+        out = asdict(self)
+        out.pop("loss_history")
+        return out
+
+
+def rse(target: torch.Tensor, prediction: torch.Tensor) -> float:
+    """Relative squared error ``sum (y - yhat)^2 / sum y^2`` over all entries."""
+    target, prediction = target.double(), prediction.double()
+    return float((target - prediction).square().sum() / target.square().sum())
+
+
+@torch.no_grad()
+def predict(stair: StairNetwork, x: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+    """``f_K(x)`` through the stair network, in chunks of rows: (N, d) -> (N, m)."""
+    stair.eval()
+    return torch.cat([stair(part) for part in x.split(chunk)])
+
+
+TrainerFactory = Callable[[int, int], L.Trainer]
+
+
+def fit_grades(
+    data: RegressionData,
+    grades: list[GradeSpec],
+    schedules: list[GradeSchedule],
+    make_trainer: TrainerFactory,
+    seed: int,
+    checkpoint_dir: str | Path | None = None,
+    check_every: int = 50,
+    on_grade_end: Callable[[StairNetwork, GradeRecord], None] | None = None,
+) -> tuple[StairNetwork, list[GradeRecord]]:
+    """Train ``len(grades)`` grades in turn; return the stair network and per-grade records.
+
+    ``make_trainer(k, K)`` gives a fresh ``Trainer`` for grade k (its own loop state, the
+    shared callbacks and logger). Grade k's parameters are initialised from
+    ``(seed, k)`` alone; after training they are frozen in place. When ``checkpoint_dir``
+    is given, ``grade_<k>.pt`` (the stair up to grade k and its record) is written there
+    atomically as soon as the grade is done.
+    """
+    if len(grades) != len(schedules):
+        raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
+    stair = StairNetwork(data.in_features, data.out_features)
+    records: list[GradeRecord] = []
+    total = len(grades)
+    for k, (spec, schedule) in enumerate(zip(grades, schedules), start=1):
+        started = time.perf_counter()
+        trainer = make_trainer(k, total)
+        device = trainer.strategy.root_device
+        stair.to(device)
+        backbone = stair.backbone()
+        x_train, y_train = (t.to(device) for t in data.split("train"))
+        prior = predict(stair, x_train) if k > 1 else torch.zeros_like(y_train)
+        torch.manual_seed(derive_seed(INIT, seed, k))
+        stack, head = stair.grow(spec.widths, spec.activation)
+        stair.to(device)
+        module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every)
+        trainer.fit(module)
+        freeze(stack)
+        freeze(head)
+
+        errors = {}
+        for split in SPLITS:
+            x, y = (t.to(device) for t in data.split(split))
+            errors[f"{split}_rse"] = rse(y, predict(stair, x))
+        history = module.loss_history.cpu().numpy()
+        record = GradeRecord(
+            grade=k,
+            seconds=time.perf_counter() - started,
+            epochs=schedule.epochs,
+            final_loss=float(history[-1]),
+            schedule=schedule.as_dict(),
+            loss_history=history,
+            **errors,
+        )
+        records.append(record)
+        if checkpoint_dir is not None:
+            save_torch(
+                Path(checkpoint_dir) / f"grade_{k}.pt",
+                {"grade": k, "specs": stair.specs, "in_features": stair.in_features,
+                 "out_features": stair.out_features, "state_dict": stair.state_dict(),
+                 "record": record.summary()},
+            )
+        log.info(
+            "grade %d/%d done: train RSE %.4g, val RSE %.4g, test RSE %.4g, loss %.4g, %d epochs, %.1f s",
+            k, total, record.train_rse, record.val_rse, record.test_rse, record.final_loss,
+            record.epochs, record.seconds,
+        )
+        if on_grade_end is not None:
+            on_grade_end(stair, record)
+    return stair, records

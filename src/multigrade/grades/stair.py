@@ -1,0 +1,134 @@
+"""The stair-shape network of multi-grade deep learning.
+
+Grade k owns a hidden stack ``H_k`` (affine layers, each followed by an activation) and a
+linear head ``A_k``. The features chain through the hidden stacks only::
+
+    phi_0(x) = x,            phi_k(x) = H_k(phi_{k-1}(x))
+    g_k(x)   = A_k(phi_k(x))                      (grade k's output)
+    f_K(x)   = sum_{k=1..K} g_k(x)                (the model's prediction)
+
+Earlier heads stay in the model for the sum but are not part of the feature chain.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class Sine(nn.Module):
+    """Elementwise ``sin``: the activation of P2's first regression grade and of P3."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(x)
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "sin": Sine,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """The activation module called ``name`` (one of ``ACTIVATIONS``)."""
+    try:
+        return ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(
+            f"unknown activation {name!r}: choose one of {sorted(ACTIVATIONS)}"
+        ) from None
+
+
+def hidden_stack(in_features: int, widths: list[int], activation_name: str) -> nn.Sequential:
+    """``H(z) = act(W_D ... act(W_1 z + b_1) ... + b_D)``: one affine layer per width.
+
+    Shapes: (N, in_features) -> (N, widths[-1]). Weights and biases keep
+    ``torch.nn.Linear``'s initialisation, U(-1, 1) * sqrt(1 / fan_in), as in the papers.
+    """
+    if not widths:
+        raise ValueError("a grade needs at least one hidden layer (widths is empty)")
+    layers: list[nn.Module] = []
+    fan_in = in_features
+    for width in widths:
+        layers += [nn.Linear(fan_in, int(width)), activation(activation_name)]
+        fan_in = int(width)
+    return nn.Sequential(*layers)
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """Freeze in place: no gradients (``requires_grad_(False)``) and eval mode."""
+    module.requires_grad_(False)
+    module.eval()
+    return module
+
+
+class FeatureChain(nn.Module):
+    """``phi_k = H_k o ... o H_1``: the frozen backbone handed to grade k + 1.
+
+    Shapes: (N, in_features) -> (N, width of H_k's last layer); with no stacks it is the
+    identity (grade 1's backbone).
+    """
+
+    def __init__(self, stacks: list[nn.Module]):
+        super().__init__()
+        self.stacks = nn.ModuleList(stacks)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for stack in self.stacks:
+            x = stack(x)
+        return x
+
+
+class StairNetwork(nn.Module):
+    """Hidden stacks and heads of all grades; ``forward`` returns the sum of grade outputs.
+
+    Shapes: ``forward`` (N, in_features) -> (N, out_features);
+    ``grade_outputs`` (N, in_features) -> (K, N, out_features).
+    """
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.hidden = nn.ModuleList()
+        self.heads = nn.ModuleList()
+        self.specs: list[dict] = []
+
+    @property
+    def num_grades(self) -> int:
+        return len(self.hidden)
+
+    @property
+    def feature_width(self) -> int:
+        """Width of phi_K, the input of the next grade's hidden stack."""
+        return self.specs[-1]["widths"][-1] if self.specs else self.in_features
+
+    def grow(self, widths: list[int], activation_name: str) -> tuple[nn.Sequential, nn.Linear]:
+        """Append grade K + 1 = (H, A), freshly initialised on top of phi_K; return it."""
+        stack = hidden_stack(self.feature_width, widths, activation_name)
+        head = nn.Linear(int(widths[-1]), self.out_features)
+        self.hidden.append(stack)
+        self.heads.append(head)
+        self.specs.append({"widths": [int(w) for w in widths], "activation": activation_name})
+        return stack, head
+
+    def backbone(self, grades: int | None = None) -> FeatureChain:
+        """The frozen chain phi_k of the first ``grades`` grades (default: all); shares
+        their parameters and freezes them in place."""
+        stacks = list(self.hidden)[: self.num_grades if grades is None else grades]
+        return freeze(FeatureChain(stacks))
+
+    def grade_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """g_1(x), ..., g_K(x) stacked: (K, N, out_features)."""
+        outputs = []
+        for stack, head in zip(self.hidden, self.heads):
+            x = stack(x)
+            outputs.append(head(x))
+        if not outputs:
+            raise ValueError("the stair network has no grades yet")
+        return torch.stack(outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.grade_outputs(x).sum(dim=0)

@@ -1,0 +1,87 @@
+"""``python -m multigrade.reproduce --profile quick [--only p1_synthetic_s2]``.
+
+Runs every planned experiment (MGDL and SGDL) as its own ``python -m multigrade.run``
+process into ``<out>/runs/<experiment>/<model>``, reuses runs that already finished in
+the same profile, and writes ``<out>/REPORT.md``. A failed run is reported with its log
+and makes the command exit non-zero; the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from multigrade.reproduce.plan import select
+from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+
+PROFILES = ("smoke", "quick", "paper")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m multigrade.reproduce", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="quick", choices=PROFILES)
+    parser.add_argument("--only", default=None,
+                        help="comma-separated experiment prefixes, e.g. p1_synthetic_s2")
+    parser.add_argument("--out", type=Path, default=Path("outputs/reproduce"))
+    parser.add_argument("--force", action="store_true", help="rerun finished runs too")
+    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run")
+    return parser.parse_args(argv)
+
+
+def run_one(experiment: str, model: str, profile: str, folder: Path, log: Path,
+            overrides: list[str]) -> int:
+    """One run in its own process; its output goes to ``log``; returns the exit code."""
+    command = [
+        sys.executable, "-m", "multigrade.run", f"experiment={experiment}", f"model={model}",
+        f"profile={profile}", f"paths.output_dir={folder}", "callbacks.progress.refresh_rate=0",
+        *overrides,
+    ]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as handle:
+        handle.write(" ".join(command) + "\n")
+        handle.flush()
+        return subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT).returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    runs = select(args.only)
+    outcomes: list[RunOutcome] = []
+    for index, planned in enumerate(runs, start=1):
+        folder = args.out / "runs" / planned.experiment / planned.model
+        log = args.out / "logs" / f"{planned.experiment}_{planned.model}.log"
+        metrics = None if args.force else load_metrics(folder)
+        if metrics is not None and metrics.get("profile") == args.profile and not args.overrides:
+            print(f"[{index}/{len(runs)}] {planned.key}: finished earlier, reused", flush=True)
+            outcomes.append(RunOutcome(planned, folder, metrics, log, reused=True))
+            continue
+        if folder.exists():
+            shutil.rmtree(folder)  # unfinished or from another profile: start clean
+        print(f"[{index}/{len(runs)}] {planned.key} ({args.profile}) ...", flush=True)
+        begun = time.perf_counter()
+        code = run_one(planned.experiment, planned.model, args.profile, folder, log, args.overrides)
+        metrics = load_metrics(folder) if code == 0 else None
+        if metrics is None:
+            print(f"    failed (exit code {code}); see {log}", flush=True)
+        else:
+            last = metrics["grades"][-1]
+            print(f"    done in {time.perf_counter() - begun:.0f} s: test RSE {last['test_rse']:.4g}"
+                  f" after {len(metrics['grades'])} grade(s)", flush=True)
+        outcomes.append(RunOutcome(planned, folder, metrics, log))
+    report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started)
+    print(f"report: {report}")
+    failed = [o.run.key for o in outcomes if o.metrics is None]
+    if failed:
+        print(f"{len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""Hydra entry point: ``python -m multigrade.run experiment=<name> profile=<smoke|quick|paper>``.
+
+One run fits the grades of the selected model (``model=mgdl`` or ``model=sgdl``) on the
+experiment's data and writes into ``paths.output_dir``:
+
+* ``metrics.json`` (written last: its presence means the run finished),
+* ``spectra.npz`` (see ``SpectraCallback``), ``curves.npz`` (per-grade training losses),
+* ``figures/*.png``, ``checkpoints/grade_<k>.pt``, ``logs/metrics.csv``, ``.hydra/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning.pytorch as L
+import numpy as np
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from multigrade.grades.loop import GradeSpec, fit_grades
+from multigrade.grades.progress import GradeProgressBar
+from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
+from multigrade.io import write_json, write_npz
+from multigrade.spectra.callback import SpectraCallback
+from multigrade.spectra.plots import write_run_figures
+
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(ValueError):
+    """The composed configuration cannot describe a run; the message names the key."""
+
+
+def output_dir(cfg: DictConfig) -> Path:
+    """``paths.output_dir`` for a single run; the job's own folder inside a multirun."""
+    hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
+    if hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN:
+        return Path(hydra_cfg.runtime.output_dir)
+    return Path(cfg.paths.output_dir)
+
+
+def grade_specs(cfg: DictConfig) -> list[GradeSpec]:
+    """The grades of ``model``: ``model.grades`` lists hidden widths per grade."""
+    grades = OmegaConf.to_container(cfg.model.grades, resolve=True)
+    if not grades or not all(isinstance(g, list) and g for g in grades):
+        raise ConfigError(
+            f"model.grades must be a list of hidden-width lists, e.g. [[256, 256], [256, 256]];"
+            f" got {grades!r}"
+        )
+    activation = OmegaConf.to_container(cfg.model, resolve=True)["activation"]
+    return [
+        GradeSpec([int(w) for w in widths], value_for_grade(activation, k, "model.activation"))
+        for k, widths in enumerate(grades, start=1)
+    ]
+
+
+def training_settings(cfg: DictConfig) -> dict[str, Any]:
+    """The experiment's schedule for this profile and model, with ``train.*`` overrides
+    applied and epochs capped at ``profile.max_epochs``."""
+    schedule, kind = cfg.profile.schedule, cfg.model.kind
+    schedules = cfg.get("schedules")
+    if schedules is None or schedule not in schedules or kind not in schedules[schedule]:
+        raise ConfigError(
+            f"experiment {cfg.name!r} defines no schedules.{schedule}.{kind}: add it to the"
+            f" experiment's config (profile {cfg.profile.name!r} uses the {schedule!r} schedule)"
+        )
+    settings = OmegaConf.to_container(schedules[schedule][kind], resolve=True)
+    for key, value in OmegaConf.to_container(cfg.train, resolve=True).items():
+        if value is not None:
+            settings[key] = value
+    cap = cfg.profile.max_epochs
+    if cap is not None:
+        epochs = settings["epochs"]
+        settings["epochs"] = [min(e, cap) for e in epochs] if isinstance(epochs, list) else min(epochs, cap)
+    return settings
+
+
+def grade_schedules(cfg: DictConfig, count: int) -> list[GradeSchedule]:
+    settings = training_settings(cfg)
+    try:
+        return [grade_schedule(settings, k) for k in range(1, count + 1)]
+    except ValueError as error:
+        raise ConfigError(f"schedules.{cfg.profile.schedule}.{cfg.model.kind} / train: {error}") from None
+
+
+def quiet_lightning() -> None:
+    """Keep per-grade trainer chatter (device banners, eval-mode notices) out of the log."""
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
+    logging.getLogger("lightning.pytorch.accelerators.cuda").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=r".*module\(s\) in eval mode.*")
+    warnings.filterwarnings("ignore", message=r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*")
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Fit the configured model; write the run folder; return the metrics written."""
+    started = time.perf_counter()
+    out = output_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    if cfg.trainer.get("deterministic"):
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    quiet_lightning()
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    grades = grade_specs(cfg)
+    schedules = grade_schedules(cfg, len(grades))
+    data = instantiate(cfg.data)
+    spectra = SpectraCallback(out, data.train_grid_length, data.target_frequencies,
+                              cfg.callbacks.spectra.evolution_points)
+    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+
+    def make_trainer(grade: int, total: int) -> L.Trainer:
+        callbacks: list[L.Callback] = [spectra]
+        show_bar = cfg.trainer.enable_progress_bar and cfg.callbacks.progress.refresh_rate > 0
+        if show_bar:
+            callbacks.append(GradeProgressBar(grade, total, cfg.callbacks.progress.refresh_rate))
+        return instantiate(cfg.trainer, max_epochs=1, logger=logger, callbacks=callbacks,
+                           enable_progress_bar=bool(show_bar))
+
+    log.info("%s (%s, profile %s): %d grade(s) -> %s", cfg.name, cfg.model.kind,
+             cfg.profile.name, len(grades), out)
+    stair, records = fit_grades(data, grades, schedules, make_trainer, cfg.seed,
+                                checkpoint_dir=out / "checkpoints",
+                                check_every=cfg.callbacks.log_every_epochs)
+
+    histories = [r.loss_history for r in records]
+    write_npz(out / "curves.npz", **{f"loss_grade_{r.grade}": r.loss_history for r in records})
+    title = f"{cfg.name} {cfg.model.kind.upper()} ({cfg.profile.name})"
+    write_run_figures(out, spectra.arrays(), histories, title)
+    metrics = {
+        "experiment": cfg.name,
+        "model": cfg.model.kind,
+        "profile": cfg.profile.name,
+        "comparable_to_paper": bool(cfg.profile.comparable_to_paper),
+        "seed": int(cfg.seed),
+        "device": str(next(stair.parameters()).device),
+        "total_seconds": time.perf_counter() - started,
+        "grades": [r.summary() for r in records],
+        "config": OmegaConf.to_container(cfg, resolve=True),
+    }
+    write_json(out / "metrics.json", metrics)
+    last = records[-1]
+    log.info("done in %.1f s: test RSE %.4g (train %.4g, val %.4g) -> %s",
+             metrics["total_seconds"], last.test_rse, last.train_rse, last.val_rse, out / "metrics.json")
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Run one job; return the final validation RSE (the quantity a sweeper minimises)."""
+    return run(cfg)["grades"][-1]["val_rse"]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Residual spectra: what each grade learns, frequency by frequency."""

@@ -1,0 +1,100 @@
+"""``SpectraCallback``: the residual spectra after every grade, and their evolution."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import lightning.pytorch as L
+import numpy as np
+
+from multigrade.grades.module import GradeModule
+from multigrade.io import write_npz
+from multigrade.spectra.fourier import frequency_grid, nearest_bins, one_sided_amplitude
+
+
+class SpectraCallback(L.Callback):
+    """Records, on the equispaced training grid, one-sided ``|FFT|/n`` spectra of
+
+    * ``g_k``, the output of grade k,
+    * ``f_k = sum_{j<=k} g_j``, the cumulative prediction, and
+    * ``y - f_k``, the residual left for grade k + 1,
+
+    after every grade, and, ``evolution_points`` times per grade, the normalised
+    amplitude of ``f`` at the target frequencies, ``|F f|(k_j) / |F y|(k_j)`` (1 means
+    learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``).
+
+    The same instance is handed to every grade's trainer; ``spectra.npz`` is rewritten
+    (atomically) in ``output_dir`` after each grade with ``freq`` (F,), ``target`` (F,),
+    ``grade``, ``cumulative``, ``residual`` (K, F), ``evolution`` (T, J),
+    ``evolution_epoch`` (T,) counted across grades, ``evolution_grade`` (T,),
+    ``target_frequencies`` (J,) and ``grade_epochs`` (K,).
+    """
+
+    def __init__(self, output_dir: str | Path, train_grid_length: float = 1.0,
+                 target_frequencies: np.ndarray | list | None = None, evolution_points: int = 60):
+        super().__init__()
+        self.output_dir = Path(output_dir)
+        self.train_grid_length = float(train_grid_length)
+        self.target_frequencies = np.asarray([] if target_frequencies is None else target_frequencies, float)
+        self.evolution_points = int(evolution_points)
+        self.freq: np.ndarray | None = None
+        self.target: np.ndarray | None = None
+        self.rows: dict[str, list] = {"grade": [], "cumulative": [], "residual": []}
+        self.evolution: list[np.ndarray] = []
+        self.evolution_epoch: list[int] = []
+        self.evolution_grade: list[int] = []
+        self.grade_epochs: list[int] = []
+        self._every = 1
+        self._bins = np.zeros(0, dtype=np.int64)
+
+    @property
+    def epochs_before(self) -> int:
+        return int(sum(self.grade_epochs))
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: GradeModule) -> None:
+        if self.target is None:
+            self.target = one_sided_amplitude(pl_module.targets)
+            self.freq = frequency_grid(pl_module.targets.shape[0], self.train_grid_length)
+            self._bins = nearest_bins(self.freq, self.target_frequencies)
+        self._every = max(1, math.ceil(pl_module.schedule.epochs / max(1, self.evolution_points)))
+
+    def on_train_batch_end(self, trainer, pl_module: GradeModule, outputs, batch, batch_idx) -> None:
+        epoch = int(batch)
+        if (epoch + 1) % self._every and epoch + 1 != pl_module.schedule.epochs:
+            return
+        if not len(self._bins):
+            return
+        cumulative = one_sided_amplitude(pl_module.prior + pl_module.train_output())
+        reference = np.maximum(self.target[self._bins], np.finfo(float).tiny)
+        self.evolution.append(cumulative[self._bins] / reference)
+        self.evolution_epoch.append(self.epochs_before + epoch + 1)
+        self.evolution_grade.append(pl_module.grade)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: GradeModule) -> None:
+        output = pl_module.train_output()
+        cumulative = pl_module.prior + output
+        self.rows["grade"].append(one_sided_amplitude(output))
+        self.rows["cumulative"].append(one_sided_amplitude(cumulative))
+        self.rows["residual"].append(one_sided_amplitude(pl_module.targets - cumulative))
+        self.grade_epochs.append(pl_module.schedule.epochs)
+        self.save()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything recorded so far, as the arrays written to ``spectra.npz``."""
+        j = len(self.target_frequencies)
+        return {
+            "freq": self.freq,
+            "target": self.target,
+            **{name: np.stack(rows) for name, rows in self.rows.items()},
+            "evolution": np.stack(self.evolution) if self.evolution else np.zeros((0, j)),
+            "evolution_epoch": np.asarray(self.evolution_epoch, dtype=np.int64),
+            "evolution_grade": np.asarray(self.evolution_grade, dtype=np.int64),
+            "target_frequencies": self.target_frequencies,
+            "grade_epochs": np.asarray(self.grade_epochs, dtype=np.int64),
+        }
+
+    def save(self) -> Path:
+        path = self.output_dir / "spectra.npz"
+        write_npz(path, **self.arrays())
+        return path

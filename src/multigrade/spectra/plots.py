@@ -1,0 +1,88 @@
+"""Figures of a run: per-grade spectra, spectrum evolution heatmap, training losses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _frequency_limit(arrays: dict[str, np.ndarray]) -> float:
+    targets = arrays["target_frequencies"]
+    return 1.25 * float(targets.max()) if len(targets) else float(arrays["freq"].max())
+
+
+def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str) -> Path:
+    """One row per grade: the spectrum of g_k (left) and of the residual y - f_k (right)."""
+    freq, target = arrays["freq"], arrays["target"]
+    grades = arrays["grade"].shape[0]
+    keep = freq <= _frequency_limit(arrays)
+    fig, axes = plt.subplots(grades, 2, figsize=(10, 2.2 * grades + 0.6), sharex=True, squeeze=False)
+    for k in range(grades):
+        for col, (name, label) in enumerate((("grade", "g_{k}"), ("residual", "y - f_{k}"))):
+            ax = axes[k, col]
+            ax.plot(freq[keep], target[keep], color="0.8", lw=1.0, label="target y")
+            ax.plot(freq[keep], arrays[name][k][keep], color=f"C{k}", lw=1.0,
+                    label=label.format(k=k + 1))
+            ax.set_ylabel("|FFT|/n")
+            ax.legend(loc="upper right", fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("frequency")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_evolution(arrays: dict[str, np.ndarray], path: Path, title: str) -> Path:
+    """Heatmap of |F f|(k_j) / |F y|(k_j) over training epochs (grade boundaries dashed)."""
+    values, epochs = arrays["evolution"], arrays["evolution_epoch"]
+    targets = arrays["target_frequencies"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    if len(values):
+        mesh = ax.pcolormesh(epochs, targets, values.T, shading="nearest", vmin=0.0, vmax=1.0, cmap="viridis")
+        fig.colorbar(mesh, ax=ax, label="learned amplitude / target amplitude")
+        for boundary in np.cumsum(arrays["grade_epochs"])[:-1]:
+            ax.axvline(boundary, color="white", ls="--", lw=1.0)
+    ax.set_xlabel("epoch (all grades)")
+    ax.set_ylabel("target frequency")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
+    """Training loss of each grade against the epoch counted across grades (log scale)."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    start = 0
+    for k, history in enumerate(histories, start=1):
+        epochs = np.arange(start + 1, start + len(history) + 1)
+        ax.semilogy(epochs, history, color=f"C{k - 1}", label=f"grade {k}")
+        start += len(history)
+    ax.set_xlabel("epoch (all grades)")
+    ax.set_ylabel("training loss")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_run_figures(output_dir: Path, arrays: dict[str, np.ndarray],
+                      histories: list[np.ndarray], title: str) -> list[Path]:
+    """All figures of one run into ``output_dir/figures``."""
+    figures = Path(output_dir) / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    return [
+        plot_grade_spectra(arrays, figures / "spectra.png", f"{title}: spectra per grade"),
+        plot_evolution(arrays, figures / "evolution.png", f"{title}: spectrum evolution"),
+        plot_losses(histories, figures / "loss.png", f"{title}: training loss"),
+    ]

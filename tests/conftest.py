@@ -1,0 +1,29 @@
+"""Shared helpers: a quiet CPU trainer factory and the repository's paths."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning.pytorch as L
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_lightning():
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+
+
+def cpu_trainers(*callbacks: L.Callback):
+    """``make_trainer(k, K)`` for ``fit_grades``: CPU, deterministic, no logger or bar."""
+
+    def make(grade: int, total: int) -> L.Trainer:
+        return L.Trainer(
+            accelerator="cpu", devices=1, max_epochs=1, logger=False, deterministic=True,
+            enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
+            callbacks=list(callbacks),
+        )
+
+    return make

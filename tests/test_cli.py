@@ -1,0 +1,68 @@
+"""End to end, as a user runs it: real subprocesses writing real run folders."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def run_module(*args: str, cwd) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def test_a_cli_run_writes_metrics_and_spectra(tmp_path):
+    out = tmp_path / "run"
+    run_module("multigrade.run", "experiment=p1_synthetic_s2", "profile=smoke", f"paths.output_dir={out}",
+               "callbacks.progress.refresh_rate=0", cwd=REPO)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (metrics["experiment"], metrics["model"], metrics["profile"]) == ("p1_synthetic_s2", "mgdl", "smoke")
+    assert [g["grade"] for g in metrics["grades"]] == [1, 2, 3, 4]
+    for entry in metrics["grades"]:
+        assert {"train_rse", "val_rse", "test_rse", "seconds"} <= entry.keys()
+        assert 0 < entry["test_rse"] < 1.5
+    with np.load(out / "spectra.npz") as spectra:
+        assert spectra["freq"].shape == spectra["target"].shape == (3001,)
+        for name in ("grade", "cumulative", "residual"):
+            assert spectra[name].shape == (4, 3001)
+    for figure in ("spectra", "evolution", "loss"):
+        assert (out / "figures" / f"{figure}.png").stat().st_size > 10_000
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [f"grade_{k}.pt" for k in (1, 2, 3, 4)]
+    assert (out / ".hydra" / "config.yaml").is_file()
+    assert "grade_4/loss" in (out / "logs" / "metrics.csv").read_text()
+
+
+def test_a_bad_override_fails_naming_the_key(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "profile=smoke", "train.epochs=-1", f"paths.output_dir={tmp_path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0
+    assert "epochs must be a positive integer" in result.stderr
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_reproduce_writes_a_report_against_the_paper(tmp_path):
+    out = tmp_path / "reproduce"
+    first = run_module("multigrade.reproduce", "--profile", "smoke", "--only", "p1_synthetic_s2", "--out", str(out),
+                       cwd=REPO)
+    assert "p1_synthetic_s2/sgdl" in first.stdout
+    report = (out / "REPORT.md").read_text()
+    assert "Not comparable with the papers" in report
+    assert "| p1_synthetic_s2 |" in report and "p1_synthetic_s1" not in report
+    assert "0.6662" in report and "0.005777" in report  # P1's logged MGDL grade 1, SGDL train
+    mgdl = json.loads((out / "runs/p1_synthetic_s2/mgdl/metrics.json").read_text())
+    assert f"{mgdl['grades'][-1]['test_rse']:.4g}" in report
+    for model in ("mgdl", "sgdl"):
+        assert f"(runs/p1_synthetic_s2/{model}/figures/evolution.png)" in report
+        assert (out / "runs/p1_synthetic_s2" / model / "figures/evolution.png").is_file()
+    again = run_module("multigrade.reproduce", "--profile", "smoke", "--only", "p1_synthetic_s2", "--out", str(out),
+                       cwd=REPO)
+    assert again.stdout.count("finished earlier, reused") == 2

@@ -1,0 +1,113 @@
+import copy
+
+import lightning.pytorch as L
+import numpy as np
+import pytest
+import torch
+
+from conftest import cpu_trainers
+from multigrade.data.synthetic import p1_synthetic
+from multigrade.grades.loop import GradeSpec, fit_grades, predict, rse
+from multigrade.grades.module import NonFiniteLossError
+from multigrade.grades.schedule import GradeSchedule
+
+
+class FeatureProbe(L.Callback):
+    """Counts backbone evaluations during each grade's fit and keeps the cached features."""
+
+    def __init__(self):
+        self.backbone_calls: list[int] = []
+        self.features: list[torch.Tensor] = []
+
+    def setup(self, trainer, pl_module, stage):
+        self.backbone_calls.append(0)
+
+        def count(*_):
+            self.backbone_calls[-1] += 1
+
+        pl_module.backbone.register_forward_hook(count)
+
+    def on_train_end(self, trainer, pl_module):
+        self.features.append(pl_module.features.clone())
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """Three grades of setting 2, a few epochs each, with snapshots after every grade."""
+    data = p1_synthetic(2)
+    probe = FeatureProbe()
+    snapshots = []
+    schedules = [GradeSchedule(epochs=6, batch_size=256, lr_max=2e-3, lr_min=1e-3)] * 3
+    stair, records = fit_grades(
+        data, [GradeSpec([64, 64])] * 3, schedules, cpu_trainers(probe), seed=0,
+        on_grade_end=lambda s, r: snapshots.append(copy.deepcopy(s.state_dict())),
+    )
+    return data, stair, records, probe, snapshots
+
+
+def test_each_grade_lowers_the_residual(trained):
+    _, _, records, _, _ = trained
+    for split in ("train_rse", "val_rse", "test_rse"):
+        values = [getattr(r, split) for r in records]
+        assert all(b < a for a, b in zip(values, values[1:])), (split, values)
+    assert records[0].train_rse < 1.0
+
+
+def test_earlier_grades_stay_bit_identical(trained):
+    _, stair, _, _, snapshots = trained
+    final = stair.state_dict()
+    for grade, snapshot in enumerate(snapshots[:-1], start=1):
+        for name, value in snapshot.items():
+            assert torch.equal(final[name], value), f"{name} changed after grade {grade}"
+    assert all(not p.requires_grad for p in stair.parameters())
+
+
+def test_features_are_cached_once_per_grade_and_equal_recomputed(trained):
+    data, stair, _, probe, _ = trained
+    assert probe.backbone_calls == [1, 1, 1]
+    for k, cached in enumerate(probe.features, start=1):
+        recomputed = stair.backbone(k - 1)(data.x_train)
+        torch.testing.assert_close(cached, recomputed, rtol=0, atol=0)
+
+
+def test_metrics_are_those_of_the_stair_prediction(trained):
+    data, stair, records, _, _ = trained
+    assert records[-1].test_rse == pytest.approx(rse(data.y_test, predict(stair, data.x_test)), rel=1e-12)
+
+
+def test_sgdl_is_one_grade_of_the_total_depth():
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    stair, records = fit_grades(data, [GradeSpec([32] * 4)], [GradeSchedule(3, 64, 1e-3, 1e-3)],
+                                cpu_trainers(), seed=0)
+    assert stair.num_grades == 1 and len(records) == 1
+    assert sum(isinstance(m, torch.nn.Linear) for m in stair.hidden[0]) == 4
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    data = p1_synthetic(1, n_train=600, n_val=100, n_test=100)
+
+    def final_rse(seed):
+        _, records = fit_grades(data, [GradeSpec([16])] * 2, [GradeSchedule(3, 64, 1e-3, 1e-3)] * 2,
+                                cpu_trainers(), seed=seed)
+        return [r.train_rse for r in records]
+
+    assert final_rse(3) == final_rse(3)
+    assert final_rse(3) != final_rse(4)
+
+
+def test_exploding_loss_stops_with_a_clear_error():
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    with pytest.raises(NonFiniteLossError, match="grade 1: the training loss is .* lower the learning rate"):
+        fit_grades(data, [GradeSpec([16, 16])], [GradeSchedule(2, 64, 1e30, 1e30)], cpu_trainers(), seed=0)
+
+
+def test_checkpoints_rebuild_the_stair(tmp_path, trained):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    stair, _ = fit_grades(data, [GradeSpec([16])] * 2, [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2,
+                          cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grade_1.pt", "grade_2.pt"]
+    saved = torch.load(tmp_path / "grade_2.pt", weights_only=True)
+    assert saved["specs"] == stair.specs and saved["record"]["grade"] == 2
+    for name, value in stair.state_dict().items():
+        assert torch.equal(saved["state_dict"][name], value)
+    assert np.isfinite(saved["record"]["test_rse"])

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+import torch
+
+from conftest import cpu_trainers
+from multigrade.data.synthetic import p1_synthetic
+from multigrade.grades.loop import GradeSpec, fit_grades
+from multigrade.grades.schedule import GradeSchedule
+from multigrade.spectra.callback import SpectraCallback
+from multigrade.spectra.fourier import frequency_grid, nearest_bins, one_sided_amplitude
+
+
+@pytest.mark.parametrize("a, k", [(1.0, 10), (0.3, 123), (2.5, 1)])
+def test_a_sine_shows_half_its_amplitude_at_its_bin(a, k):
+    n = 6000
+    x = np.arange(n) / n
+    spectrum = one_sided_amplitude(a * np.sin(2 * np.pi * k * x + 0.7))
+    assert spectrum.shape == (n // 2 + 1,)
+    assert spectrum[k] == pytest.approx(a / 2, rel=1e-9)
+    others = np.delete(spectrum, k)
+    assert others.max() < 1e-9
+
+
+def test_frequency_grid_counts_cycles_per_unit_length():
+    freq = frequency_grid(1000, length=2.0)
+    assert freq[1] == pytest.approx(0.5) and freq[-1] == pytest.approx(250.0)
+    assert list(nearest_bins(freq, [10.0, 0.4])) == [20, 1]
+
+
+def test_channels_combine_as_root_mean_square():
+    x = torch.arange(400) / 400
+    two = torch.stack([torch.sin(2 * torch.pi * 5 * x), torch.zeros_like(x)], dim=1)
+    assert one_sided_amplitude(two)[5] == pytest.approx(0.5 / np.sqrt(2), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def first_grade(tmp_path_factory):
+    """Grade 1 of setting 2 (full data and width), trained briefly with the callback."""
+    out = tmp_path_factory.mktemp("spectra")
+    data = p1_synthetic(2)
+    callback = SpectraCallback(out, 1.0, data.target_frequencies, evolution_points=5)
+    fit_grades(data, [GradeSpec([256, 256])], [GradeSchedule(150, 256, 2e-3, 2e-4)],
+               cpu_trainers(callback), seed=0)
+    return callback, out
+
+
+def test_after_grade_one_the_low_band_drops_and_the_high_band_stays(first_grade):
+    callback, _ = first_grade
+    arrays = callback.arrays()
+    bins = nearest_bins(arrays["freq"], arrays["target_frequencies"])
+    kept = arrays["residual"][0][bins] / arrays["target"][bins]  # 1 = untouched
+    low, high = kept[arrays["target_frequencies"] <= 30].mean(), kept[arrays["target_frequencies"] >= 100].mean()
+    assert low < 0.96, kept
+    assert high > 0.98, kept
+    assert high - low > 0.04
+
+
+def test_spectra_file_has_the_documented_arrays(first_grade):
+    _, out = first_grade
+    with np.load(out / "spectra.npz") as saved:
+        assert saved["freq"].shape == (3001,) and saved["target"].shape == (3001,)
+        for name in ("grade", "cumulative", "residual"):
+            assert saved[name].shape == (1, 3001)
+        assert saved["evolution"].shape == (5, 20)
+        assert list(saved["evolution_epoch"]) == [30, 60, 90, 120, 150]
+        # y = f_1 + (y - f_1): the cumulative and residual spectra bound the target's.
+        np.testing.assert_allclose(saved["target"][10], 0.5, rtol=1e-5)
+        assert np.all(saved["cumulative"][0] + saved["residual"][0] >= saved["target"] - 1e-6)

@@ -1,0 +1,52 @@
+import pytest
+import torch
+
+from multigrade.grades.stair import StairNetwork, hidden_stack
+
+
+def stair_with(grades: int, seed: int = 0) -> StairNetwork:
+    torch.manual_seed(seed)
+    stair = StairNetwork(in_features=1, out_features=2)
+    for _ in range(grades):
+        stair.grow([8, 8], "relu")
+    return stair
+
+
+def test_prediction_is_the_sum_of_grade_outputs():
+    stair = stair_with(3)
+    x = torch.rand(50, 1)
+    outputs = stair.grade_outputs(x)
+    assert outputs.shape == (3, 50, 2)
+    torch.testing.assert_close(stair(x), outputs[0] + outputs[1] + outputs[2], rtol=0, atol=0)
+
+
+def test_grade_output_chains_hidden_stacks_but_not_heads():
+    stair = stair_with(2)
+    x = torch.rand(20, 1)
+    phi1 = stair.hidden[0](x)
+    expected = stair.heads[1](stair.hidden[1](phi1))
+    torch.testing.assert_close(stair.grade_outputs(x)[1], expected, rtol=0, atol=0)
+
+
+def test_backbone_is_frozen_and_shares_the_grades_parameters():
+    stair = stair_with(2)
+    backbone = stair.backbone()
+    assert all(not p.requires_grad for p in backbone.parameters())
+    assert not any(m.training for m in backbone.modules())
+    assert {id(p) for p in backbone.parameters()} <= {id(p) for p in stair.parameters()}
+    x = torch.rand(10, 1)
+    torch.testing.assert_close(backbone(x), stair.hidden[1](stair.hidden[0](x)), rtol=0, atol=0)
+    assert torch.equal(stair.backbone(0)(x), x)
+
+
+def test_a_new_grade_takes_the_last_hidden_width_as_input():
+    stair = StairNetwork(3, 1)
+    stair.grow([16, 4], "relu")
+    stack, head = stair.grow([5], "sin")
+    assert stack[0].in_features == 4 and head.in_features == 5
+    assert stair.specs == [{"widths": [16, 4], "activation": "relu"}, {"widths": [5], "activation": "sin"}]
+
+
+def test_unknown_activation_names_the_choices():
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*relu"):
+        hidden_stack(1, [4], "swish")
