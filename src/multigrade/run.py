@@ -26,7 +26,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.grades.loop import GradeSpec, fit_grades
-from multigrade.grades.progress import GradeProgressBar
+from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
@@ -120,9 +120,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 
     def make_trainer(grade: int, total: int) -> L.Trainer:
         callbacks: list[L.Callback] = [spectra]
-        show_bar = cfg.trainer.enable_progress_bar and cfg.callbacks.progress.refresh_rate > 0
+        progress = cfg.callbacks.progress
+        show_bar = cfg.trainer.enable_progress_bar and progress.refresh_rate > 0
         if show_bar:
-            callbacks.append(GradeProgressBar(grade, total, cfg.callbacks.progress.refresh_rate))
+            callbacks.append(GradeProgressBar(grade, total, progress.refresh_rate))
+        elif progress.log_lines_per_grade > 0:
+            callbacks.append(GradeProgressLog(grade, total, progress.log_lines_per_grade))
         return instantiate(cfg.trainer, max_epochs=1, logger=logger, callbacks=callbacks,
                            enable_progress_bar=bool(show_bar))
 

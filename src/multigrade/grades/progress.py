@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from lightning.pytorch.callbacks import TQDMProgressBar
+import logging
+import math
+
+from lightning.pytorch.callbacks import Callback, TQDMProgressBar
+
+log = logging.getLogger(__name__)
 
 
 class GradeProgressBar(TQDMProgressBar):
@@ -20,3 +25,20 @@ class GradeProgressBar(TQDMProgressBar):
         metrics = super().get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
         return metrics
+
+
+class GradeProgressLog(Callback):
+    """Progress as log lines, for runs without a terminal: ``lines`` times per grade,
+    ``grade k/K epoch e/E loss L``."""
+
+    def __init__(self, grade: int, total_grades: int, lines: int = 10):
+        super().__init__()
+        self.grade, self.total_grades, self.lines = grade, total_grades, max(1, int(lines))
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        epochs = pl_module.schedule.epochs
+        every = max(1, math.ceil(epochs / self.lines))
+        epoch = int(batch) + 1
+        if epoch % every == 0 or epoch == epochs:
+            loss = float(pl_module.loss_history[epoch - 1])
+            log.info("grade %d/%d epoch %d/%d loss %.4g", self.grade, self.total_grades, epoch, epochs, loss)

@@ -9,6 +9,7 @@ and makes the command exit non-zero; the others still run.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -33,9 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+PROGRESS = re.compile(r"\] - (grade \d+/\d+ .*)$")
+
+
 def run_one(experiment: str, model: str, profile: str, folder: Path, log: Path,
             overrides: list[str]) -> int:
-    """One run in its own process; its output goes to ``log``; returns the exit code."""
+    """One run in its own process: all output to ``log``, its progress lines echoed."""
     command = [
         sys.executable, "-m", "multigrade.run", f"experiment={experiment}", f"model={model}",
         f"profile={profile}", f"paths.output_dir={folder}", "callbacks.progress.refresh_rate=0",
@@ -44,8 +48,13 @@ def run_one(experiment: str, model: str, profile: str, folder: Path, log: Path,
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
         handle.write(" ".join(command) + "\n")
-        handle.flush()
-        return subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT).returncode
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in child.stdout:
+            handle.write(line)
+            match = PROGRESS.search(line.rstrip())
+            if match:
+                print(f"    {match.group(1)}", flush=True)
+        return child.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,1 @@
+"""Datasets, all loadable offline: each builder returns a ``RegressionData``."""

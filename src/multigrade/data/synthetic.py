@@ -1,0 +1,85 @@
+"""P1 §3.1: one-dimensional targets made of twenty high-frequency sines.
+
+``lambda(x) = sum_{j=1..20} a_j sin(2 pi k_j x + phi_j)`` with ``k_j = 10 j`` and
+``phi = RandomState(0).uniform(0, 2 pi, 40)[:20]``, in four amplitude settings:
+
+1. constant ``a_j = 1``;
+2. decreasing ``a = linspace(1, 0.05, 20)``;
+3. varying: ``lambda(x) = sum_{i=0..19} e^{-x} cos(i x) sin(2 pi k_i x + phi_i)``,
+   ``k_i = 10 (i + 1)``;
+4. increasing ``a = linspace(0.05, 1, 20)``.
+
+Training inputs: the 6000-point grid ``arange(0, 1, 1/6000)``; validation: 2000 points
+U[0, 1) from ``RandomState(0)``; test: 2000 points U[0, 1) from ``RandomState(1)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from multigrade.data.regression import RegressionData
+
+NUM_TERMS = 20
+
+
+def phases(count: int = 40) -> np.ndarray:
+    """phi: ``RandomState(0).uniform(0, 2 pi, size=40)[:count]``."""
+    return np.random.RandomState(0).uniform(0.0, 2.0 * np.pi, size=40)[:count]
+
+
+def frequencies(count: int = NUM_TERMS) -> np.ndarray:
+    """k_j = 10 j, j = 1..count."""
+    return 10.0 * np.arange(1, count + 1)
+
+
+def amplitudes(setting: int) -> np.ndarray:
+    """a_j of settings 1, 2 and 4 (setting 3 has x-dependent amplitudes)."""
+    if setting == 1:
+        return np.ones(NUM_TERMS)
+    if setting == 2:
+        return np.linspace(1.0, 0.05, NUM_TERMS)
+    if setting == 4:
+        return np.linspace(0.05, 1.0, NUM_TERMS)
+    raise ValueError(f"setting {setting} has no constant amplitudes (settings 1, 2, 4 do)")
+
+
+def target(x: np.ndarray, setting: int) -> np.ndarray:
+    """lambda(x) of the given setting, for x of any shape (float64)."""
+    k, phi = frequencies(), phases(NUM_TERMS)
+    waves = np.sin(2.0 * np.pi * k * x[..., None] + phi)
+    if setting == 3:
+        i = np.arange(NUM_TERMS)
+        return (np.exp(-x)[..., None] * np.cos(i * x[..., None]) * waves).sum(-1)
+    if setting not in (1, 2, 4):
+        raise ValueError(f"P1 §3.1 has settings 1, 2, 3, 4; got {setting}")
+    return (amplitudes(setting) * waves).sum(-1)
+
+
+def p1_synthetic(
+    setting: int,
+    n_train: int = 6000,
+    n_val: int = 2000,
+    n_test: int = 2000,
+    val_seed: int = 0,
+    test_seed: int = 1,
+) -> RegressionData:
+    """The data of P1 §3.1 for ``setting`` in {1, 2, 3, 4} as float32 tensors (N, 1)."""
+    x_train = np.arange(0.0, 1.0, 1.0 / n_train)[:n_train]
+    x_val = np.random.RandomState(val_seed).uniform(0.0, 1.0, n_val)
+    x_test = np.random.RandomState(test_seed).uniform(0.0, 1.0, n_test)
+
+    def column(v: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(v.astype(np.float32)).reshape(-1, 1)
+
+    return RegressionData(
+        name=f"p1_synthetic_s{setting}",
+        x_train=column(x_train),
+        y_train=column(target(x_train, setting)),
+        x_val=column(x_val),
+        y_val=column(target(x_val, setting)),
+        x_test=column(x_test),
+        y_test=column(target(x_test, setting)),
+        train_grid_length=1.0,
+        target_frequencies=frequencies(),
+    )
