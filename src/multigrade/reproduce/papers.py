@@ -23,6 +23,17 @@ PAPER: dict[tuple[str, str], dict] = {
     },
 }
 
+BORROWED_SCHEDULE = (
+    "P1 logs the training settings of setting 2 only; the paper profile uses them here too"
+    " (MGDL batch 256, LR 1e-4; SGDL batch 256, LR 5e-4 -> 1e-4; 30000 epochs)."
+)
+
+NOTES: dict[str, str] = {
+    "p1_synthetic_s1": BORROWED_SCHEDULE,
+    "p1_synthetic_s3": BORROWED_SCHEDULE,
+    "p1_synthetic_s4": BORROWED_SCHEDULE + " Setting 4 has 5 grades and a 10-layer SGDL, as in P1.",
+}
+
 
 def paper_numbers(experiment: str, model: str) -> dict:
     """The logged numbers for (experiment, model); empty when the papers publish none."""

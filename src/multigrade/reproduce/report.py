@@ -11,7 +11,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from multigrade.io import atomic_path
-from multigrade.reproduce.papers import paper_numbers
+from multigrade.reproduce.papers import NOTES, paper_numbers
 from multigrade.reproduce.plan import PlannedRun
 from multigrade.run import CONF_DIR
 
@@ -145,6 +145,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         sources = sorted({paper_numbers(experiment, o.run.model).get("source", "") for o in group} - {""})
         if sources:
             lines += ["", f"Paper numbers: {'; '.join(sources)}."]
+        if experiment in NOTES:
+            lines += ["", NOTES[experiment]]
         lines.append("")
         for outcome in group:
             lines += figure_lines(outcome, report_dir)

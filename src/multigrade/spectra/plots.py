@@ -16,6 +16,19 @@ def _frequency_limit(arrays: dict[str, np.ndarray]) -> float:
     return 1.25 * float(targets.max()) if len(targets) else float(arrays["freq"].max())
 
 
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _label_epoch_axes(ax: plt.Axes, ylabel: str, title: str) -> None:
+    ax.set_xlabel("epoch (all grades)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
 def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str) -> Path:
     """One row per grade: the spectrum of g_k (left) and of the residual y - f_k (right)."""
     freq, target = arrays["freq"], arrays["target"]
@@ -33,10 +46,7 @@ def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str) ->
     for ax in axes[-1]:
         ax.set_xlabel("frequency")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_evolution(arrays: dict[str, np.ndarray], path: Path, title: str) -> Path:
@@ -49,13 +59,8 @@ def plot_evolution(arrays: dict[str, np.ndarray], path: Path, title: str) -> Pat
         fig.colorbar(mesh, ax=ax, label="learned amplitude / target amplitude")
         for boundary in np.cumsum(arrays["grade_epochs"])[:-1]:
             ax.axvline(boundary, color="white", ls="--", lw=1.0)
-    ax.set_xlabel("epoch (all grades)")
-    ax.set_ylabel("target frequency")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    _label_epoch_axes(ax, "target frequency", title)
+    return _save(fig, path)
 
 
 def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
@@ -66,14 +71,9 @@ def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
         epochs = np.arange(start + 1, start + len(history) + 1)
         ax.semilogy(epochs, history, color=f"C{k - 1}", label=f"grade {k}")
         start += len(history)
-    ax.set_xlabel("epoch (all grades)")
-    ax.set_ylabel("training loss")
-    ax.set_title(title)
+    _label_epoch_axes(ax, "training loss", title)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def write_run_figures(output_dir: Path, arrays: dict[str, np.ndarray],
