@@ -59,6 +59,14 @@ def test_setting_four_has_five_grades_and_ten_layers():
     assert grade_specs(cfg)[0].widths == [256] * 10
 
 
+def test_per_grade_and_per_layer_activations_reach_the_grades():
+    mgdl = grade_specs(resolved(compose_run("experiment=p2_sin", "model=mgdl")))
+    assert [g.activation for g in mgdl] == ["sin", "relu", "relu"]
+    assert [g.widths for g in mgdl] == [[256, 256], [128, 128, 64], [64, 32, 32]]
+    sgdl = grade_specs(resolved(compose_run("experiment=p2_sin", "model=sgdl")))
+    assert sgdl[0].activation == ["sin", "sin"] + ["relu"] * 6
+
+
 def test_train_overrides_replace_the_schedule_values():
     cfg = resolved(compose_run("experiment=p1_synthetic_s1", "train.lr_max=3e-3", "train.batch_size=null"))
     schedule = grade_schedules(cfg, 4)[0]

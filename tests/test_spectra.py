@@ -7,7 +7,13 @@ from multigrade.data.synthetic import p1_synthetic
 from multigrade.grades.loop import GradeSpec, fit_grades
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.spectra.callback import SpectraCallback
-from multigrade.spectra.fourier import frequency_grid, nearest_bins, one_sided_amplitude
+from multigrade.spectra.fourier import (
+    SpectralGrid,
+    frequency_grid,
+    nearest_bins,
+    nonuniform_amplitude,
+    one_sided_amplitude,
+)
 
 
 @pytest.mark.parametrize("a, k", [(1.0, 10), (0.3, 123), (2.5, 1)])
@@ -33,12 +39,28 @@ def test_channels_combine_as_root_mean_square():
     assert one_sided_amplitude(two)[5] == pytest.approx(0.5 / np.sqrt(2), rel=1e-6)
 
 
+def test_the_nonuniform_dft_equals_the_fft_on_a_grid():
+    x = np.arange(512) / 512
+    v = np.random.RandomState(0).randn(512, 2)
+    freq = np.arange(257.0)
+    np.testing.assert_allclose(nonuniform_amplitude(v, x, freq), one_sided_amplitude(v), atol=1e-12)
+
+
+def test_a_sine_on_scattered_points_shows_half_its_amplitude():
+    x = np.sort(np.random.RandomState(3).uniform(0, 2, 20000))
+    grid = SpectralGrid(n=len(x), length=2.0, positions=x, max_frequency=60)
+    spectrum = grid.amplitude(0.8 * np.sin(2 * np.pi * 25 * x))
+    assert grid.freq[50] == 25.0
+    assert spectrum[50] == pytest.approx(0.4, rel=0.02)
+    assert np.delete(spectrum, 50).max() < 0.05
+
+
 @pytest.fixture(scope="module")
 def first_grade(tmp_path_factory):
     """Grade 1 of setting 2 (full data and width), trained briefly with the callback."""
     out = tmp_path_factory.mktemp("spectra")
     data = p1_synthetic(2)
-    callback = SpectraCallback(out, 1.0, data.target_frequencies, evolution_points=5)
+    callback = SpectraCallback(out, data.spectral_grid, data.target_frequencies, evolution_points=5)
     fit_grades(data, [GradeSpec([256, 256])], [GradeSchedule(150, 256, 2e-3, 2e-4)],
                cpu_trainers(callback), seed=0)
     return callback, out

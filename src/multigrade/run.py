@@ -85,6 +85,12 @@ def training_settings(cfg: DictConfig) -> dict[str, Any]:
     return settings
 
 
+def uses_paper_settings(cfg: DictConfig) -> bool:
+    """Whether this run trains with the experiment's ``paper`` schedule, unchanged."""
+    paper = cfg.schedules.get("paper", {}).get(cfg.model.kind)
+    return paper is not None and training_settings(cfg) == OmegaConf.to_container(paper, resolve=True)
+
+
 def grade_schedules(cfg: DictConfig, count: int) -> list[GradeSchedule]:
     settings = training_settings(cfg)
     try:
@@ -114,7 +120,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     grades = grade_specs(cfg)
     schedules = grade_schedules(cfg, len(grades))
     data = instantiate(cfg.data)
-    spectra = SpectraCallback(out, data.train_grid_length, data.target_frequencies,
+    spectra = SpectraCallback(out, data.spectral_grid, data.target_frequencies,
                               cfg.callbacks.spectra.evolution_points)
     logger = instantiate(cfg.logger) if cfg.get("logger") else False
 
@@ -143,7 +149,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "experiment": cfg.name,
         "model": cfg.model.kind,
         "profile": cfg.profile.name,
-        "comparable_to_paper": bool(cfg.profile.comparable_to_paper),
+        "paper_settings": uses_paper_settings(cfg),
         "seed": int(cfg.seed),
         "device": str(next(stair.parameters()).device),
         "total_seconds": time.perf_counter() - started,

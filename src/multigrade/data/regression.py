@@ -7,16 +7,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from multigrade.spectra.fourier import SpectralGrid
+
 
 @dataclass
 class RegressionData:
     """Inputs (N, d) and targets (N, m) of the train/validation/test splits.
 
-    The training inputs are an equispaced grid of ``train_grid_length`` (the domain's
-    length along the coordinate that carries the frequencies), stored in grid order, so
-    a discrete Fourier transform along axis 0 gives their spectrum: bin j is
-    ``j / train_grid_length`` cycles per unit. ``target_frequencies`` (J,) are the
-    frequencies the target is built from (for the spectrum-evolution heatmap).
+    ``spectral_grid`` says where the training samples sit along the coordinate that
+    carries the frequencies (default: an equispaced grid of one unit, in order, so an FFT
+    along axis 0 is their spectrum). ``target_frequencies`` (J,) are the frequencies the
+    target is built from (for the spectrum-evolution heatmap).
     """
 
     name: str
@@ -26,10 +27,17 @@ class RegressionData:
     y_val: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
-    train_grid_length: float = 1.0
+    spectral_grid: SpectralGrid | None = None
     target_frequencies: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
+        if self.spectral_grid is None:
+            self.spectral_grid = SpectralGrid(n=self.x_train.shape[0])
+        if self.spectral_grid.n != self.x_train.shape[0]:
+            raise ValueError(
+                f"{self.name}: the spectral grid has {self.spectral_grid.n} points but the"
+                f" training set {self.x_train.shape[0]}"
+            )
         for split in ("train", "val", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
@@ -48,6 +56,20 @@ class RegressionData:
     @property
     def out_features(self) -> int:
         return self.y_train.shape[1]
+
+    @classmethod
+    def from_arrays(cls, name: str, splits: dict[str, tuple[np.ndarray, np.ndarray]],
+                    **fields) -> "RegressionData":
+        """From NumPy (x, y) per split in {"train", "val", "test"}; (N,) arrays become
+        (N, 1) columns, all float32."""
+
+        def tensor(a: np.ndarray) -> torch.Tensor:
+            a = np.asarray(a, dtype=np.float32)
+            return torch.from_numpy(a.reshape(a.shape[0], -1) if a.ndim != 2 else a)
+
+        tensors = {f"{part}_{split}": tensor(arrays[i]) for split, arrays in splits.items()
+                   for i, part in enumerate(("x", "y"))}
+        return cls(name=name, **tensors, **fields)
 
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets) of ``name`` in {"train", "val", "test"}."""

@@ -16,7 +16,6 @@ U[0, 1) from ``RandomState(0)``; test: 2000 points U[0, 1) from ``RandomState(1)
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from multigrade.data.regression import RegressionData
 
@@ -24,13 +23,44 @@ NUM_TERMS = 20
 
 
 def phases(count: int = 40) -> np.ndarray:
-    """phi: ``RandomState(0).uniform(0, 2 pi, size=40)[:count]``."""
+    """phi: ``RandomState(0).uniform(0, 2 pi, size=40)[:count]`` (P1 draws 40, uses 20 or 40)."""
     return np.random.RandomState(0).uniform(0.0, 2.0 * np.pi, size=40)[:count]
 
 
 def frequencies(count: int = NUM_TERMS) -> np.ndarray:
     """k_j = 10 j, j = 1..count."""
     return 10.0 * np.arange(1, count + 1)
+
+
+def uniform_points(n: int, seed: int) -> np.ndarray:
+    """n points U[0, 1) from ``RandomState(seed)`` (P1's validation and test inputs)."""
+    return np.random.RandomState(seed).uniform(0.0, 1.0, n)
+
+
+def p1_coordinates(n_train: int, n_val: int, n_test: int, val_seed: int, test_seed: int) -> dict[str, np.ndarray]:
+    """P1's splits of the 1D coordinate: the training grid ``arange(0, 1, 1/n_train)`` and
+    uniform validation and test points from their seeds."""
+    return {
+        "train": np.arange(0.0, 1.0, 1.0 / n_train)[:n_train],
+        "val": uniform_points(n_val, val_seed),
+        "test": uniform_points(n_test, test_seed),
+    }
+
+
+def _waves(x: np.ndarray, count: int) -> np.ndarray:
+    """``sin(2 pi k_j x + phi_j)`` for j = 1..count: x's shape + (count,)."""
+    return np.sin(2.0 * np.pi * frequencies(count) * x[..., None] + phases(count))
+
+
+def sine_series(x: np.ndarray, amplitudes: np.ndarray) -> np.ndarray:
+    """``sum_j a_j sin(2 pi k_j x + phi_j)`` with as many terms as amplitudes."""
+    return (amplitudes * _waves(x, len(amplitudes))).sum(-1)
+
+
+def damped_series(x: np.ndarray, count: int) -> np.ndarray:
+    """``sum_{i=0..count-1} e^{-x} cos(i x) sin(2 pi k_i x + phi_i)``, ``k_i = 10 (i + 1)``."""
+    i = np.arange(count)
+    return (np.exp(-x)[..., None] * np.cos(i * x[..., None]) * _waves(x, count)).sum(-1)
 
 
 def amplitudes(setting: int) -> np.ndarray:
@@ -46,14 +76,11 @@ def amplitudes(setting: int) -> np.ndarray:
 
 def target(x: np.ndarray, setting: int) -> np.ndarray:
     """lambda(x) of the given setting, for x of any shape (float64)."""
-    k, phi = frequencies(), phases(NUM_TERMS)
-    waves = np.sin(2.0 * np.pi * k * x[..., None] + phi)
     if setting == 3:
-        i = np.arange(NUM_TERMS)
-        return (np.exp(-x)[..., None] * np.cos(i * x[..., None]) * waves).sum(-1)
+        return damped_series(x, NUM_TERMS)
     if setting not in (1, 2, 4):
         raise ValueError(f"P1 §3.1 has settings 1, 2, 3, 4; got {setting}")
-    return (amplitudes(setting) * waves).sum(-1)
+    return sine_series(x, amplitudes(setting))
 
 
 def p1_synthetic(
@@ -65,21 +92,9 @@ def p1_synthetic(
     test_seed: int = 1,
 ) -> RegressionData:
     """The data of P1 §3.1 for ``setting`` in {1, 2, 3, 4} as float32 tensors (N, 1)."""
-    x_train = np.arange(0.0, 1.0, 1.0 / n_train)[:n_train]
-    x_val = np.random.RandomState(val_seed).uniform(0.0, 1.0, n_val)
-    x_test = np.random.RandomState(test_seed).uniform(0.0, 1.0, n_test)
-
-    def column(v: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(v.astype(np.float32)).reshape(-1, 1)
-
-    return RegressionData(
-        name=f"p1_synthetic_s{setting}",
-        x_train=column(x_train),
-        y_train=column(target(x_train, setting)),
-        x_val=column(x_val),
-        y_val=column(target(x_val, setting)),
-        x_test=column(x_test),
-        y_test=column(target(x_test, setting)),
-        train_grid_length=1.0,
+    x = p1_coordinates(n_train, n_val, n_test, val_seed, test_seed)
+    return RegressionData.from_arrays(
+        f"p1_synthetic_s{setting}",
+        {split: (xs, target(xs, setting)) for split, xs in x.items()},
         target_frequencies=frequencies(),
     )

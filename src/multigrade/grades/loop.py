@@ -36,10 +36,11 @@ SPLITS = ("train", "val", "test")
 
 @dataclass(frozen=True)
 class GradeSpec:
-    """Hidden widths and activation of one grade's stack, e.g. ([256, 256], "relu")."""
+    """Hidden widths and activation(s) of one grade's stack, e.g. ([256, 256], "relu")
+    or ([256, 256], ["sin", "relu"]) (one name per layer)."""
 
     widths: list[int]
-    activation: str = "relu"
+    activation: str | list[str] = "relu"
 
 
 @dataclass

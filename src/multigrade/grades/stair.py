@@ -41,18 +41,22 @@ def activation(name: str) -> nn.Module:
         ) from None
 
 
-def hidden_stack(in_features: int, widths: list[int], activation_name: str) -> nn.Sequential:
-    """``H(z) = act(W_D ... act(W_1 z + b_1) ... + b_D)``: one affine layer per width.
+def hidden_stack(in_features: int, widths: list[int], activations: str | list[str]) -> nn.Sequential:
+    """``H(z) = act_D(W_D ... act_1(W_1 z + b_1) ... + b_D)``: one affine layer per width.
 
-    Shapes: (N, in_features) -> (N, widths[-1]). Weights and biases keep
-    ``torch.nn.Linear``'s initialisation, U(-1, 1) * sqrt(1 / fan_in), as in the papers.
+    ``activations`` is one name for every layer or one name per layer. Shapes:
+    (N, in_features) -> (N, widths[-1]). Weights and biases keep ``torch.nn.Linear``'s
+    initialisation, U(-1, 1) * sqrt(1 / fan_in), as in the papers.
     """
     if not widths:
         raise ValueError("a grade needs at least one hidden layer (widths is empty)")
+    names = [activations] * len(widths) if isinstance(activations, str) else list(activations)
+    if len(names) != len(widths):
+        raise ValueError(f"{len(widths)} hidden layers but {len(names)} activations: {names}")
     layers: list[nn.Module] = []
     fan_in = in_features
-    for width in widths:
-        layers += [nn.Linear(fan_in, int(width)), activation(activation_name)]
+    for width, name in zip(widths, names):
+        layers += [nn.Linear(fan_in, int(width)), activation(name)]
         fan_in = int(width)
     return nn.Sequential(*layers)
 
@@ -105,13 +109,13 @@ class StairNetwork(nn.Module):
         """Width of phi_K, the input of the next grade's hidden stack."""
         return self.specs[-1]["widths"][-1] if self.specs else self.in_features
 
-    def grow(self, widths: list[int], activation_name: str) -> tuple[nn.Sequential, nn.Linear]:
+    def grow(self, widths: list[int], activations: str | list[str]) -> tuple[nn.Sequential, nn.Linear]:
         """Append grade K + 1 = (H, A), freshly initialised on top of phi_K; return it."""
-        stack = hidden_stack(self.feature_width, widths, activation_name)
+        stack = hidden_stack(self.feature_width, widths, activations)
         head = nn.Linear(int(widths[-1]), self.out_features)
         self.hidden.append(stack)
         self.heads.append(head)
-        self.specs.append({"widths": [int(w) for w in widths], "activation": activation_name})
+        self.specs.append({"widths": [int(w) for w in widths], "activation": activations})
         return stack, head
 
     def backbone(self, grades: int | None = None) -> FeatureChain:

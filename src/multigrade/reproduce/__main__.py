@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from multigrade.reproduce.plan import select
+from multigrade.reproduce.plan import left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 
 PROFILES = ("smoke", "quick", "paper")
@@ -48,6 +48,7 @@ def run_one(experiment: str, model: str, profile: str, folder: Path, log: Path,
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
         handle.write(" ".join(command) + "\n")
+        handle.flush()
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in child.stdout:
             handle.write(line)
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    done in {time.perf_counter() - begun:.0f} s: test RSE {last['test_rse']:.4g}"
                   f" after {len(metrics['grades'])} grade(s)", flush=True)
         outcomes.append(RunOutcome(planned, folder, metrics, log))
-    report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started)
+    report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
+                          left_out(args.only))
     print(f"report: {report}")
     failed = [o.run.key for o in outcomes if o.metrics is None]
     if failed:

@@ -41,12 +41,16 @@ def _fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
 def _paper_at(values: list[float] | None, grade: int) -> float | None:
     return values[grade - 1] if values and grade <= len(values) else None
 
 
 def profile_info(profile: str) -> dict:
-    """The profile's config file (name, comparable_to_paper, description)."""
+    """The profile's config file (name, schedule, max_epochs, description)."""
     return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "profile" / f"{profile}.yaml"))
 
 
@@ -72,7 +76,7 @@ def experiment_table(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
                 f"| {_fmt(entry['test_rse'])} | {_fmt(paper.get('train_rse') if last else None)} "
                 f"| {_fmt(paper.get('val_rse') if last else None)} "
                 f"| {_fmt(_paper_at(paper.get('test_rse'), k))} | {entry['seconds']:.1f} "
-                f"| {_fmt(paper.get('seconds') if last else None)} |"
+                f"| {_seconds(paper.get('seconds') if last else None)} |"
             )
     return lines
 
@@ -86,8 +90,10 @@ def figure_lines(outcome: RunOutcome, report_dir: Path) -> list[str]:
             " ".join(cells), ""]
 
 
-def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wall_seconds: float) -> Path:
-    """Write ``report_dir/REPORT.md`` (atomically) and return its path."""
+def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wall_seconds: float,
+                 left_out: dict[str, str] | None = None) -> Path:
+    """Write ``report_dir/REPORT.md`` (atomically) and return its path; ``left_out`` maps
+    experiments not run to the reason."""
     info = profile_info(profile)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     devices = sorted({o.metrics["device"] for o in outcomes if o.metrics})
@@ -97,12 +103,14 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         f"Profile **{info['name']}**: {info['description']}.",
         "",
     ]
-    if not info["comparable_to_paper"]:
+    short = sorted({o.run.key for o in outcomes if o.metrics and not o.metrics["paper_settings"]})
+    if short:
         lines += [
-            f"> **Not comparable with the papers.** The `{info['name']}` profile is too small to"
-            " be compared with the papers' logged numbers: read its errors for the qualitative"
-            " picture only (MGDL against SGDL, the spectra per grade). Run `make reproduce"
-            " PROFILE=paper` (on a GPU) for the papers' settings.",
+            f"> **Not comparable with the papers:** {len(short)} of {len(outcomes)} runs (marked"
+            " *no* under *paper settings*) train with fewer epochs or other settings than the"
+            " papers, too little to compare their errors with the papers' logged numbers: read"
+            " them for the qualitative picture only (MGDL against SGDL, the spectra per grade)."
+            " `make reproduce PROFILE=paper` (on a GPU) runs the papers' settings.",
             "",
         ]
     lines += [
@@ -110,14 +118,19 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         f"wall time of this invocation {wall_seconds:.0f} s "
         f"({sum(o.reused for o in outcomes)} of {len(outcomes)} runs reused from earlier).",
         "",
-        "RSE = sum (y - f)^2 / sum y^2, cumulative after each grade. Paper columns: P1's logged"
+        "RSE = sum (y - f)^2 / sum y^2, cumulative after each grade. Paper columns: the papers' logged"
         " run outputs where published (— where not). Each number comes from the run folder named"
         " under its table, whose `.hydra/config.yaml` is the exact configuration.",
         "",
+    ]
+    for prefix, reason in (left_out or {}).items():
+        lines += [f"Not run: `{prefix}*`. {reason}.", ""]
+    lines += [
         "## Summary",
         "",
-        "| experiment | MGDL test RSE | SGDL test RSE | paper MGDL test RSE | paper SGDL test RSE | MGDL s | SGDL s |",
-        "|---|---|---|---|---|---|---|",
+        "| experiment | MGDL test RSE | SGDL test RSE | paper MGDL test RSE | paper SGDL test RSE "
+        "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))
     by_key = {(o.run.experiment, o.run.model): o for o in outcomes}
@@ -128,6 +141,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
             return "—"
         if field == "seconds":
             return f"{outcome.metrics['total_seconds']:.0f}"
+        if field == "paper_settings":
+            return "yes" if outcome.metrics["paper_settings"] else "no"
         return _fmt(outcome.metrics["grades"][-1][field])
 
     for experiment in experiments:
@@ -136,7 +151,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         lines.append(
             f"| {experiment} | {final(experiment, 'mgdl', 'test_rse')} | {final(experiment, 'sgdl', 'test_rse')} "
             f"| {_fmt(paper_mgdl[-1] if paper_mgdl else None)} | {_fmt(paper_sgdl[-1] if paper_sgdl else None)} "
-            f"| {final(experiment, 'mgdl', 'seconds')} | {final(experiment, 'sgdl', 'seconds')} |"
+            f"| {final(experiment, 'mgdl', 'seconds')} | {final(experiment, 'sgdl', 'seconds')} "
+            f"| {final(experiment, 'mgdl', 'paper_settings')}/{final(experiment, 'sgdl', 'paper_settings')} |"
         )
     for experiment in experiments:
         group = [o for o in outcomes if o.run.experiment == experiment]

@@ -10,11 +10,18 @@ import numpy as np
 
 from multigrade.grades.module import GradeModule
 from multigrade.io import write_npz
-from multigrade.spectra.fourier import frequency_grid, nearest_bins, one_sided_amplitude
+from multigrade.spectra.fourier import SpectralGrid, nearest_bins
+
+
+def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 20) -> np.ndarray:
+    """The ``count`` non-zero frequencies of largest amplitude, in increasing order."""
+    order = np.argsort(amplitude[1:])[::-1][:count] + 1
+    return np.sort(freq[order])
 
 
 class SpectraCallback(L.Callback):
-    """Records, on the equispaced training grid, one-sided ``|FFT|/n`` spectra of
+    """Records, on the training samples' spectral grid (``|FFT|/n`` on an equispaced grid,
+    a non-uniform DFT otherwise), the one-sided amplitude spectra of
 
     * ``g_k``, the output of grade k,
     * ``f_k = sum_{j<=k} g_j``, the cumulative prediction, and
@@ -22,7 +29,8 @@ class SpectraCallback(L.Callback):
 
     after every grade, and, ``evolution_points`` times per grade, the normalised
     amplitude of ``f`` at the target frequencies, ``|F f|(k_j) / |F y|(k_j)`` (1 means
-    learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``).
+    learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``). Without
+    given target frequencies, the target's 20 strongest non-zero frequencies are used.
 
     The same instance is handed to every grade's trainer; ``spectra.npz`` is rewritten
     (atomically) in ``output_dir`` after each grade with ``freq`` (F,), ``target`` (F,),
@@ -31,11 +39,11 @@ class SpectraCallback(L.Callback):
     ``target_frequencies`` (J,) and ``grade_epochs`` (K,).
     """
 
-    def __init__(self, output_dir: str | Path, train_grid_length: float = 1.0,
+    def __init__(self, output_dir: str | Path, grid: SpectralGrid,
                  target_frequencies: np.ndarray | list | None = None, evolution_points: int = 60):
         super().__init__()
         self.output_dir = Path(output_dir)
-        self.train_grid_length = float(train_grid_length)
+        self.grid = grid
         self.target_frequencies = np.asarray([] if target_frequencies is None else target_frequencies, float)
         self.evolution_points = int(evolution_points)
         self.freq: np.ndarray | None = None
@@ -54,8 +62,10 @@ class SpectraCallback(L.Callback):
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: GradeModule) -> None:
         if self.target is None:
-            self.target = one_sided_amplitude(pl_module.targets)
-            self.freq = frequency_grid(pl_module.targets.shape[0], self.train_grid_length)
+            self.target = self.grid.amplitude(pl_module.targets)
+            self.freq = self.grid.freq
+            if not len(self.target_frequencies):
+                self.target_frequencies = strongest_frequencies(self.freq, self.target)
             self._bins = nearest_bins(self.freq, self.target_frequencies)
         self._every = max(1, math.ceil(pl_module.schedule.epochs / max(1, self.evolution_points)))
 
@@ -65,7 +75,7 @@ class SpectraCallback(L.Callback):
             return
         if not len(self._bins):
             return
-        cumulative = one_sided_amplitude(pl_module.prior + pl_module.train_output())
+        cumulative = self.grid.amplitude(pl_module.prior + pl_module.train_output())
         reference = np.maximum(self.target[self._bins], np.finfo(float).tiny)
         self.evolution.append(cumulative[self._bins] / reference)
         self.evolution_epoch.append(self.epochs_before + epoch + 1)
@@ -74,9 +84,9 @@ class SpectraCallback(L.Callback):
     def on_train_end(self, trainer: L.Trainer, pl_module: GradeModule) -> None:
         output = pl_module.train_output()
         cumulative = pl_module.prior + output
-        self.rows["grade"].append(one_sided_amplitude(output))
-        self.rows["cumulative"].append(one_sided_amplitude(cumulative))
-        self.rows["residual"].append(one_sided_amplitude(pl_module.targets - cumulative))
+        self.rows["grade"].append(self.grid.amplitude(output))
+        self.rows["cumulative"].append(self.grid.amplitude(cumulative))
+        self.rows["residual"].append(self.grid.amplitude(pl_module.targets - cumulative))
         self.grade_epochs.append(pl_module.schedule.epochs)
         self.save()
 

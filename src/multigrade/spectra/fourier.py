@@ -1,9 +1,23 @@
-"""One-sided amplitude spectra on an equispaced grid."""
+"""One-sided amplitude spectra: FFT on an equispaced grid, a non-uniform DFT otherwise."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
+
+
+def _as_columns(values: torch.Tensor | np.ndarray) -> np.ndarray:
+    """(n,) or (n, m) values as float64 (n, m)."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().double().numpy()
+    v = np.asarray(values, dtype=float)
+    return v[:, None] if v.ndim == 1 else v
+
+
+def _rms_over_channels(amplitude: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean(amplitude**2, axis=1))
 
 
 def one_sided_amplitude(values: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -12,11 +26,27 @@ def one_sided_amplitude(values: torch.Tensor | np.ndarray) -> np.ndarray:
     ``a * sin(2 pi k x)`` sampled on ``n`` equispaced points of a period shows ``a/2`` at
     bin ``k``. With m output channels the amplitude is the root mean square over them.
     """
-    v = values.detach().cpu().double().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, float)
-    if v.ndim == 1:
-        v = v[:, None]
-    amplitude = np.abs(np.fft.rfft(v, axis=0)) / v.shape[0]
-    return np.sqrt(np.mean(amplitude**2, axis=1))
+    v = _as_columns(values)
+    return _rms_over_channels(np.abs(np.fft.rfft(v, axis=0)) / v.shape[0])
+
+
+def nonuniform_amplitude(values: torch.Tensor | np.ndarray, positions: np.ndarray,
+                         freq: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """``|(1/n) sum_i v_i exp(-2 pi i f x_i)|`` for each frequency f: (n[, m]) -> (F,).
+
+    The non-uniform DFT of samples ``v_i`` at positions ``x_i``; on an equispaced grid of
+    one period and integer f it equals ``one_sided_amplitude``. Channels combine by RMS.
+    """
+    v = _as_columns(values)
+    x = np.asarray(positions, dtype=float).reshape(-1)
+    if x.shape[0] != v.shape[0]:
+        raise ValueError(f"{v.shape[0]} values but {x.shape[0]} positions")
+    out = np.empty((len(freq), v.shape[1]))
+    for start in range(0, len(freq), chunk):
+        f = np.asarray(freq[start:start + chunk], dtype=float)
+        basis = np.exp(-2j * np.pi * f[:, None] * x[None, :])  # (F_chunk, n)
+        out[start:start + chunk] = np.abs(basis @ v) / v.shape[0]
+    return _rms_over_channels(out)
 
 
 def frequency_grid(n: int, length: float = 1.0) -> np.ndarray:
@@ -27,3 +57,31 @@ def frequency_grid(n: int, length: float = 1.0) -> np.ndarray:
 def nearest_bins(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Index of the bin nearest to each wanted frequency: (J,) ints."""
     return np.abs(freq[None, :] - np.asarray(wanted, float)[:, None]).argmin(axis=1)
+
+
+@dataclass(frozen=True)
+class SpectralGrid:
+    """Where the training samples sit along the coordinate that carries the frequencies.
+
+    ``positions=None``: the samples are an equispaced grid over ``length`` in grid order,
+    and spectra are FFTs. Otherwise ``positions`` (n,) are their coordinates and spectra
+    are non-uniform DFTs at ``max_frequency * length + 1`` frequencies ``j / length``.
+    """
+
+    n: int
+    length: float = 1.0
+    positions: np.ndarray | None = None
+    max_frequency: float | None = None
+
+    @property
+    def freq(self) -> np.ndarray:
+        if self.positions is None:
+            return frequency_grid(self.n, self.length)
+        top = self.max_frequency if self.max_frequency is not None else self.n / (2 * self.length)
+        return np.arange(int(np.floor(top * self.length)) + 1) / self.length
+
+    def amplitude(self, values: torch.Tensor | np.ndarray) -> np.ndarray:
+        """The one-sided amplitude spectrum of ``values`` (n[, m]) on this grid: (F,)."""
+        if self.positions is None:
+            return one_sided_amplitude(values)
+        return nonuniform_amplitude(values, self.positions - self.positions.min(), self.freq)

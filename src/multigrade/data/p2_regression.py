@@ -1,0 +1,60 @@
+"""P2's one-dimensional regressions: oscillatory and composite targets, clean or noisy.
+
+* ``sin``: ``sin(100 x)`` on [0, 1];  ``xsin``: ``x sin(100 x)`` on [0, 1];
+* ``composite``: ``(x + 1) f(x)`` on [-1, 1] with ``f = h4 o h3 o h2 o h1``,
+  ``h1(x) = |cos(15 pi (x - 0.3)) - 0.7|``, ``h2(u) = |cos(2 pi (u - 0.5)) - 0.5|``,
+  ``h3(u) = 1.3 - |u - 1.3|``, ``h4(u) = 0.9 - |u - 0.9|``.
+
+5000 equispaced training points, of which a random 20% (``RandomState(split_seed)``) is
+held out for validation; 1000 equispaced test points. The noisy variant adds
+``N(0, noise_std^2)`` (``RandomState(noise_seed)``) to the training and validation targets;
+the test targets stay clean. The remaining training points are not equispaced, so their
+spectra are non-uniform DFTs.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from multigrade.data.regression import RegressionData
+from multigrade.spectra.fourier import SpectralGrid
+
+
+def composite(x: np.ndarray) -> np.ndarray:
+    u = np.abs(np.cos(15.0 * np.pi * (x - 0.3)) - 0.7)
+    u = np.abs(np.cos(2.0 * np.pi * (u - 0.5)) - 0.5)
+    u = 1.3 - np.abs(u - 1.3)
+    u = 0.9 - np.abs(u - 0.9)
+    return (x + 1.0) * u
+
+
+FUNCTIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], tuple[float, float]]] = {
+    "sin": (lambda x: np.sin(100.0 * x), (0.0, 1.0)),
+    "xsin": (lambda x: x * np.sin(100.0 * x), (0.0, 1.0)),
+    "composite": (composite, (-1.0, 1.0)),
+}
+
+
+def p2_regression(function: str, noise_std: float = 0.0, n_train: int = 5000, n_test: int = 1000,
+                  val_fraction: float = 0.2, split_seed: int = 0, noise_seed: int = 0,
+                  max_frequency: float = 60.0) -> RegressionData:
+    """The data of one P2 regression as (N, 1) tensors."""
+    if function not in FUNCTIONS:
+        raise ValueError(f"P2 regressions are {sorted(FUNCTIONS)}; got {function!r}")
+    f, (a, b) = FUNCTIONS[function]
+    x = np.linspace(a, b, n_train)
+    held_out = np.random.RandomState(split_seed).permutation(n_train)[: int(round(val_fraction * n_train))]
+    is_val = np.zeros(n_train, dtype=bool)
+    is_val[held_out] = True
+    y = f(x) + (noise_std * np.random.RandomState(noise_seed).randn(n_train) if noise_std > 0 else 0.0)
+    x_test = np.linspace(a, b, n_test)
+    splits = {"train": (x[~is_val], y[~is_val]), "val": (x[is_val], y[is_val]), "test": (x_test, f(x_test))}
+    suffix = "_noisy" if noise_std > 0 else ""
+    return RegressionData.from_arrays(
+        f"p2_{function}{suffix}",
+        splits,
+        spectral_grid=SpectralGrid(n=int((~is_val).sum()), length=b - a, positions=x[~is_val],
+                                   max_frequency=max_frequency),
+    )
