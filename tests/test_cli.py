@@ -1,8 +1,10 @@
 """End to end, as a user runs it: real subprocesses writing real run folders."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -37,6 +39,35 @@ def test_a_cli_run_writes_metrics_and_spectra(tmp_path):
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [f"grade_{k}.pt" for k in (1, 2, 3, 4)]
     assert (out / ".hydra" / "config.yaml").is_file()
     assert "grade_4/loss" in (out / "logs" / "metrics.csv").read_text()
+
+
+RESUMABLE = ["experiment=p1_synthetic_s2", "profile=quick", "train.epochs=60", "logger=none",
+             "model.grades=[[128,128],[128,128],[128,128]]", "callbacks.progress.refresh_rate=0"]
+
+
+def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    run_module("multigrade.run", *RESUMABLE, f"paths.output_dir={reference}", cwd=REPO)
+    command = [sys.executable, "-m", "multigrade.run", *RESUMABLE, f"paths.output_dir={resumed}"]
+    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not (resumed / "checkpoints" / "grade_1.pt").exists() and child.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)  # during grade 2
+    child.wait()
+    assert not (resumed / "metrics.json").exists()
+    assert not (resumed / "checkpoints" / "grade_3.pt").exists()
+    run_module("multigrade.run", *RESUMABLE, f"paths.output_dir={resumed}", cwd=REPO)
+
+    def numbers(folder):
+        grades = json.loads((folder / "metrics.json").read_text())["grades"]
+        return [{k: v for k, v in g.items() if k != "seconds"} for g in grades]
+
+    assert numbers(resumed) == numbers(reference)
+    with np.load(reference / "spectra.npz") as a, np.load(resumed / "spectra.npz") as b:
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
 def test_a_bad_override_fails_naming_the_key(tmp_path):

@@ -7,8 +7,10 @@ import torch
 
 from conftest import cpu_trainers
 from multigrade.data.synthetic import p1_synthetic
-from multigrade.grades.loop import GradeSpec, fit_grades, predict, rse
+from multigrade.grades.checkpoints import CheckpointError
+from multigrade.grades.loop import fit_grades, predict, rse
 from multigrade.grades.module import NonFiniteLossError
+from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 
 
@@ -111,3 +113,36 @@ def test_checkpoints_rebuild_the_stair(tmp_path, trained):
     for name, value in stair.state_dict().items():
         assert torch.equal(saved["state_dict"][name], value)
     assert np.isfinite(saved["record"]["test_rse"])
+
+
+def small_run(tmp_path, seed=0, epochs=3):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    return fit_grades(data, [GradeSpec([16, 16])] * 3, [GradeSchedule(epochs, 64, 1e-3, 1e-4)] * 3,
+                      cpu_trainers(), seed=seed, checkpoint_dir=tmp_path)
+
+
+def test_a_rerun_resumes_after_the_last_completed_grade(tmp_path):
+    full_stair, full = small_run(tmp_path / "full")
+    interrupted = tmp_path / "interrupted"
+    small_run(interrupted)
+    (interrupted / "grade_3.pt").unlink()  # as if killed during grade 3
+    (interrupted / "grade_2.pt").unlink()
+    stair, records = small_run(interrupted)
+    assert [r.summary() | {"seconds": 0} for r in records] == [r.summary() | {"seconds": 0} for r in full]
+    for name, value in full_stair.state_dict().items():
+        assert torch.equal(stair.state_dict()[name], value), name
+
+
+def test_checkpoints_of_another_run_are_refused(tmp_path):
+    small_run(tmp_path)
+    with pytest.raises(CheckpointError, match="written by a different run.*fresh paths.output_dir"):
+        small_run(tmp_path, seed=1)
+    with pytest.raises(CheckpointError, match="written by a different run"):
+        small_run(tmp_path, epochs=4)
+
+
+def test_a_corrupt_checkpoint_is_named(tmp_path):
+    small_run(tmp_path)
+    (tmp_path / "grade_2.pt").write_bytes(b"\x00 not a checkpoint")
+    with pytest.raises(CheckpointError, match="grade_2.pt .* corrupt .* delete it"):
+        small_run(tmp_path)

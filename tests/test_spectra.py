@@ -4,7 +4,8 @@ import torch
 
 from conftest import cpu_trainers
 from multigrade.data.synthetic import p1_synthetic
-from multigrade.grades.loop import GradeSpec, fit_grades
+from multigrade.grades.loop import fit_grades
+from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.fourier import (

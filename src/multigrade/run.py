@@ -25,8 +25,9 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.grades.loop import GradeSpec, fit_grades
+from multigrade.grades.loop import fit_grades
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
+from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
@@ -139,7 +140,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
              cfg.profile.name, len(grades), out)
     stair, records = fit_grades(data, grades, schedules, make_trainer, cfg.seed,
                                 checkpoint_dir=out / "checkpoints",
-                                check_every=cfg.callbacks.log_every_epochs)
+                                check_every=cfg.callbacks.log_every_epochs,
+                                stateful={"spectra": spectra})
 
     histories = [r.loss_history for r in records]
     write_npz(out / "curves.npz", **{f"loss_grade_{r.grade}": r.loss_history for r in records})

@@ -14,54 +14,23 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import lightning.pytorch as L
-import numpy as np
 import torch
 
 from multigrade.data.regression import RegressionData
+from multigrade.grades.checkpoints import Stateful, restore_grades, save_grade
 from multigrade.grades.module import GradeModule
+from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import StairNetwork, freeze
-from multigrade.io import save_torch
 from multigrade.seeding import INIT, derive_seed
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
-
-
-@dataclass(frozen=True)
-class GradeSpec:
-    """Hidden widths and activation(s) of one grade's stack, e.g. ([256, 256], "relu")
-    or ([256, 256], ["sin", "relu"]) (one name per layer)."""
-
-    widths: list[int]
-    activation: str | list[str] = "relu"
-
-
-@dataclass
-class GradeRecord:
-    """Cumulative metrics after a grade (relative squared errors of f_k on each split)."""
-
-    grade: int
-    train_rse: float
-    val_rse: float
-    test_rse: float
-    seconds: float
-    epochs: int
-    final_loss: float
-    schedule: dict = field(default_factory=dict)
-    loss_history: np.ndarray | None = field(default=None, repr=False)
-
-    def summary(self) -> dict:
-        """The JSON-friendly fields (no loss history)."""
-        out = asdict(self)
-        out.pop("loss_history")
-        return out
 
 
 def rse(target: torch.Tensor, prediction: torch.Tensor) -> float:
@@ -89,21 +58,28 @@ def fit_grades(
     checkpoint_dir: str | Path | None = None,
     check_every: int = 50,
     on_grade_end: Callable[[StairNetwork, GradeRecord], None] | None = None,
+    stateful: dict[str, Stateful] | None = None,
 ) -> tuple[StairNetwork, list[GradeRecord]]:
     """Train ``len(grades)`` grades in turn; return the stair network and per-grade records.
 
     ``make_trainer(k, K)`` gives a fresh ``Trainer`` for grade k (its own loop state, the
     shared callbacks and logger). Grade k's parameters are initialised from
     ``(seed, k)`` alone; after training they are frozen in place. When ``checkpoint_dir``
-    is given, ``grade_<k>.pt`` (the stair up to grade k and its record) is written there
-    atomically as soon as the grade is done.
+    is given, ``grade_<k>.pt`` (see ``checkpoints``) is written there atomically as soon as
+    the grade is done, with the state of the ``stateful`` callbacks; grades whose
+    checkpoints are already there are loaded instead of trained.
     """
     if len(grades) != len(schedules):
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
+    stateful = stateful or {}
+    identity = {"data": data.name, "seed": int(seed)}
     stair = StairNetwork(data.in_features, data.out_features)
-    records: list[GradeRecord] = []
+    records = restore_grades(checkpoint_dir, stair, grades, schedules, identity, stateful)
     total = len(grades)
-    for k, (spec, schedule) in enumerate(zip(grades, schedules), start=1):
+    if records:
+        log.info("grades 1..%d restored from %s", len(records), checkpoint_dir)
+    for k in range(len(records) + 1, total + 1):
+        spec, schedule = grades[k - 1], schedules[k - 1]
         started = time.perf_counter()
         trainer = make_trainer(k, total)
         device = trainer.strategy.root_device
@@ -135,12 +111,7 @@ def fit_grades(
         )
         records.append(record)
         if checkpoint_dir is not None:
-            save_torch(
-                Path(checkpoint_dir) / f"grade_{k}.pt",
-                {"grade": k, "specs": stair.specs, "in_features": stair.in_features,
-                 "out_features": stair.out_features, "state_dict": stair.state_dict(),
-                 "record": record.summary()},
-            )
+            save_grade(Path(checkpoint_dir), stair, record, identity, stateful)
         log.info(
             "grade %d/%d done: train RSE %.4g, val RSE %.4g, test RSE %.4g, loss %.4g, %d epochs, %.1f s",
             k, total, record.train_rse, record.val_rse, record.test_rse, record.final_loss,

@@ -2,7 +2,8 @@
 
 Runs every planned experiment (MGDL and SGDL) as its own ``python -m multigrade.run``
 process into ``<out>/runs/<experiment>/<model>``, reuses runs that already finished in
-the same profile, and writes ``<out>/REPORT.md``. A failed run is reported with its log
+the same profile, resumes unfinished ones after their last completed grade, and writes
+``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
 """
 
@@ -15,6 +16,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from omegaconf import OmegaConf
 
 from multigrade.reproduce.plan import left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
@@ -35,6 +38,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 PROGRESS = re.compile(r"\] - (grade \d+/\d+ .*)$")
+
+
+def started_with_profile(folder: Path) -> str | None:
+    """The profile an earlier (possibly unfinished) run in ``folder`` was started with."""
+    config = folder / ".hydra" / "config.yaml"
+    return OmegaConf.load(config).profile.name if config.is_file() else None
 
 
 def run_one(experiment: str, model: str, profile: str, folder: Path, log: Path,
@@ -71,8 +80,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{index}/{len(runs)}] {planned.key}: finished earlier, reused", flush=True)
             outcomes.append(RunOutcome(planned, folder, metrics, log, reused=True))
             continue
-        if folder.exists():
-            shutil.rmtree(folder)  # unfinished or from another profile: start clean
+        if folder.exists() and (args.force or started_with_profile(folder) != args.profile):
+            shutil.rmtree(folder)  # another profile's run, or a forced rerun: start clean
+        # An unfinished run of this profile resumes after its last completed grade.
         print(f"[{index}/{len(runs)}] {planned.key} ({args.profile}) ...", flush=True)
         begun = time.perf_counter()
         code = run_one(planned.experiment, planned.model, args.profile, folder, log, args.overrides)

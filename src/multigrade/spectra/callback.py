@@ -7,6 +7,7 @@ from pathlib import Path
 
 import lightning.pytorch as L
 import numpy as np
+import torch
 
 from multigrade.grades.module import GradeModule
 from multigrade.io import write_npz
@@ -103,6 +104,26 @@ class SpectraCallback(L.Callback):
             "target_frequencies": self.target_frequencies,
             "grade_epochs": np.asarray(self.grade_epochs, dtype=np.int64),
         }
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """Everything recorded so far as tensors (for grade checkpoints)."""
+        if self.target is None:
+            return {}
+        return {name: torch.from_numpy(np.ascontiguousarray(a)) for name, a in self.arrays().items()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Continue from ``state_dict()``'s record, e.g. after restoring completed grades."""
+        if not state:
+            return
+        arrays = {name: tensor.numpy() for name, tensor in state.items()}
+        self.freq, self.target = arrays["freq"], arrays["target"]
+        self.target_frequencies = arrays["target_frequencies"]
+        self._bins = nearest_bins(self.freq, self.target_frequencies)
+        self.rows = {name: list(arrays[name]) for name in self.rows}
+        self.evolution = list(arrays["evolution"])
+        self.evolution_epoch = arrays["evolution_epoch"].tolist()
+        self.evolution_grade = arrays["evolution_grade"].tolist()
+        self.grade_epochs = arrays["grade_epochs"].tolist()
 
     def save(self) -> Path:
         path = self.output_dir / "spectra.npz"
