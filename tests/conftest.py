@@ -7,6 +7,11 @@ from pathlib import Path
 
 import lightning.pytorch as L
 import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, open_dict
+
+from multigrade.run import CONF_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,3 +32,14 @@ def cpu_trainers(*callbacks: L.Callback):
         )
 
     return make
+
+
+def job_config(*overrides: str) -> DictConfig:
+    """The config a ``python -m multigrade.run <overrides>`` job sees: composed, with
+    ``${hydra:...}`` resolvable and no ``hydra`` node of its own."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg

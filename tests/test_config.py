@@ -1,24 +1,12 @@
 import pytest
-from hydra import compose, initialize_config_dir
-from hydra.core.hydra_config import HydraConfig
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
+from conftest import job_config
 from multigrade.run import CONF_DIR, ConfigError, grade_schedules, grade_specs
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 PROFILES = sorted(p.stem for p in (CONF_DIR / "profile").glob("*.yaml"))
-
-
-def compose_run(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
-
-
-def resolved(cfg):
-    """Make ${hydra:...} interpolations resolve as they do inside a run."""
-    HydraConfig.instance().set_config(cfg)
-    return cfg
 
 
 def test_the_synthetic_experiments_exist():
@@ -30,7 +18,7 @@ def test_the_synthetic_experiments_exist():
 @pytest.mark.parametrize("model", ["mgdl", "sgdl"])
 @pytest.mark.parametrize("profile", PROFILES)
 def test_every_experiment_composes_and_resolves(experiment, model, profile):
-    cfg = resolved(compose_run(f"experiment={experiment}", f"model={model}", f"profile={profile}"))
+    cfg = job_config(f"experiment={experiment}", f"model={model}", f"profile={profile}")
     assert cfg.name == experiment
     grades = grade_specs(cfg)
     schedules = grade_schedules(cfg, len(grades))
@@ -43,53 +31,53 @@ def test_every_experiment_composes_and_resolves(experiment, model, profile):
 
 
 def test_paper_profile_is_the_papers_setting_two():
-    cfg = resolved(compose_run("experiment=p1_synthetic_s2", "model=mgdl", "profile=paper"))
+    cfg = job_config("experiment=p1_synthetic_s2", "model=mgdl", "profile=paper")
     grades, schedules = grade_specs(cfg), grade_schedules(cfg, 4)
     assert [g.widths for g in grades] == [[256, 256]] * 4
     assert {(s.epochs, s.batch_size, s.lr_max, s.lr_min) for s in schedules} == {(30000, 256, 1e-4, 1e-4)}
-    sgdl = resolved(compose_run("experiment=p1_synthetic_s2", "model=sgdl", "profile=paper"))
+    sgdl = job_config("experiment=p1_synthetic_s2", "model=sgdl", "profile=paper")
     assert grade_specs(sgdl)[0].widths == [256] * 8
     assert grade_schedules(sgdl, 1)[0].lr_max == 5e-4
 
 
 def test_setting_four_has_five_grades_and_ten_layers():
-    cfg = resolved(compose_run("experiment=p1_synthetic_s4", "model=mgdl"))
+    cfg = job_config("experiment=p1_synthetic_s4", "model=mgdl")
     assert len(grade_specs(cfg)) == 5
-    cfg = resolved(compose_run("experiment=p1_synthetic_s4", "model=sgdl"))
+    cfg = job_config("experiment=p1_synthetic_s4", "model=sgdl")
     assert grade_specs(cfg)[0].widths == [256] * 10
 
 
 def test_per_grade_and_per_layer_activations_reach_the_grades():
-    mgdl = grade_specs(resolved(compose_run("experiment=p2_sin", "model=mgdl")))
+    mgdl = grade_specs(job_config("experiment=p2_sin", "model=mgdl"))
     assert [g.activation for g in mgdl] == ["sin", "relu", "relu"]
     assert [g.widths for g in mgdl] == [[256, 256], [128, 128, 64], [64, 32, 32]]
-    sgdl = grade_specs(resolved(compose_run("experiment=p2_sin", "model=sgdl")))
+    sgdl = grade_specs(job_config("experiment=p2_sin", "model=sgdl"))
     assert sgdl[0].activation == ["sin", "sin"] + ["relu"] * 6
 
 
 def test_train_overrides_replace_the_schedule_values():
-    cfg = resolved(compose_run("experiment=p1_synthetic_s1", "train.lr_max=3e-3", "train.batch_size=null"))
+    cfg = job_config("experiment=p1_synthetic_s1", "train.lr_max=3e-3", "train.batch_size=null")
     schedule = grade_schedules(cfg, 4)[0]
     assert schedule.lr_max == 3e-3 and schedule.batch_size == 256
 
 
 def test_unknown_key_is_named():
     with pytest.raises(ConfigCompositionException, match="train.learning_rate"):
-        compose_run("train.learning_rate=1e-3")
+        job_config("train.learning_rate=1e-3")
 
 
 def test_unknown_experiment_is_named():
     with pytest.raises(ConfigCompositionException, match="p1_synthetic_s9"):
-        compose_run("experiment=p1_synthetic_s9")
+        job_config("experiment=p1_synthetic_s9")
 
 
 def test_a_bad_schedule_value_names_the_key():
-    cfg = resolved(compose_run("train.epochs=-3"))
+    cfg = job_config("train.epochs=-3")
     with pytest.raises(ConfigError, match="schedules.quick.mgdl / train: epochs must be a positive integer"):
         grade_schedules(cfg, 4)
 
 
 def test_malformed_grades_are_refused():
-    cfg = resolved(compose_run("model.grades=[256,256]"))
+    cfg = job_config("model.grades=[256,256]")
     with pytest.raises(ConfigError, match="model.grades must be a list of hidden-width lists"):
         grade_specs(cfg)

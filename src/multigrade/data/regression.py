@@ -65,7 +65,7 @@ class RegressionData:
 
         def tensor(a: np.ndarray) -> torch.Tensor:
             a = np.asarray(a, dtype=np.float32)
-            return torch.from_numpy(a.reshape(a.shape[0], -1) if a.ndim != 2 else a)
+            return torch.from_numpy(a.reshape(a.shape[0], -1))
 
         tensors = {f"{part}_{split}": tensor(arrays[i]) for split, arrays in splits.items()
                    for i, part in enumerate(("x", "y"))}

@@ -84,4 +84,4 @@ class SpectralGrid:
         """The one-sided amplitude spectrum of ``values`` (n[, m]) on this grid: (F,)."""
         if self.positions is None:
             return one_sided_amplitude(values)
-        return nonuniform_amplitude(values, self.positions - self.positions.min(), self.freq)
+        return nonuniform_amplitude(values, self.positions, self.freq)
