@@ -79,5 +79,29 @@ def test_a_bad_schedule_value_names_the_key():
 
 def test_malformed_grades_are_refused():
     cfg = job_config("model.grades=[256,256]")
-    with pytest.raises(ConfigError, match="model.grades must be a list of hidden-width lists"):
+    with pytest.raises(ConfigError, match=r"model.grades \(architecture.mgdl.grades\) must be a list of hidden-width lists"):
         grade_specs(cfg)
+
+
+def test_mnist_structures_and_classification_heads_reach_the_grades():
+    structure_1 = grade_specs(job_config("experiment=p1_mnist_b1_k5"))
+    assert [g.widths for g in structure_1] == [[128, 128]] * 3
+    structure_2 = grade_specs(job_config("experiment=p1_mnist_b1_k5", "structure=2"))
+    assert [g.widths for g in structure_2] == [[128]] * 6
+    with pytest.raises(ConfigError, match="no structure 3 in structures"):
+        grade_specs(job_config("experiment=p1_mnist_b1_k5", "structure=3"))
+    p2 = grade_specs(job_config("experiment=p2_mnist_noise20"))
+    assert [g.output for g in p2] == ["softmax", "linear", "linear", "linear"]
+    assert [g.widths for g in p2] == [[64], [128], [256], [128]]
+    assert grade_specs(job_config("experiment=p2_mnist_noise20", "model=sgdl"))[0].output == "softmax"
+
+
+def test_a_per_grade_list_of_the_wrong_length_names_the_key():
+    cfg = job_config("experiment=p2_mnist_noise20", "architecture.mgdl.output=[softmax,linear]")
+    with pytest.raises(ConfigError, match="model.output lists 2 per-grade values but grade 3"):
+        grade_specs(cfg)
+
+
+def test_the_profile_sizes_the_images():
+    for profile, side in (("smoke", 32), ("quick", 256), ("paper", None)):
+        assert job_config("experiment=p1_image_hubble", f"profile={profile}").data.max_side == side

@@ -9,11 +9,13 @@ from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.fourier import (
+    RadialGrid,
     SpectralGrid,
     frequency_grid,
     nearest_bins,
     nonuniform_amplitude,
     one_sided_amplitude,
+    radial_average_amplitude,
 )
 
 
@@ -89,3 +91,27 @@ def test_spectra_file_has_the_documented_arrays(first_grade):
         # y = f_1 + (y - f_1): the cumulative and residual spectra bound the target's.
         np.testing.assert_allclose(saved["target"][10], 0.5, rtol=1e-5)
         assert np.all(saved["cumulative"][0] + saved["residual"][0] >= saved["target"] - 1e-6)
+
+
+def test_an_image_wave_lands_in_the_ring_of_its_frequency():
+    h, w = 64, 80
+    rows, cols = np.meshgrid(np.arange(h) / h, np.arange(w) / w, indexing="ij")
+    image = 0.5 + 0.3 * np.sin(2 * np.pi * (3 * rows + 4 * cols))  # radius 5 cycles per side
+    rings = radial_average_amplitude(image.reshape(-1), h, w)
+    assert rings.shape == (h // 2 + 1,)
+    assert rings[0] == pytest.approx(0.5)
+    assert np.argmax(rings[1:]) + 1 == 5
+    assert np.delete(rings, [0, 5]).max() < 1e-12
+    grid = RadialGrid(h, w)
+    np.testing.assert_array_equal(grid.amplitude(image.reshape(-1)), rings)
+    np.testing.assert_array_equal(grid.amplitude_at(image.reshape(-1), np.array([5, 0])), rings[[5, 0]])
+    with pytest.raises(ValueError, match="100 values for a 64x80 image"):
+        radial_average_amplitude(np.zeros(100), h, w)
+
+
+def test_amplitude_at_matches_the_full_nonuniform_spectrum():
+    rng = np.random.RandomState(0)
+    grid = SpectralGrid(n=500, length=2.0, positions=rng.uniform(0, 2, 500), max_frequency=20.0)
+    values = np.sin(2 * np.pi * 7.5 * grid.positions)
+    bins = np.array([3, 15, 30])
+    np.testing.assert_allclose(grid.amplitude_at(values, bins), grid.amplitude(values)[bins], rtol=1e-12)

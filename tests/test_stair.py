@@ -44,7 +44,8 @@ def test_a_new_grade_takes_the_last_hidden_width_as_input():
     stair.grow([16, 4], "relu")
     stack, head = stair.grow([5], "sin")
     assert stack[0].in_features == 4 and head.in_features == 5
-    assert stair.specs == [{"widths": [16, 4], "activation": "relu"}, {"widths": [5], "activation": "sin"}]
+    assert stair.specs == [{"widths": [16, 4], "activation": "relu", "output": "linear"},
+                           {"widths": [5], "activation": "sin", "output": "linear"}]
 
 
 def test_unknown_activation_names_the_choices():

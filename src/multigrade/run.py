@@ -25,13 +25,15 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.grades.loop import fit_grades
+from multigrade.grades.loop import cumulative_predictions, fit_grades
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
-from multigrade.grades.records import GradeSpec
+from multigrade.data.regression import RegressionData
+from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
+from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
-from multigrade.spectra.plots import write_run_figures
+from multigrade.spectra.plots import plot_reconstructions, write_run_figures
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -51,18 +53,25 @@ def output_dir(cfg: DictConfig) -> Path:
 
 
 def grade_specs(cfg: DictConfig) -> list[GradeSpec]:
-    """The grades of ``model``: ``model.grades`` lists hidden widths per grade."""
-    grades = OmegaConf.to_container(cfg.model.grades, resolve=True)
+    """The grades of ``model``: ``model.grades`` lists hidden widths per grade;
+    ``model.activation`` and ``model.output`` are one value or one per grade."""
+    grades = cfg.model.grades
+    grades = OmegaConf.to_container(grades, resolve=True) if OmegaConf.is_config(grades) else grades
     if not grades or not all(isinstance(g, list) and g for g in grades):
         raise ConfigError(
-            f"model.grades must be a list of hidden-width lists, e.g. [[256, 256], [256, 256]];"
-            f" got {grades!r}"
+            f"model.grades (architecture.{cfg.model.kind}.grades) must be a list of hidden-width"
+            f" lists, e.g. [[256, 256], [256, 256]]; got {grades!r}"
+            + (f" (no structure {cfg.structure!r} in structures)" if "structures" in cfg else "")
         )
-    activation = OmegaConf.to_container(cfg.model, resolve=True)["activation"]
-    return [
-        GradeSpec([int(w) for w in widths], value_for_grade(activation, k, "model.activation"))
-        for k, widths in enumerate(grades, start=1)
-    ]
+    model = OmegaConf.to_container(cfg.model, resolve=True)
+    try:
+        return [
+            GradeSpec([int(w) for w in widths], value_for_grade(model["activation"], k, "model.activation"),
+                      value_for_grade(model.get("output", "linear"), k, "model.output"))
+            for k, widths in enumerate(grades, start=1)
+        ]
+    except ValueError as error:
+        raise ConfigError(f"model (architecture.{cfg.model.kind}): {error}") from None
 
 
 def training_settings(cfg: DictConfig) -> dict[str, Any]:
@@ -146,7 +155,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     histories = [r.loss_history for r in records]
     write_npz(out / "curves.npz", **{f"loss_grade_{r.grade}": r.loss_history for r in records})
     title = f"{cfg.name} {cfg.model.kind.upper()} ({cfg.profile.name})"
-    write_run_figures(out, spectra.arrays(), histories, title)
+    write_run_figures(out, spectra.arrays(), histories, title, log_spectra=data.image_shape is not None)
+    if data.image_shape is not None:
+        write_reconstructions(out, stair, data, records, title)
     metrics = {
         "experiment": cfg.name,
         "model": cfg.model.kind,
@@ -155,20 +166,39 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "seed": int(cfg.seed),
         "device": str(next(stair.parameters()).device),
         "total_seconds": time.perf_counter() - started,
+        "metrics": list(data.metrics),
         "grades": [r.summary() for r in records],
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     write_json(out / "metrics.json", metrics)
-    last = records[-1]
-    log.info("done in %.1f s: test RSE %.4g (train %.4g, val %.4g) -> %s",
-             metrics["total_seconds"], last.test_rse, last.train_rse, last.val_rse, out / "metrics.json")
+    headline = data.metrics[0]
+    last = records[-1].metrics
+    log.info("done in %.1f s: test %s %.4g (train %.4g, val %.4g) -> %s", metrics["total_seconds"],
+             headline, last[f"test_{headline}"], last[f"train_{headline}"], last[f"val_{headline}"],
+             out / "metrics.json")
     return metrics
+
+
+def write_reconstructions(out: Path, stair: StairNetwork, data: RegressionData,
+                          records: list[GradeRecord], title: str) -> Path:
+    """``figures/reconstructions.png``: the test image and ``f_k`` on it after each grade."""
+    h, w = data.image_shape
+    x_test, y_test = data.split("test")
+    device = next(stair.parameters()).device
+    cumulative = cumulative_predictions(stair, x_test.to(device)).cpu().numpy()
+    return plot_reconstructions(
+        y_test.numpy().reshape(h, w, -1), cumulative.reshape(len(records), h, w, -1),
+        [r.metrics.get("test_psnr") for r in records], out / "figures" / "reconstructions.png",
+        f"{title}: f_k on the test image",
+    )
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
-    """Run one job; return the final validation RSE (the quantity a sweeper minimises)."""
-    return run(cfg)["grades"][-1]["val_rse"]
+    """Run one job; return the final validation value of the data's headline metric (the
+    quantity a sweeper optimises: minimise RSE, maximise PSNR or accuracy)."""
+    metrics = run(cfg)
+    return metrics["grades"][-1][f"val_{metrics['metrics'][0]}"]
 
 
 if __name__ == "__main__":

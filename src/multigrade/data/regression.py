@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from multigrade.spectra.fourier import SpectralGrid
+from multigrade.grades.metrics import check_metrics
+from multigrade.spectra.fourier import RadialGrid, SpectralGrid
 
 
 @dataclass
@@ -16,8 +17,11 @@ class RegressionData:
 
     ``spectral_grid`` says where the training samples sit along the coordinate that
     carries the frequencies (default: an equispaced grid of one unit, in order, so an FFT
-    along axis 0 is their spectrum). ``target_frequencies`` (J,) are the frequencies the
-    target is built from (for the spectrum-evolution heatmap).
+    along axis 0 is their spectrum; a ``RadialGrid`` for images). ``target_frequencies``
+    (J,) are the frequencies the target is built from (for the spectrum-evolution
+    heatmap). ``metrics`` name what is reported per split (``grades.metrics``; the first
+    is the headline). ``image_shape`` (h, w), when set, says the test split is a whole
+    image in row-major pixel order (for the reconstruction figure).
     """
 
     name: str
@@ -27,10 +31,13 @@ class RegressionData:
     y_val: torch.Tensor
     x_test: torch.Tensor
     y_test: torch.Tensor
-    spectral_grid: SpectralGrid | None = None
+    spectral_grid: SpectralGrid | RadialGrid | None = None
     target_frequencies: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    metrics: tuple[str, ...] = ("rse",)
+    image_shape: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
+        self.metrics = check_metrics(self.metrics)
         if self.spectral_grid is None:
             self.spectral_grid = SpectralGrid(n=self.x_train.shape[0])
         if self.spectral_grid.n != self.x_train.shape[0]:

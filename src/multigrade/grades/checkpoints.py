@@ -77,7 +77,8 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
         if not path.is_file():
             break
         payload = read_grade(path)
-        expected = {"spec": {"widths": list(spec.widths), "activation": spec.activation},
+        expected = {"spec": {"widths": list(spec.widths), "activation": spec.activation,
+                             "output": spec.output},
                     "schedule": schedule.as_dict(), **identity}
         found = {"spec": payload["specs"][-1], "schedule": payload["record"]["schedule"],
                  **payload["identity"]}
@@ -86,11 +87,11 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
                 f"{path} was written by a different run (it has {found}, this run needs"
                 f" {expected}): choose a fresh paths.output_dir or delete {Path(directory)}"
             )
-        records.append(GradeRecord(**payload["record"], loss_history=payload["loss_history"].numpy()))
+        records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
     if payload is None:
         return []
     for spec in grades[: len(records)]:
-        stair.grow(spec.widths, spec.activation)
+        stair.grow(spec.widths, spec.activation, spec.output)
     stair.load_state_dict(payload["state_dict"])
     freeze(stair)
     for name, obj in stateful.items():

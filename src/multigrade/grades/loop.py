@@ -5,7 +5,9 @@ For k = 1..K::
     Z_k   = phi_{k-1}(X)                  frozen features, cached once for the grade
     E_k   = Y - f_{k-1}(X)                the residual the grade fits
     (H_k, A_k) = argmin 1/(2N) sum ||E_k - A_k(H_k(Z_k))||^2     fresh Adam, LR decay
+                 (cross-entropy instead for a softmax head, see ``GradeModule``)
     f_k   = f_{k-1} + g_k                 the stair prediction, evaluated on every split
+                                          with the data's metrics (``grades.metrics``)
 
 SGDL is the same loop with a single grade of the total depth.
 """
@@ -22,6 +24,7 @@ import torch
 
 from multigrade.data.regression import RegressionData
 from multigrade.grades.checkpoints import Stateful, restore_grades, save_grade
+from multigrade.grades.metrics import evaluate
 from multigrade.grades.module import GradeModule
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
@@ -33,17 +36,18 @@ log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
 
 
-def rse(target: torch.Tensor, prediction: torch.Tensor) -> float:
-    """Relative squared error ``sum (y - yhat)^2 / sum y^2`` over all entries."""
-    target, prediction = target.double(), prediction.double()
-    return float((target - prediction).square().sum() / target.square().sum())
-
-
 @torch.no_grad()
 def predict(stair: StairNetwork, x: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
     """``f_K(x)`` through the stair network, in chunks of rows: (N, d) -> (N, m)."""
     stair.eval()
     return torch.cat([stair(part) for part in x.split(chunk)])
+
+
+@torch.no_grad()
+def cumulative_predictions(stair: StairNetwork, x: torch.Tensor, chunk: int = 65536) -> torch.Tensor:
+    """``f_1(x), ..., f_K(x)`` with ``f_k = g_1 + ... + g_k``: (N, d) -> (K, N, m)."""
+    stair.eval()
+    return torch.cat([stair.grade_outputs(part).cumsum(dim=0) for part in x.split(chunk)], dim=1)
 
 
 TrainerFactory = Callable[[int, int], L.Trainer]
@@ -88,35 +92,33 @@ def fit_grades(
         x_train, y_train = (t.to(device) for t in data.split("train"))
         prior = predict(stair, x_train) if k > 1 else torch.zeros_like(y_train)
         torch.manual_seed(derive_seed(INIT, seed, k))
-        stack, head = stair.grow(spec.widths, spec.activation)
+        stack, head = stair.grow(spec.widths, spec.activation, spec.output)
         stair.to(device)
         module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every)
         trainer.fit(module)
         freeze(stack)
         freeze(head)
 
-        errors = {}
+        metrics = {}
         for split in SPLITS:
             x, y = (t.to(device) for t in data.split(split))
-            errors[f"{split}_rse"] = rse(y, predict(stair, x))
+            metrics.update(evaluate(data.metrics, split, y, predict(stair, x)))
         history = module.loss_history.cpu().numpy()
         record = GradeRecord(
             grade=k,
             seconds=time.perf_counter() - started,
             epochs=schedule.epochs,
             final_loss=float(history[-1]),
+            metrics=metrics,
             schedule=schedule.as_dict(),
             loss_history=history,
-            **errors,
         )
         records.append(record)
         if checkpoint_dir is not None:
             save_grade(Path(checkpoint_dir), stair, record, identity, stateful)
-        log.info(
-            "grade %d/%d done: train RSE %.4g, val RSE %.4g, test RSE %.4g, loss %.4g, %d epochs, %.1f s",
-            k, total, record.train_rse, record.val_rse, record.test_rse, record.final_loss,
-            record.epochs, record.seconds,
-        )
+        log.info("grade %d/%d done: %s, loss %.4g, %d epochs, %.1f s", k, total,
+                 ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()),
+                 record.final_loss, record.epochs, record.seconds)
         if on_grade_end is not None:
             on_grade_end(stair, record)
     return stair, records

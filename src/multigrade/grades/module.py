@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stair import SoftmaxHead
 from multigrade.seeding import MINIBATCH, derive_seed
 
 
@@ -23,6 +24,11 @@ class GradeModule(L.LightningModule):
     The grade fits the residual ``E = Y - F_{k-1}(X)`` (N, m) of the grades before it::
 
         loss = 1/(2B) * sum_{i in batch} || E_i - A_k(H_k(Z_i)) ||^2
+
+    or, when the head is a ``SoftmaxHead`` (a first classification grade, E = Y one-hot),
+    the cross-entropy of its logits ``u = W H_k(Z) + b``::
+
+        loss = -1/B * sum_{i in batch} sum_c E_ic log softmax(u_i)_c
 
     One Lightning "batch" is one epoch of the grade: its index ``i`` seeds the minibatch
     permutation (drawn on the training device from (seed, grade, i)), and the loop over
@@ -96,18 +102,25 @@ class GradeModule(L.LightningModule):
         """``g_k = A_k(H_k(Z))``: (N, d_{k-1}) -> (N, m)."""
         return self.head(self.stack(features))
 
+    def loss(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        """The grade's training loss on one minibatch (see the class docstring)."""
+        hidden = self.stack(features)
+        if isinstance(self.head, SoftmaxHead):
+            return nn.functional.cross_entropy(self.head.logits(hidden), residual)
+        return 0.5 * (residual - self.head(hidden)).square().sum(dim=1).mean()
+
     def training_step(self, epoch: int, batch_idx: int) -> None:
         optimizer = self.optimizers(use_pl_optimizer=False)
         scheduler = self.lr_schedulers()
         n = self.inputs.shape[0]
         total = torch.zeros((), device=self.device)
         for index in self.minibatches(epoch):
-            error = self.residual[index] - self(self.features[index])
-            loss = 0.5 * error.square().sum(dim=1).mean()
+            residual = self.residual[index]
+            loss = self.loss(self.features[index], residual)
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss)
             optimizer.step()
-            total += loss.detach() * error.shape[0]
+            total += loss.detach() * residual.shape[0]
         epoch_loss = total / n
         self.loss_history[epoch] = epoch_loss
         scheduler.step()

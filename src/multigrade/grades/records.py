@@ -2,36 +2,51 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from multigrade.grades.stair import HEADS
 
 
 @dataclass(frozen=True)
 class GradeSpec:
     """Hidden widths and activation(s) of one grade's stack, e.g. ([256, 256], "relu")
-    or ([256, 256], ["sin", "relu"]) (one name per layer)."""
+    or ([256, 256], ["sin", "relu"]) (one name per layer), and its output: ``linear``
+    (squared loss on the residual) or ``softmax`` (cross-entropy; P2's first
+    classification grade)."""
 
     widths: list[int]
     activation: str | list[str] = "relu"
+    output: str = "linear"
+
+    def __post_init__(self) -> None:
+        if self.output not in HEADS:
+            raise ValueError(f"unknown grade output {self.output!r}: choose one of {sorted(HEADS)}")
 
 
 @dataclass
 class GradeRecord:
-    """Cumulative metrics after a grade (relative squared errors of f_k on each split)."""
+    """Cumulative metrics of ``f_k`` after grade k, keyed ``<split>_<metric>``
+    (e.g. ``test_rse``, ``test_psnr``), with the grade's time, epochs and final loss."""
 
     grade: int
-    train_rse: float
-    val_rse: float
-    test_rse: float
     seconds: float
     epochs: int
     final_loss: float
+    metrics: dict[str, float]
     schedule: dict = field(default_factory=dict)
     loss_history: np.ndarray | None = field(default=None, repr=False)
 
+    FIELDS = ("grade", "seconds", "epochs", "final_loss", "schedule")
+
     def summary(self) -> dict:
-        """The JSON-friendly fields (no loss history)."""
-        out = asdict(self)
-        out.pop("loss_history")
-        return out
+        """The JSON-friendly fields with the metrics inlined (no loss history)."""
+        return {**{name: getattr(self, name) for name in self.FIELDS}, **self.metrics}
+
+    @classmethod
+    def from_summary(cls, summary: dict, loss_history: np.ndarray | None = None) -> "GradeRecord":
+        """Inverse of ``summary()``."""
+        fields = {name: summary[name] for name in cls.FIELDS}
+        metrics = {name: value for name, value in summary.items() if name not in cls.FIELDS}
+        return cls(**fields, metrics=metrics, loss_history=loss_history)

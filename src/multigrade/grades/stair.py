@@ -1,7 +1,8 @@
 """The stair-shape network of multi-grade deep learning.
 
 Grade k owns a hidden stack ``H_k`` (affine layers, each followed by an activation) and a
-linear head ``A_k``. The features chain through the hidden stacks only::
+head ``A_k``: linear, or linear followed by a softmax (P2's first classification grade).
+The features chain through the hidden stacks only::
 
     phi_0(x) = x,            phi_k(x) = H_k(phi_{k-1}(x))
     g_k(x)   = A_k(phi_k(x))                      (grade k's output)
@@ -61,6 +62,24 @@ def hidden_stack(in_features: int, widths: list[int], activations: str | list[st
     return nn.Sequential(*layers)
 
 
+class SoftmaxHead(nn.Module):
+    """``A(z) = softmax(W z + b)``: (N, d) -> (N, m) class probabilities; ``logits(z)``
+    gives ``W z + b``, which the cross-entropy loss takes."""
+
+    def __init__(self, in_features: int, out_features: int):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+
+    def logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.linear(z)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.linear(z), dim=1)
+
+
+HEADS: dict[str, type[nn.Module]] = {"linear": nn.Linear, "softmax": SoftmaxHead}
+
+
 def freeze(module: nn.Module) -> nn.Module:
     """Freeze in place: no gradients (``requires_grad_(False)``) and eval mode."""
     module.requires_grad_(False)
@@ -109,13 +128,18 @@ class StairNetwork(nn.Module):
         """Width of phi_K, the input of the next grade's hidden stack."""
         return self.specs[-1]["widths"][-1] if self.specs else self.in_features
 
-    def grow(self, widths: list[int], activations: str | list[str]) -> tuple[nn.Sequential, nn.Linear]:
-        """Append grade K + 1 = (H, A), freshly initialised on top of phi_K; return it."""
+    def grow(self, widths: list[int], activations: str | list[str],
+             output: str = "linear") -> tuple[nn.Sequential, nn.Module]:
+        """Append grade K + 1 = (H, A), freshly initialised on top of phi_K; return it.
+        ``output`` names the head: ``linear`` or ``softmax`` (see ``HEADS``)."""
+        if output not in HEADS:
+            raise ValueError(f"unknown grade output {output!r}: choose one of {sorted(HEADS)}")
         stack = hidden_stack(self.feature_width, widths, activations)
-        head = nn.Linear(int(widths[-1]), self.out_features)
+        head = HEADS[output](int(widths[-1]), self.out_features)
         self.hidden.append(stack)
         self.heads.append(head)
-        self.specs.append({"widths": [int(w) for w in widths], "activation": activations})
+        self.specs.append({"widths": [int(w) for w in widths], "activation": activations,
+                           "output": output})
         return stack, head
 
     def backbone(self, grades: int | None = None) -> FeatureChain:

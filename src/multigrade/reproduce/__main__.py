@@ -1,7 +1,7 @@
 """``python -m multigrade.reproduce --profile quick [--only p1_synthetic_s2]``.
 
 Runs every planned experiment (MGDL and SGDL) as its own ``python -m multigrade.run``
-process into ``<out>/runs/<experiment>/<model>``, reuses runs that already finished in
+process into ``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that already finished in
 the same profile, resumes unfinished ones after their last completed grade, and writes
 ``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
@@ -19,7 +19,8 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from multigrade.reproduce.plan import left_out, select
+from multigrade.grades.metrics import METRICS
+from multigrade.reproduce.plan import PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 
 PROFILES = ("smoke", "quick", "paper")
@@ -46,13 +47,12 @@ def started_with_profile(folder: Path) -> str | None:
     return OmegaConf.load(config).profile.name if config.is_file() else None
 
 
-def run_one(experiment: str, model: str, profile: str, folder: Path, log: Path,
-            overrides: list[str]) -> int:
+def run_one(planned: PlannedRun, profile: str, folder: Path, log: Path, overrides: list[str]) -> int:
     """One run in its own process: all output to ``log``, its progress lines echoed."""
     command = [
-        sys.executable, "-m", "multigrade.run", f"experiment={experiment}", f"model={model}",
-        f"profile={profile}", f"paths.output_dir={folder}", "callbacks.progress.refresh_rate=0",
-        *overrides,
+        sys.executable, "-m", "multigrade.run", f"experiment={planned.experiment}",
+        f"model={planned.model}", *planned.overrides, f"profile={profile}",
+        f"paths.output_dir={folder}", "callbacks.progress.refresh_rate=0", *overrides,
     ]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = select(args.only)
     outcomes: list[RunOutcome] = []
     for index, planned in enumerate(runs, start=1):
-        folder = args.out / "runs" / planned.experiment / planned.model
-        log = args.out / "logs" / f"{planned.experiment}_{planned.model}.log"
+        folder = args.out / "runs" / planned.experiment / planned.name
+        log = args.out / "logs" / f"{planned.experiment}_{planned.name}.log"
         metrics = None if args.force else load_metrics(folder)
         if metrics is not None and metrics.get("profile") == args.profile and not args.overrides:
             print(f"[{index}/{len(runs)}] {planned.key}: finished earlier, reused", flush=True)
@@ -85,14 +85,15 @@ def main(argv: list[str] | None = None) -> int:
         # An unfinished run of this profile resumes after its last completed grade.
         print(f"[{index}/{len(runs)}] {planned.key} ({args.profile}) ...", flush=True)
         begun = time.perf_counter()
-        code = run_one(planned.experiment, planned.model, args.profile, folder, log, args.overrides)
+        code = run_one(planned, args.profile, folder, log, args.overrides)
         metrics = load_metrics(folder) if code == 0 else None
         if metrics is None:
             print(f"    failed (exit code {code}); see {log}", flush=True)
         else:
-            last = metrics["grades"][-1]
-            print(f"    done in {time.perf_counter() - begun:.0f} s: test RSE {last['test_rse']:.4g}"
-                  f" after {len(metrics['grades'])} grade(s)", flush=True)
+            headline = metrics["metrics"][0]
+            value = metrics["grades"][-1][f"test_{headline}"]
+            print(f"    done in {time.perf_counter() - begun:.0f} s: test {METRICS[headline].label}"
+                  f" {value:.4g} after {len(metrics['grades'])} grade(s)", flush=True)
         outcomes.append(RunOutcome(planned, folder, metrics, log))
     report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
                           left_out(args.only))

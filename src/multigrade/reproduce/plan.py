@@ -7,15 +7,32 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run: an experiment config and a model (``mgdl`` or ``sgdl``)."""
+    """One run: an experiment config, a model (``mgdl`` or ``sgdl``) and, for a variant
+    of the model (e.g. P1 §3.4's MGDL structure 2), its name and Hydra overrides."""
 
     experiment: str
     model: str
     title: str
+    variant: str = ""
+    overrides: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """``mgdl``, ``sgdl`` or ``<model>_<variant>``: the run's folder and label."""
+        return f"{self.model}_{self.variant}" if self.variant else self.model
+
+    @property
+    def label(self) -> str:
+        return self.model.upper() + (f" ({self.variant.replace('_', ' ')})" if self.variant else "")
 
     @property
     def key(self) -> str:
-        return f"{self.experiment}/{self.model}"
+        return f"{self.experiment}/{self.name}"
+
+
+def _decimal(b: float) -> str:
+    """0.5 -> "0p5", 1.0 -> "1" (experiment names carry no dots)."""
+    return f"{b:g}".replace(".", "p")
 
 
 EXPERIMENTS: dict[str, str] = {
@@ -28,14 +45,33 @@ EXPERIMENTS: dict[str, str] = {
         for kind in ("increase", "vary")
         for q in (0, 4)
     },
+    "p1_image_chelsea": "P1 §3.3 colour image: chelsea (a cat; scikit-image), centred 300 x 300",
+    "p1_image_astronaut": "P1 §3.3 colour image: astronaut (scikit-image), 512 x 512",
+    "p1_image_hubble": "P1 §3.3 colour image, the large one: hubble_deep_field (scikit-image), 872 x 1000",
+    **{
+        f"p1_mnist_b{_decimal(b)}_k{k}": f"P1 §3.4 MNIST with label noise 1 + {b:g} sin(2 pi {k} ||x||)"
+        for b in (0.5, 1.0, 3.0)
+        for k in (1, 5, 10, 50)
+    },
     **{
         f"p2_{name}{suffix}": f"P2 regression, {formula}{', noisy' if suffix else ''}"
         for name, formula in (("sin", "sin(100x)"), ("xsin", "x sin(100x)"), ("composite", "(x+1) f(x)"))
         for suffix in ("", "_noisy")
     },
+    **{
+        f"p2_{dataset}_noise{rate}": f"P2 classification, {label} with symmetric label noise 0.{rate}"
+        for dataset, label in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"))
+        for rate in (20, 40)
+    },
 }
 
-# Experiments left out of a plain `make reproduce` (they run when ONLY names them), and why.
+# Runs of every experiment whose name starts with the prefix, besides MGDL and SGDL.
+VARIANTS: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
+    "p1_mnist": [("mgdl", "structure_2", ("structure=2",))],
+}
+
+# Experiments left out of a plain `make reproduce` (they run when ONLY names them), and
+# why; the experiments in DEFAULT_EXCEPTIONS run by default all the same.
 NOT_BY_DEFAULT: dict[str, str] = {
     "p1_manifold": (
         "P1 §3.2 (manifold) runs only with ONLY=p1_manifold: within 300 epochs per grade on a"
@@ -43,13 +79,28 @@ NOT_BY_DEFAULT: dict[str, str] = {
         " 0.97 after 30000 full-batch epochs), so the quick profile shows nothing yet; the"
         " paper profile is the one to run"
     ),
+    "p1_mnist": (
+        "P1 §3.4 runs its other eleven (b, k) pairs only with ONLY=p1_mnist (three runs of a few"
+        " minutes each per pair on a CPU); the default runs b = 1, k = 5, the pair P1 logs"
+    ),
 }
+DEFAULT_EXCEPTIONS = ("p1_mnist_b1_k5",)
 
-PLAN: list[PlannedRun] = [
-    PlannedRun(experiment, model, title)
-    for experiment, title in EXPERIMENTS.items()
-    for model in ("mgdl", "sgdl")
-]
+
+def runs_of(experiment: str, title: str) -> list[PlannedRun]:
+    runs = [PlannedRun(experiment, "mgdl", title)]
+    for prefix, variants in VARIANTS.items():
+        if experiment.startswith(prefix):
+            runs += [PlannedRun(experiment, model, title, variant, overrides)
+                     for model, variant, overrides in variants]
+    return runs + [PlannedRun(experiment, "sgdl", title)]
+
+
+PLAN: list[PlannedRun] = [run for experiment, title in EXPERIMENTS.items() for run in runs_of(experiment, title)]
+
+
+def by_default(experiment: str) -> bool:
+    return experiment in DEFAULT_EXCEPTIONS or not experiment.startswith(tuple(NOT_BY_DEFAULT))
 
 
 def left_out(only: str | None) -> dict[str, str]:
@@ -58,12 +109,18 @@ def left_out(only: str | None) -> dict[str, str]:
 
 
 def select(only: str | None) -> list[PlannedRun]:
-    """The planned runs whose experiment starts with one of the comma-separated prefixes;
-    without prefixes, every run but those ``NOT_BY_DEFAULT``."""
+    """The planned runs whose experiment is named by, or else starts with, one of the
+    comma-separated prefixes; without prefixes, every run of the experiments run
+    ``by_default``."""
     if not only:
-        return [run for run in PLAN if not run.experiment.startswith(tuple(NOT_BY_DEFAULT))]
+        return [run for run in PLAN if by_default(run.experiment)]
     prefixes = [p.strip() for p in only.split(",") if p.strip()]
-    chosen = [run for run in PLAN if any(run.experiment.startswith(p) for p in prefixes)]
+
+    def matches(experiment: str, prefix: str) -> bool:
+        # an exact name selects that experiment alone (p1_mnist_b1_k5 is not p1_mnist_b1_k50)
+        return experiment == prefix if prefix in EXPERIMENTS else experiment.startswith(prefix)
+
+    chosen = [run for run in PLAN if any(matches(run.experiment, p) for p in prefixes)]
     if not chosen:
         raise SystemExit(f"ONLY={only!r} selects no experiment; known experiments: {', '.join(EXPERIMENTS)}")
     return chosen

@@ -10,12 +10,15 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from multigrade.grades.loop import SPLITS
+from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
 from multigrade.reproduce.plan import PlannedRun
 from multigrade.run import CONF_DIR
 
-FIGURES = (("spectra", "spectra per grade"), ("evolution", "spectrum evolution"), ("loss", "training loss"))
+FIGURES = (("reconstructions", "prediction per grade"), ("spectra", "spectra per grade"),
+           ("evolution", "spectrum evolution"), ("loss", "training loss"))
 
 
 @dataclass
@@ -45,8 +48,12 @@ def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f}"
 
 
-def _paper_at(values: list[float] | None, grade: int) -> float | None:
-    return values[grade - 1] if values and grade <= len(values) else None
+def _paper_value(paper: dict, key: str, grade: int, last: bool) -> float | None:
+    """A paper entry's value for a grade: lists are per grade, scalars the final grade's."""
+    value = paper.get(key)
+    if isinstance(value, list):
+        return value[grade - 1] if grade <= len(value) else None
+    return value if last else None
 
 
 def profile_info(profile: str) -> dict:
@@ -54,29 +61,44 @@ def profile_info(profile: str) -> dict:
     return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "profile" / f"{profile}.yaml"))
 
 
+def _column(key: str) -> str:
+    """``test_psnr`` -> ``test PSNR (dB)``."""
+    split, name = key.split("_", 1)
+    return f"{split} {METRICS[name].label}"
+
+
+def metric_names(outcomes: list[RunOutcome]) -> list[str]:
+    """The metrics the runs report, headline first (``rse`` when none finished)."""
+    names = [name for o in outcomes if o.metrics for name in o.metrics.get("metrics", ["rse"])]
+    return list(dict.fromkeys(names)) or ["rse"]
+
+
 def experiment_table(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
-    """Rows: every MGDL grade (cumulative errors), then SGDL; papers' numbers beside them."""
+    """Rows: every grade of every run (cumulative metrics on each split), with the papers'
+    logged numbers beside them where published."""
+    names = metric_names(outcomes)
+    ours = [f"{split}_{name}" for name in names for split in SPLITS]
+    papers = {o.run.key: paper_numbers(o.run.experiment, o.run.name) for o in outcomes}
+    theirs = [key for key in ours if any(key in paper for paper in papers.values())]
+    header = [_column(key) for key in ours] + [f"paper {_column(key)}" for key in theirs]
     lines = [
-        "| model | grade | train RSE | val RSE | test RSE | paper train RSE | paper val RSE "
-        "| paper test RSE | seconds | paper seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| model | grade | " + " | ".join(header) + " | seconds | paper seconds |",
+        "|---|---|" + "---|" * len(header) + "---|---|",
     ]
     for outcome in outcomes:
-        paper = paper_numbers(outcome.run.experiment, outcome.run.model)
-        label = outcome.run.model.upper()
+        paper = papers[outcome.run.key]
         if outcome.metrics is None:
             log = outcome.log.relative_to(report_dir) if outcome.log.is_relative_to(report_dir) else outcome.log
-            lines.append(f"| {label} | — | failed: see `{log}` | | | | | | | |")
+            lines.append(f"| {outcome.run.label} | — | failed: see `{log}` |" + " |" * (len(header) + 1))
             continue
         grades = outcome.metrics["grades"]
         for entry in grades:
             k, last = entry["grade"], entry["grade"] == len(grades)
+            cells = ([_fmt(entry.get(key)) for key in ours]
+                     + [_fmt(_paper_value(paper, key, k, last)) for key in theirs])
             lines.append(
-                f"| {label} | {k} | {_fmt(entry['train_rse'])} | {_fmt(entry['val_rse'])} "
-                f"| {_fmt(entry['test_rse'])} | {_fmt(paper.get('train_rse') if last else None)} "
-                f"| {_fmt(paper.get('val_rse') if last else None)} "
-                f"| {_fmt(_paper_at(paper.get('test_rse'), k))} | {entry['seconds']:.1f} "
-                f"| {_seconds(paper.get('seconds') if last else None)} |"
+                f"| {outcome.run.label} | {k} | " + " | ".join(cells)
+                + f" | {entry['seconds']:.1f} | {_seconds(paper.get('seconds') if last else None)} |"
             )
     return lines
 
@@ -85,8 +107,9 @@ def figure_lines(outcome: RunOutcome, report_dir: Path) -> list[str]:
     if outcome.metrics is None:
         return []
     rel = outcome.folder.relative_to(report_dir) if outcome.folder.is_relative_to(report_dir) else outcome.folder
-    cells = [f"![{outcome.run.model} {caption}]({rel}/figures/{name}.png)" for name, caption in FIGURES]
-    return [f"**{outcome.run.model.upper()}** (run folder `{rel}`, config `{rel}/.hydra/config.yaml`)", "",
+    figures = [(name, caption) for name, caption in FIGURES if (outcome.folder / "figures" / f"{name}.png").is_file()]
+    cells = [f"![{outcome.run.name} {caption}]({rel}/figures/{name}.png)" for name, caption in figures]
+    return [f"**{outcome.run.label}** (run folder `{rel}`, config `{rel}/.hydra/config.yaml`)", "",
             " ".join(cells), ""]
 
 
@@ -118,7 +141,9 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         f"wall time of this invocation {wall_seconds:.0f} s "
         f"({sum(o.reused for o in outcomes)} of {len(outcomes)} runs reused from earlier).",
         "",
-        "RSE = sum (y - f)^2 / sum y^2, cumulative after each grade. Paper columns: the papers' logged"
+        "Metrics are cumulative, of f_k = g_1 + ... + g_k after each grade: RSE = sum (y - f)^2 /"
+        " sum y^2; PSNR = -10 log10(mean (y - f)^2) for images in [0, 1]; accuracy = share of"
+        " argmax f equal to the true class. Paper columns: the papers' logged"
         " run outputs where published (— where not). Each number comes from the run folder named"
         " under its table, whose `.hydra/config.yaml` is the exact configuration.",
         "",
@@ -128,12 +153,14 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     lines += [
         "## Summary",
         "",
-        "| experiment | MGDL test RSE | SGDL test RSE | paper MGDL test RSE | paper SGDL test RSE "
+        "Each experiment's headline metric on the test set after the last grade.",
+        "",
+        "| experiment | test metric | MGDL | SGDL | paper MGDL | paper SGDL "
         "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))
-    by_key = {(o.run.experiment, o.run.model): o for o in outcomes}
+    by_key = {(o.run.experiment, o.run.name): o for o in outcomes}
 
     def final(experiment: str, model: str, field: str) -> str:
         outcome = by_key.get((experiment, model))
@@ -143,14 +170,19 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
             return f"{outcome.metrics['total_seconds']:.0f}"
         if field == "paper_settings":
             return "yes" if outcome.metrics["paper_settings"] else "no"
-        return _fmt(outcome.metrics["grades"][-1][field])
+        return _fmt(outcome.metrics["grades"][-1].get(field))
+
+    def paper_final(experiment: str, model: str, field: str) -> str:
+        value = paper_numbers(experiment, model).get(field)
+        return _fmt(value[-1] if isinstance(value, list) else value)
 
     for experiment in experiments:
-        paper_mgdl = paper_numbers(experiment, "mgdl").get("test_rse")
-        paper_sgdl = paper_numbers(experiment, "sgdl").get("test_rse")
+        headline = metric_names([o for o in outcomes if o.run.experiment == experiment])[0]
+        field = f"test_{headline}"
         lines.append(
-            f"| {experiment} | {final(experiment, 'mgdl', 'test_rse')} | {final(experiment, 'sgdl', 'test_rse')} "
-            f"| {_fmt(paper_mgdl[-1] if paper_mgdl else None)} | {_fmt(paper_sgdl[-1] if paper_sgdl else None)} "
+            f"| {experiment} | {METRICS[headline].label} | {final(experiment, 'mgdl', field)} "
+            f"| {final(experiment, 'sgdl', field)} | {paper_final(experiment, 'mgdl', field)} "
+            f"| {paper_final(experiment, 'sgdl', field)} "
             f"| {final(experiment, 'mgdl', 'seconds')} | {final(experiment, 'sgdl', 'seconds')} "
             f"| {final(experiment, 'mgdl', 'paper_settings')}/{final(experiment, 'sgdl', 'paper_settings')} |"
         )
@@ -158,7 +190,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         group = [o for o in outcomes if o.run.experiment == experiment]
         lines += ["", f"## {experiment}: {group[0].run.title}", ""]
         lines += experiment_table(group, report_dir)
-        sources = sorted({paper_numbers(experiment, o.run.model).get("source", "") for o in group} - {""})
+        sources = sorted({paper_numbers(experiment, o.run.name).get("source", "") for o in group} - {""})
         if sources:
             lines += ["", f"Paper numbers: {'; '.join(sources)}."]
         if experiment in NOTES:

@@ -11,7 +11,7 @@ import torch
 
 from multigrade.grades.module import GradeModule
 from multigrade.io import write_npz
-from multigrade.spectra.fourier import SpectralGrid, nearest_bins
+from multigrade.spectra.fourier import RadialGrid, SpectralGrid, nearest_bins
 
 
 def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 20) -> np.ndarray:
@@ -22,7 +22,8 @@ def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 
 
 class SpectraCallback(L.Callback):
     """Records, on the training samples' spectral grid (``|FFT|/n`` on an equispaced grid,
-    a non-uniform DFT otherwise), the one-sided amplitude spectra of
+    a non-uniform DFT otherwise, a radially averaged 2D FFT for images), the one-sided
+    amplitude spectra of
 
     * ``g_k``, the output of grade k,
     * ``f_k = sum_{j<=k} g_j``, the cumulative prediction, and
@@ -40,7 +41,7 @@ class SpectraCallback(L.Callback):
     ``target_frequencies`` (J,) and ``grade_epochs`` (K,).
     """
 
-    def __init__(self, output_dir: str | Path, grid: SpectralGrid,
+    def __init__(self, output_dir: str | Path, grid: SpectralGrid | RadialGrid,
                  target_frequencies: np.ndarray | list | None = None, evolution_points: int = 60):
         super().__init__()
         self.output_dir = Path(output_dir)
@@ -76,9 +77,9 @@ class SpectraCallback(L.Callback):
             return
         if not len(self._bins):
             return
-        cumulative = self.grid.amplitude(pl_module.prior + pl_module.train_output())
+        cumulative = self.grid.amplitude_at(pl_module.prior + pl_module.train_output(), self._bins)
         reference = np.maximum(self.target[self._bins], np.finfo(float).tiny)
-        self.evolution.append(cumulative[self._bins] / reference)
+        self.evolution.append(cumulative / reference)
         self.evolution_epoch.append(self.epochs_before + epoch + 1)
         self.evolution_grade.append(pl_module.grade)
 

@@ -1,4 +1,5 @@
-"""One-sided amplitude spectra: FFT on an equispaced grid, a non-uniform DFT otherwise."""
+"""One-sided amplitude spectra: FFT on an equispaced grid, a non-uniform DFT otherwise,
+and the radially averaged 2D FFT of images."""
 
 from __future__ import annotations
 
@@ -85,3 +86,56 @@ class SpectralGrid:
         if self.positions is None:
             return one_sided_amplitude(values)
         return nonuniform_amplitude(values, self.positions, self.freq)
+
+    def amplitude_at(self, values: torch.Tensor | np.ndarray, bins: np.ndarray) -> np.ndarray:
+        """``amplitude(values)[bins]``, computing only those bins for a non-uniform DFT."""
+        if self.positions is None:
+            return one_sided_amplitude(values)[bins]
+        return nonuniform_amplitude(values, self.positions, self.freq[bins])
+
+
+def radial_average_amplitude(values: torch.Tensor | np.ndarray, height: int, width: int) -> np.ndarray:
+    """Radially averaged ``|FFT2(v)| / (h w)`` of an image: (h*w[, m]) row-major -> (R + 1,).
+
+    Frequencies are counted in cycles per image side, ``(f_y, f_x)`` integers from
+    ``fftfreq``; ring r holds the bins with ``round(sqrt(f_x^2 + f_y^2)) = r`` for
+    r = 0..R, R = min(h, w) // 2, and its value is their mean amplitude (RMS over channels).
+    """
+    v = _as_columns(values)
+    if v.shape[0] != height * width:
+        raise ValueError(f"{v.shape[0]} values for a {height}x{width} image")
+    spectrum = np.abs(np.fft.fft2(v.reshape(height, width, -1), axes=(0, 1))) / (height * width)
+    fy = np.fft.fftfreq(height, d=1.0 / height)[:, None]
+    fx = np.fft.fftfreq(width, d=1.0 / width)[None, :]
+    rings = np.rint(np.hypot(fy, fx)).astype(np.int64).reshape(-1)
+    top = min(height, width) // 2
+    keep = rings <= top
+    flat = spectrum.reshape(height * width, -1)[keep]
+    counts = np.bincount(rings[keep], minlength=top + 1)[:, None]
+    sums = np.stack([np.bincount(rings[keep], weights=flat[:, c], minlength=top + 1)
+                     for c in range(flat.shape[1])], axis=1)
+    return _rms_over_channels(sums / np.maximum(counts, 1))
+
+
+@dataclass(frozen=True)
+class RadialGrid:
+    """Training samples that form an ``height x width`` image in row-major order; spectra
+    are radially averaged 2D FFTs over rings of integer radius (cycles per image side)."""
+
+    height: int
+    width: int
+
+    @property
+    def n(self) -> int:
+        return self.height * self.width
+
+    @property
+    def freq(self) -> np.ndarray:
+        return np.arange(min(self.height, self.width) // 2 + 1, dtype=float)
+
+    def amplitude(self, values: torch.Tensor | np.ndarray) -> np.ndarray:
+        """The radially averaged amplitude spectrum of ``values`` (n[, m]): (F,)."""
+        return radial_average_amplitude(values, self.height, self.width)
+
+    def amplitude_at(self, values: torch.Tensor | np.ndarray, bins: np.ndarray) -> np.ndarray:
+        return self.amplitude(values)[bins]

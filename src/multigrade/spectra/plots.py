@@ -29,8 +29,9 @@ def _label_epoch_axes(ax: plt.Axes, ylabel: str, title: str) -> None:
     ax.set_title(title)
 
 
-def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str) -> Path:
-    """One row per grade: the spectrum of g_k (left) and of the residual y - f_k (right)."""
+def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str, log_scale: bool = False) -> Path:
+    """One row per grade: the spectrum of g_k (left) and of the residual y - f_k (right),
+    on a logarithmic amplitude axis when ``log_scale`` (images: power-law spectra)."""
     freq, target = arrays["freq"], arrays["target"]
     grades = arrays["grade"].shape[0]
     keep = freq <= _frequency_limit(arrays)
@@ -41,7 +42,9 @@ def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str) ->
             ax.plot(freq[keep], target[keep], color="0.8", lw=1.0, label="target y")
             ax.plot(freq[keep], arrays[name][k][keep], color=f"C{k}", lw=1.0,
                     label=label.format(k=k + 1))
-            ax.set_ylabel("|FFT|/n")
+            ax.set_ylabel("amplitude")
+            if log_scale:
+                ax.set_yscale("log")
             ax.legend(loc="upper right", fontsize=8)
     for ax in axes[-1]:
         ax.set_xlabel("frequency")
@@ -76,13 +79,31 @@ def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
     return _save(fig, path)
 
 
+def plot_reconstructions(target: np.ndarray, cumulative: np.ndarray, psnrs: list[float | None],
+                         path: Path, title: str) -> Path:
+    """The target image (h, w, 3) and the prediction after each grade (K, h, w, 3), with
+    each one's PSNR, in one row (values clipped to [0, 1] for display)."""
+    grades = cumulative.shape[0]
+    fig, axes = plt.subplots(1, grades + 1, figsize=(3.0 * (grades + 1), 3.3), squeeze=False)
+    panels = [(target, "target")] + [
+        (cumulative[k], f"f_{k + 1}" + (f", {psnrs[k]:.2f} dB" if psnrs[k] is not None else ""))
+        for k in range(grades)
+    ]
+    for ax, (image, label) in zip(axes[0], panels):
+        ax.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
+        ax.set_title(label, fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
 def write_run_figures(output_dir: Path, arrays: dict[str, np.ndarray],
-                      histories: list[np.ndarray], title: str) -> list[Path]:
+                      histories: list[np.ndarray], title: str, log_spectra: bool = False) -> list[Path]:
     """All figures of one run into ``output_dir/figures``."""
     figures = Path(output_dir) / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     return [
-        plot_grade_spectra(arrays, figures / "spectra.png", f"{title}: spectra per grade"),
+        plot_grade_spectra(arrays, figures / "spectra.png", f"{title}: spectra per grade", log_spectra),
         plot_evolution(arrays, figures / "evolution.png", f"{title}: spectrum evolution"),
         plot_losses(histories, figures / "loss.png", f"{title}: training loss"),
     ]

@@ -1,0 +1,101 @@
+"""MNIST and Fashion-MNIST from a local folder (torchvision layout), never a stand-in.
+
+``<data_dir>/MNIST/raw/`` and ``<data_dir>/FashionMNIST/raw/`` hold the four IDX files
+each; with internet and ``download=True`` torchvision fetches them there. A dataset that
+is neither present nor downloadable is a ``DatasetNotFoundError`` that says where to put
+it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from torchvision import datasets
+
+from multigrade.data.regression import RegressionData
+from multigrade.spectra.fourier import SpectralGrid
+
+DATASETS = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
+CLASSES = 10
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is not in the data directory and could not be downloaded."""
+
+
+def load_digits(data_dir: str | Path, dataset: str, train: bool,
+                download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Images as float32 (N, 784) in [0, 1] (pixels / 255) and labels as int64 (N,), of
+    the official training (60000) or test (10000) set, in the files' order."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}: choose one of {sorted(DATASETS)}")
+    cls = DATASETS[dataset]
+    root = Path(data_dir).expanduser()
+    try:
+        data = cls(str(root), train=train, download=download)
+    except Exception as error:  # torchvision: RuntimeError when absent, URLError offline
+        raw = root / cls.__name__ / "raw"
+        raise DatasetNotFoundError(
+            f"{dataset} is not in {raw} and could not be downloaded ({type(error).__name__}:"
+            f" {error}). Put the four IDX files (train-images-idx3-ubyte, ...) there, or"
+            f" point paths.data_dir (or the MULTIGRADE_DATA_DIR environment variable) at the"
+            f" folder that holds {cls.__name__}/"
+        ) from None
+    images = data.data.numpy().reshape(len(data.data), -1).astype(np.float32) / 255.0
+    return images, data.targets.numpy().astype(np.int64)
+
+
+def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, held-out) indices of ``n`` samples: ``permutation = RandomState(seed)
+    .permutation(n)``, the first ``ceil(fraction n)`` held out, the rest for training (the
+    indices scikit-learn's ``train_test_split(test_size=fraction, random_state=seed)``
+    draws)."""
+    order = np.random.RandomState(seed).permutation(n)
+    held = math.ceil(fraction * n)
+    return order[held:], order[:held]
+
+
+def one_hot(labels: np.ndarray, classes: int = CLASSES) -> np.ndarray:
+    """(N,) ints -> (N, classes) float32 one-hot rows."""
+    out = np.zeros((labels.shape[0], classes), dtype=np.float32)
+    out[np.arange(labels.shape[0]), labels] = 1.0
+    return out
+
+
+def symmetric_label_noise(labels: np.ndarray, rate: float, seed: int,
+                          classes: int = CLASSES) -> np.ndarray:
+    """Labels passed through the symmetric noise channel ``P[i, i] = 1 - rate``,
+    ``P[i, j] = rate / (classes - 1)``: each label i is redrawn from row ``P[i]`` by
+    ``RandomState(seed).multinomial``, sample by sample in order."""
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"the label-noise rate must be in [0, 1); got {rate}")
+    channel = np.full((classes, classes), rate / (classes - 1))
+    np.fill_diagonal(channel, 1.0 - rate)
+    rng = np.random.RandomState(seed)
+    return np.array([rng.multinomial(1, channel[label]).argmax() for label in labels], dtype=np.int64)
+
+
+def digit_regression(name: str, data_dir: str | Path, dataset: str,
+                     targets: Callable[[np.ndarray, np.ndarray], np.ndarray], val_fraction: float,
+                     split_seed: int, max_frequency: float, resolution: float, download: bool,
+                     **fields) -> RegressionData:
+    """Images (N, 784) with ``targets(images, labels)`` (N, 10) on the official training
+    set split by ``holdout_split`` into train / validation, and clean one-hot labels on
+    the official test set. Spectra: a non-uniform DFT along the training images' norms
+    ``||x||`` at frequencies ``0, resolution, ..., max_frequency``."""
+    images, labels = load_digits(data_dir, dataset, train=True, download=download)
+    x_test, labels_test = load_digits(data_dir, dataset, train=False, download=download)
+    y = targets(images, labels)
+    train, val = holdout_split(len(labels), val_fraction, split_seed)
+    norms = np.linalg.norm(images[train].astype(np.float64), axis=1)
+    return RegressionData.from_arrays(
+        name,
+        {"train": (images[train], y[train]), "val": (images[val], y[val]),
+         "test": (x_test, one_hot(labels_test))},
+        spectral_grid=SpectralGrid(n=len(train), length=1.0 / resolution, positions=norms,
+                                   max_frequency=max_frequency),
+        **fields,
+    )

@@ -1,0 +1,86 @@
+"""MNIST / Fashion-MNIST from the local data folder, the splits and the label noise."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from multigrade.data.digits import (
+    DatasetNotFoundError,
+    holdout_split,
+    load_digits,
+    one_hot,
+    symmetric_label_noise,
+)
+from multigrade.data.mnist_regression import noisy_one_hot, p1_mnist
+from multigrade.data.noisy_classification import p2_noisy_labels
+
+DATA_DIR = Path(os.environ.get("MULTIGRADE_DATA_DIR", "data"))
+needs_digits = pytest.mark.skipif(
+    not (DATA_DIR / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file(),
+    reason="MNIST is not in MULTIGRADE_DATA_DIR",
+)
+
+
+def test_the_holdout_split_is_scikit_learns_train_test_split():
+    # ShuffleSplit's draw: held-out = permutation[:n_test], train = the rest, in order
+    # (checked against scikit-learn 1.x's train_test_split(test_size=0.25, random_state=0)).
+    train, held = holdout_split(60000, 0.25, 0)
+    assert (len(train), len(held)) == (45000, 15000)
+    order = np.random.RandomState(0).permutation(60000)
+    np.testing.assert_array_equal(held, order[:15000])
+    np.testing.assert_array_equal(train, order[15000:])
+    assert not set(train) & set(held)
+
+
+def test_symmetric_noise_flips_the_given_share_uniformly():
+    labels = np.tile(np.arange(10), 6000)
+    noisy = symmetric_label_noise(labels, 0.4, seed=0)
+    flipped = noisy != labels
+    assert flipped.mean() == pytest.approx(0.4, abs=0.01)
+    counts = np.bincount((noisy[flipped] - labels[flipped]) % 10, minlength=10)[1:]
+    assert counts.min() > 0.8 * counts.mean()  # each wrong class about equally often
+    np.testing.assert_array_equal(noisy, symmetric_label_noise(labels, 0.4, seed=0))
+    assert (symmetric_label_noise(labels, 0.0, seed=0) == labels).all()
+    with pytest.raises(ValueError, match="rate must be in"):
+        symmetric_label_noise(labels, 1.0, seed=0)
+
+
+def test_the_hot_entry_carries_the_high_frequency_noise():
+    rng = np.random.RandomState(0)
+    images, labels = rng.rand(50, 784).astype(np.float32), rng.randint(0, 10, 50)
+    y = noisy_one_hot(images, labels, amplitude=3.0, frequency=5.0)
+    norms = np.linalg.norm(images.astype(np.float64), axis=1)
+    np.testing.assert_allclose(y[np.arange(50), labels], 1 + 3 * np.sin(2 * np.pi * 5 * norms), rtol=1e-6)
+    np.testing.assert_array_equal(y * (1 - one_hot(labels)), 0.0)
+
+
+def test_a_missing_dataset_says_where_to_put_it(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match=r"MNIST/raw.*MULTIGRADE_DATA_DIR"):
+        load_digits(tmp_path, "mnist", train=True, download=False)
+    with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
+        load_digits(tmp_path, "cifar", train=True)
+
+
+@needs_digits
+def test_p1_mnist_has_the_papers_splits_and_clean_test_labels():
+    data = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False)
+    assert data.x_train.shape == (45000, 784) and data.x_val.shape == (15000, 784)
+    assert data.x_test.shape == (10000, 784) and float(data.x_train.max()) == 1.0
+    assert set(np.unique(data.y_test.numpy())) == {0.0, 1.0}
+    hot = data.y_train.numpy().max(axis=1)
+    assert hot.min() < 0.1 and hot.max() > 1.9  # 1 + sin(...) spans [0, 2]
+    freq = data.spectral_grid.freq
+    assert freq[1] == 0.25 and freq[-1] == 60.0
+
+
+@needs_digits
+def test_p2_noisy_labels_flip_a_fifth_of_the_training_labels():
+    images, labels = load_digits(DATA_DIR, "fashion_mnist", train=True, download=False)
+    data = p2_noisy_labels(DATA_DIR, "fashion_mnist", 0.2, download=False)
+    train, _ = holdout_split(60000, 0.25, 0)
+    np.testing.assert_array_equal(data.x_train.numpy(), images[train])
+    agree = (data.y_train.numpy().argmax(1) == labels[train]).mean()
+    assert agree == pytest.approx(0.8, abs=0.01)
+    assert data.metrics == ("accuracy", "rse")

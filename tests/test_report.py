@@ -1,0 +1,53 @@
+"""REPORT.md from finished run folders: the headline metric per experiment, every grade's
+metrics, the papers' numbers beside them, and the variant runs."""
+
+from pathlib import Path
+
+from multigrade.io import write_json
+from multigrade.reproduce.plan import PlannedRun, select
+from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+
+
+def finished(folder: Path, planned: PlannedRun, metrics: list[str], grades: list[dict]) -> RunOutcome:
+    write_json(folder / "metrics.json", {
+        "experiment": planned.experiment, "model": planned.model, "profile": "quick",
+        "paper_settings": False, "device": "cpu", "total_seconds": 12.0, "metrics": metrics,
+        "grades": [{"grade": k, "seconds": 3.0, **g} for k, g in enumerate(grades, start=1)],
+    })
+    return RunOutcome(planned, folder, load_metrics(folder), folder / "run.log")
+
+
+def test_an_image_experiment_reports_psnr_against_the_papers(tmp_path):
+    runs = {run.name: run for run in select("p1_image_chelsea")}
+    psnr = [{"train_psnr": 20.0 + k, "val_psnr": 19.5 + k, "test_psnr": 19.0 + k, "train_rse": 0.1,
+             "val_rse": 0.1, "test_rse": 0.1} for k in range(4)]
+    outcomes = [
+        finished(tmp_path / "mgdl", runs["mgdl"], ["psnr", "rse"], psnr),
+        finished(tmp_path / "sgdl", runs["sgdl"], ["psnr", "rse"], psnr[:1]),
+    ]
+    report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
+    assert "| p1_image_chelsea | PSNR (dB) | 22 | 19 | 24.18 | 21.83 |" in report
+    assert "| train PSNR (dB) | val PSNR (dB) | test PSNR (dB) | train RSE |" in report
+    assert "| paper test PSNR (dB) |" in report
+    assert "| MGDL | 2 | 21 | 20.5 | 20 | 0.1 | 0.1 | 0.1 | 22.68 |" in report
+    assert "chelsea" in report and "scikit-image" in report
+
+
+def test_the_mnist_structure_two_run_is_its_own_row(tmp_path):
+    planned = select("p1_mnist_b1_k5")
+    assert [run.name for run in planned] == ["mgdl", "mgdl_structure_2", "sgdl"]
+    assert planned[1].overrides == ("structure=2",)
+    rse = {"train_rse": 0.4, "val_rse": 0.4, "test_rse": 0.09, "train_accuracy": 0.95,
+           "val_accuracy": 0.95, "test_accuracy": 0.95}
+    outcomes = [finished(tmp_path / run.name, run, ["rse", "accuracy"], [rse]) for run in planned]
+    report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
+    assert "| MGDL (structure 2) | 1 | 0.4 |" in report
+    assert "| p1_mnist_b1_k5 | RSE | 0.09 | 0.09 | 0.0785 | 0.1106 |" in report
+
+
+def test_the_default_plan_runs_one_mnist_pair_and_no_manifold():
+    experiments = {run.experiment for run in select(None)}
+    assert "p1_mnist_b1_k5" in experiments and "p1_mnist_b3_k50" not in experiments
+    assert not any(e.startswith("p1_manifold") for e in experiments)
+    assert {"p1_image_chelsea", "p1_image_hubble", "p2_fashion_mnist_noise40"} <= experiments
+    assert len(select("p1_mnist")) == 12 * 3
