@@ -57,6 +57,13 @@ def test_later_linear_grades_fit_the_residual_and_accuracy_is_of_the_sum():
     assert records[1].metrics["test_accuracy"] == pytest.approx(agree)
 
 
+def test_a_softmax_head_on_a_residual_that_is_no_distribution_is_refused():
+    data = blob_data()
+    specs = [GradeSpec([8], "relu", "linear"), GradeSpec([8], "relu", "softmax")]
+    with pytest.raises(ValueError, match="grade 2 has a softmax head, but its residual targets are not class"):
+        fit_grades(data, specs, [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2, cpu_trainers(), seed=0)
+
+
 def test_an_unknown_output_is_rejected():
     with pytest.raises(ValueError, match="unknown grade output 'sigmoid'"):
         GradeSpec([8], "relu", "sigmoid")

@@ -5,7 +5,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from hydra.utils import instantiate
 
+from conftest import job_config
 from multigrade.data.digits import (
     DatasetNotFoundError,
     holdout_split,
@@ -15,23 +18,22 @@ from multigrade.data.digits import (
 )
 from multigrade.data.mnist_regression import noisy_one_hot, p1_mnist
 from multigrade.data.noisy_classification import p2_noisy_labels
+from multigrade.reproduce.plan import EXPERIMENTS
 
 DATA_DIR = Path(os.environ.get("MULTIGRADE_DATA_DIR", "data"))
 needs_digits = pytest.mark.skipif(
-    not (DATA_DIR / "MNIST" / "raw" / "train-images-idx3-ubyte").is_file(),
-    reason="MNIST is not in MULTIGRADE_DATA_DIR",
+    not all((DATA_DIR / name / "raw" / "train-images-idx3-ubyte").is_file() for name in ("MNIST", "FashionMNIST")),
+    reason="MNIST and Fashion-MNIST are not both in MULTIGRADE_DATA_DIR",
 )
 
 
 def test_the_holdout_split_is_scikit_learns_train_test_split():
-    # ShuffleSplit's draw: held-out = permutation[:n_test], train = the rest, in order
-    # (checked against scikit-learn 1.x's train_test_split(test_size=0.25, random_state=0)).
     train, held = holdout_split(60000, 0.25, 0)
     assert (len(train), len(held)) == (45000, 15000)
-    order = np.random.RandomState(0).permutation(60000)
-    np.testing.assert_array_equal(held, order[:15000])
-    np.testing.assert_array_equal(train, order[15000:])
-    assert not set(train) & set(held)
+    # the first indices of scikit-learn 1.x's train_test_split(range(60000), test_size=0.25, random_state=0)
+    assert train[:5].tolist() == [3550, 32474, 35418, 19192, 56106]
+    assert held[:5].tolist() == [3048, 19563, 58303, 8870, 40228]
+    assert sorted(np.concatenate([train, held]).tolist()) == list(range(60000))
 
 
 def test_symmetric_noise_flips_the_given_share_uniformly():
@@ -57,7 +59,7 @@ def test_the_hot_entry_carries_the_high_frequency_noise():
 
 
 def test_a_missing_dataset_says_where_to_put_it(tmp_path):
-    with pytest.raises(DatasetNotFoundError, match=r"MNIST/raw.*MULTIGRADE_DATA_DIR"):
+    with pytest.raises(DatasetNotFoundError, match=r"MNIST/raw and downloading is off.*MULTIGRADE_DATA_DIR"):
         load_digits(tmp_path, "mnist", train=True, download=False)
     with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
         load_digits(tmp_path, "cifar", train=True)
@@ -73,6 +75,7 @@ def test_p1_mnist_has_the_papers_splits_and_clean_test_labels():
     assert hot.min() < 0.1 and hot.max() > 1.9  # 1 + sin(...) spans [0, 2]
     freq = data.spectral_grid.freq
     assert freq[1] == 0.25 and freq[-1] == 60.0
+    assert data.name == "p1_mnist_b1_k5" and data.metrics == ("rse",)
 
 
 @needs_digits
@@ -84,3 +87,29 @@ def test_p2_noisy_labels_flip_a_fifth_of_the_training_labels():
     agree = (data.y_train.numpy().argmax(1) == labels[train]).mean()
     assert agree == pytest.approx(0.8, abs=0.01)
     assert data.metrics == ("accuracy", "rse")
+
+
+@needs_digits
+@pytest.mark.parametrize("experiment", [e for e in EXPERIMENTS if e.startswith("p1_mnist")])
+def test_every_label_noise_experiment_builds_its_own_noise(experiment):
+    cfg = job_config(f"experiment={experiment}", f"paths.data_dir={DATA_DIR}", "data.download=false")
+    data = instantiate(cfg.data)
+    b, k = cfg.data.amplitude, cfg.data.frequency
+    assert experiment == f"p1_mnist_b{b:g}_k{k:g}".replace(".", "p")
+    _, labels = load_digits(DATA_DIR, "mnist", train=True, download=False)
+    train, _ = holdout_split(60000, 0.25, 0)
+    x, y = data.x_train[:500].double(), data.y_train[:500].double()
+    hot = y[torch.arange(500), torch.from_numpy(labels[train[:500]])]
+    expected = 1 + b * torch.sin(2 * torch.pi * k * x.norm(dim=1))
+    torch.testing.assert_close(hot, expected, rtol=1e-5, atol=1e-5)
+
+
+@needs_digits
+@pytest.mark.parametrize("experiment", [e for e in EXPERIMENTS if e.startswith("p2_") and "noise" in e])
+def test_every_noisy_label_experiment_flips_its_rate(experiment):
+    cfg = job_config(f"experiment={experiment}", f"paths.data_dir={DATA_DIR}", "data.download=false")
+    data = instantiate(cfg.data)
+    _, labels = load_digits(DATA_DIR, cfg.data.dataset, train=True, download=False)
+    train, _ = holdout_split(60000, 0.25, 0)
+    flipped = (data.y_train.numpy().argmax(1) != labels[train]).mean()
+    assert flipped == pytest.approx(cfg.data.noise, abs=0.01)

@@ -18,7 +18,8 @@ SAME_CODE_AS_ANOTHER = ("p1_mnist_b0p5", "p1_mnist_b3", "p1_mnist_b1_k1", "p1_mn
                         "p1_mnist_b1_k50", "p2_mnist_noise40", "p2_fashion_mnist_noise40")
 SMOKE = [e for e in EXPERIMENTS if not e.startswith(SAME_CODE_AS_ANOTHER)]
 DIGITS = ("p1_mnist", "p2_mnist", "p2_fashion_mnist")
-HAS_DIGITS = (Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / "MNIST" / "raw").is_dir()
+HAS_DIGITS = all((Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / name / "raw").is_dir()
+                 for name in ("MNIST", "FashionMNIST"))
 
 
 @pytest.mark.parametrize("model", ["mgdl", "sgdl"])

@@ -116,8 +116,8 @@ def test_checkpoints_rebuild_the_stair(tmp_path, trained):
     assert np.isfinite(saved["record"]["test_rse"])
 
 
-def small_run(tmp_path, seed=0, epochs=3):
-    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+def small_run(tmp_path, seed=0, epochs=3, n_test=100):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=n_test)
     return fit_grades(data, [GradeSpec([16, 16])] * 3, [GradeSchedule(epochs, 64, 1e-3, 1e-4)] * 3,
                       cpu_trainers(), seed=seed, checkpoint_dir=tmp_path)
 
@@ -140,6 +140,8 @@ def test_checkpoints_of_another_run_are_refused(tmp_path):
         small_run(tmp_path, seed=1)
     with pytest.raises(CheckpointError, match="written by a different run"):
         small_run(tmp_path, epochs=4)
+    with pytest.raises(CheckpointError, match="written by a different run.*data_sha1"):
+        small_run(tmp_path, n_test=101)  # same experiment name, other data
 
 
 def test_a_corrupt_checkpoint_is_named(tmp_path):

@@ -36,6 +36,7 @@ def test_training_is_every_other_pixel_and_the_test_set_the_whole_image():
     np.testing.assert_allclose(data.x_train.numpy(), grid, atol=1e-7)
     image = data.y_test.numpy().reshape(h, w, 3)
     np.testing.assert_allclose(data.y_train.numpy(), image[::2, ::2].reshape(-1, 3), atol=1e-7)
-    assert data.x_val.shape[0] == h * w - data.x_train.shape[0]
+    with pytest.raises(ValueError, match="max_side must be at least 4"):
+        p1_image("astronaut", max_side=2)
     assert data.spectral_grid == RadialGrid(32, 32)
     assert data.metrics[0] == "psnr"

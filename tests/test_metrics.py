@@ -32,4 +32,6 @@ def test_evaluate_names_split_and_metric_and_unknown_metrics_are_rejected():
     assert METRICS["psnr"].higher_is_better and not METRICS["rse"].higher_is_better
     with pytest.raises(ValueError, match="unknown metric.*'ssim'"):
         check_metrics(("rse", "ssim"))
+    with pytest.raises(ValueError, match="name at least one metric"):
+        check_metrics(())
     assert math.isinf(psnr(y, y))

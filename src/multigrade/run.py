@@ -189,7 +189,7 @@ def write_reconstructions(out: Path, stair: StairNetwork, data: RegressionData,
     return plot_reconstructions(
         y_test.numpy().reshape(h, w, -1), cumulative.reshape(len(records), h, w, -1),
         [r.metrics.get("test_psnr") for r in records], out / "figures" / "reconstructions.png",
-        f"{title}: f_k on the test image",
+        f"{title}: f_k on the test image (shown clipped to [0, 1]; PSNR unclipped)",
     )
 
 

@@ -36,13 +36,14 @@ def load_digits(data_dir: str | Path, dataset: str, train: bool,
     root = Path(data_dir).expanduser()
     try:
         data = cls(str(root), train=train, download=download)
-    except Exception as error:  # torchvision: RuntimeError when absent, URLError offline
+    except (RuntimeError, OSError) as error:  # torchvision: RuntimeError when absent, URLError offline
         raw = root / cls.__name__ / "raw"
+        tried = "the download failed" if download else "downloading is off (data.download=false)"
         raise DatasetNotFoundError(
-            f"{dataset} is not in {raw} and could not be downloaded ({type(error).__name__}:"
-            f" {error}). Put the four IDX files (train-images-idx3-ubyte, ...) there, or"
-            f" point paths.data_dir (or the MULTIGRADE_DATA_DIR environment variable) at the"
-            f" folder that holds {cls.__name__}/"
+            f"cannot load {dataset} from {raw} and {tried} ({type(error).__name__}: {error})."
+            f" Put the four IDX files (train-images-idx3-ubyte, ...) there, or point"
+            f" paths.data_dir (or the MULTIGRADE_DATA_DIR environment variable) at the folder"
+            f" that holds {cls.__name__}/"
         ) from None
     images = data.data.numpy().reshape(len(data.data), -1).astype(np.float32) / 255.0
     return images, data.targets.numpy().astype(np.int64)

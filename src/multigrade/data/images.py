@@ -45,6 +45,8 @@ def shrink(image: np.ndarray, max_side: int | None) -> np.ndarray:
     """Block-mean downscaling by ``ceil(max(h, w) / max_side)`` (unchanged when None)."""
     if max_side is None:
         return image
+    if max_side < 4:
+        raise ValueError(f"max_side must be at least 4 pixels (the training grid takes every other one); got {max_side}")
     factor = math.ceil(max(image.shape[:2]) / max_side)
     if factor <= 1:
         return image

@@ -33,8 +33,8 @@ def p1_mnist(data_dir: str | Path, amplitude: float, frequency: float, val_fract
     """The data of ``p1_mnist_b<b>_k<k>``: x (N, 784), y (N, 10); spectra in cycles per
     unit of ``||x||``, so the noise shows at ``k``."""
     return digit_regression(
-        f"p1_mnist_b{amplitude:g}_k{frequency:g}", data_dir, "mnist",
+        f"p1_mnist_b{amplitude:g}_k{frequency:g}".replace(".", "p"), data_dir, "mnist",
         partial(noisy_one_hot, amplitude=amplitude, frequency=frequency),
         val_fraction, split_seed, max_frequency, resolution, download,
-        target_frequencies=np.array([float(frequency)]), metrics=("rse", "accuracy"),
+        target_frequencies=np.array([float(frequency)]),
     )

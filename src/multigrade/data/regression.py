@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,6 +78,15 @@ class RegressionData:
         tensors = {f"{part}_{split}": tensor(arrays[i]) for split, arrays in splits.items()
                    for i, part in enumerate(("x", "y"))}
         return cls(name=name, **tensors, **fields)
+
+    def fingerprint(self) -> str:
+        """SHA-1 of every split's inputs and targets: which data a checkpoint was trained on."""
+        digest = hashlib.sha1()
+        for split in ("train", "val", "test"):
+            for tensor in self.split(split):
+                digest.update(str(tuple(tensor.shape)).encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(inputs, targets) of ``name`` in {"train", "val", "test"}."""

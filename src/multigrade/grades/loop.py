@@ -76,7 +76,7 @@ def fit_grades(
     if len(grades) != len(schedules):
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
     stateful = stateful or {}
-    identity = {"data": data.name, "seed": int(seed)}
+    identity = {"data": data.name, "data_sha1": data.fingerprint(), "seed": int(seed)}
     stair = StairNetwork(data.in_features, data.out_features)
     records = restore_grades(checkpoint_dir, stair, grades, schedules, identity, stateful)
     total = len(grades)

@@ -48,9 +48,11 @@ METRICS: dict[str, Metric] = {
 
 def check_metrics(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """``names`` as a tuple, or a ``ValueError`` naming the unknown metric."""
+    if not names:
+        raise ValueError(f"name at least one metric, from {sorted(METRICS)}")
     unknown = [name for name in names if name not in METRICS]
-    if unknown or not names:
-        raise ValueError(f"unknown metric(s) {unknown or names!r}: choose from {sorted(METRICS)}")
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown!r}: choose from {sorted(METRICS)}")
     return tuple(names)
 
 

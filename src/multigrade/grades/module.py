@@ -15,6 +15,17 @@ class NonFiniteLossError(FloatingPointError):
     """A grade's training loss became NaN or infinite."""
 
 
+def check_distributions(residual: torch.Tensor, grade: int) -> None:
+    """A softmax grade's cross-entropy needs class distributions (rows >= 0 summing to 1),
+    as one-hot targets with nothing before them are; raise a ``ValueError`` otherwise."""
+    if residual.min() < 0 or not torch.allclose(residual.sum(dim=1), torch.ones(()), atol=1e-4):
+        raise ValueError(
+            f"grade {grade} has a softmax head, but its residual targets are not class"
+            f" distributions (rows >= 0 summing to 1): a softmax head fits one-hot labels as"
+            f" the first grade only; use output linear for later grades and for regression"
+        )
+
+
 class GradeModule(L.LightningModule):
     """Grade k: a trainable hidden stack ``H_k`` and head ``A_k`` on a frozen backbone.
 
@@ -55,6 +66,8 @@ class GradeModule(L.LightningModule):
                 f"inputs {tuple(inputs.shape)}, targets {tuple(targets.shape)} and prior "
                 f"{tuple(prior.shape)} must agree: (N, d), (N, m), (N, m)"
             )
+        if isinstance(head, SoftmaxHead):
+            check_distributions(targets - prior, grade)
         self.automatic_optimization = False
         self.backbone = backbone
         self.stack = stack

@@ -79,7 +79,7 @@ class SpectralGrid:
         if self.positions is None:
             return frequency_grid(self.n, self.length)
         top = self.max_frequency if self.max_frequency is not None else self.n / (2 * self.length)
-        return np.arange(int(np.floor(top * self.length)) + 1) / self.length
+        return np.arange(int(np.floor(top * self.length + 1e-9)) + 1) / self.length
 
     def amplitude(self, values: torch.Tensor | np.ndarray) -> np.ndarray:
         """The one-sided amplitude spectrum of ``values`` (n[, m]) on this grid: (F,)."""

@@ -82,7 +82,7 @@ def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
 def plot_reconstructions(target: np.ndarray, cumulative: np.ndarray, psnrs: list[float | None],
                          path: Path, title: str) -> Path:
     """The target image (h, w, 3) and the prediction after each grade (K, h, w, 3), with
-    each one's PSNR, in one row (values clipped to [0, 1] for display)."""
+    each one's PSNR (of the prediction as it is), in one row; shown clipped to [0, 1]."""
     grades = cumulative.shape[0]
     fig, axes = plt.subplots(1, grades + 1, figsize=(3.0 * (grades + 1), 3.3), squeeze=False)
     panels = [(target, "target")] + [
