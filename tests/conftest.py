@@ -34,11 +34,12 @@ def cpu_trainers(*callbacks: L.Callback):
     return make
 
 
-def job_config(*overrides: str) -> DictConfig:
-    """The config a ``python -m multigrade.run <overrides>`` job sees: composed, with
-    ``${hydra:...}`` resolvable and no ``hydra`` node of its own."""
+def job_config(*overrides: str, config_name: str = "config") -> DictConfig:
+    """The config a ``python -m multigrade.run <overrides>`` job sees (``multigrade.snn``'s
+    with ``config_name="snn"``): composed, with ``${hydra:...}`` resolvable and no
+    ``hydra`` node of its own."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+        cfg = compose(config_name=config_name, overrides=list(overrides), return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)
     with open_dict(cfg):
         del cfg["hydra"]

@@ -97,3 +97,12 @@ def test_reproduce_writes_a_report_against_the_paper(tmp_path):
     again = run_module("multigrade.reproduce", "--profile", "smoke", "--only", "p1_synthetic_s2", "--out", str(out),
                        cwd=REPO)
     assert again.stdout.count("finished earlier, reused") == 2
+
+
+def test_a_multirun_sweep_runs_each_job_into_its_own_folder(tmp_path):
+    run_module("multigrade.run", "-m", "experiment=p2_sin", "profile=smoke", "train.epochs=1", "seed=0,1",
+               "logger=none", f"paths.output_root={tmp_path}", "callbacks.progress.refresh_rate=0", cwd=REPO)
+    found = sorted(tmp_path.glob("multirun/*/*/metrics.json"))
+    assert [path.parent.name for path in found] == ["0", "1"]
+    seeds = [json.loads(path.read_text())["seed"] for path in found]
+    assert seeds == [0, 1]

@@ -51,3 +51,26 @@ def test_the_default_plan_runs_one_mnist_pair_and_no_manifold():
     assert not any(e.startswith("p1_manifold") for e in experiments)
     assert {"p1_image_chelsea", "p1_image_hubble", "p2_fashion_mnist_noise40"} <= experiments
     assert len(select("p1_mnist")) == 12 * 3
+
+
+def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_path):
+    outcomes = []
+    path_gain = {"alone": 0.0, "output": 0.0, "intermediate": 0.01, "snn_to_dnn": 0.02}
+    for run in select("yin_binary_mnist,distill_mnist"):
+        folder = tmp_path / run.name
+        kd, _, seed = run.variant.partition("_seed")
+        accuracy = 0.9 + (path_gain[kd] + 0.002 * int(seed) if seed else 0.0)
+        write_json(folder / "metrics.json", {
+            "experiment": run.experiment, "profile": "quick", "paper_settings": False, "device": "cpu",
+            "total_seconds": 60.0, "epochs": 3, "val_accuracy": 0.9, "test_accuracy": accuracy,
+            "test_teacher_accuracy": 0.97, "test_spikes_per_image": [1200.0, 800.0, 30.0],
+        })
+        outcomes.append(RunOutcome(run, folder, load_metrics(folder), folder / "run.log"))
+    assert len(outcomes) == 2 + 4 * 3
+    report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
+    assert "## Spiking networks" in report and "## MGDL summary" in report
+    assert "| discontinuous | 0.9000 | 0.9000 | 1200, 800, 30 | 3 | 60 | > 0.98 (400 epochs) |" in report
+    assert "| student alone | 0.9020 ± 0.0020 | — | 0.9700 ± 0.0000 | 3 | 60 |" in report
+    assert "| + output path | 0.9020 ± 0.0020 | +0.0000 |" in report
+    assert "| + intermediate path | 0.9120 ± 0.0020 | +0.0100 |" in report
+    assert "| + SNN -> DNN path | 0.9220 ± 0.0020 | +0.0100 |" in report

@@ -84,7 +84,13 @@ def training_settings(cfg: DictConfig) -> dict[str, Any]:
             f"experiment {cfg.name!r} defines no schedules.{schedule}.{kind}: add it to the"
             f" experiment's config (profile {cfg.profile.name!r} uses the {schedule!r} schedule)"
         )
-    settings = OmegaConf.to_container(schedules[schedule][kind], resolve=True)
+    return with_overrides(OmegaConf.to_container(schedules[schedule][kind], resolve=True), cfg)
+
+
+def with_overrides(settings: dict[str, Any], cfg: DictConfig) -> dict[str, Any]:
+    """``settings`` with the non-null ``train.*`` values put in and the epochs (a number or
+    a per-grade list) capped at ``profile.max_epochs``."""
+    settings = dict(settings)
     for key, value in OmegaConf.to_container(cfg.train, resolve=True).items():
         if value is not None:
             settings[key] = value
@@ -117,16 +123,22 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
-def run(cfg: DictConfig) -> dict[str, Any]:
-    """Fit the configured model; write the run folder; return the metrics written."""
-    started = time.perf_counter()
+def prepare_run(cfg: DictConfig) -> Path:
+    """Create the run folder, make cuBLAS deterministic when the trainer is, quieten
+    Lightning and seed every generator from ``cfg.seed``; return the folder."""
     out = output_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.trainer.get("deterministic"):
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     quiet_lightning()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
+    return out
 
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Fit the configured model; write the run folder; return the metrics written."""
+    started = time.perf_counter()
+    out = prepare_run(cfg)
     grades = grade_specs(cfg)
     schedules = grade_schedules(cfg, len(grades))
     data = instantiate(cfg.data)

@@ -1,7 +1,8 @@
 """``python -m multigrade.reproduce --profile quick [--only p1_synthetic_s2]``.
 
-Runs every planned experiment (MGDL and SGDL) as its own ``python -m multigrade.run``
-process into ``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that already finished in
+Runs every planned experiment (MGDL and SGDL as ``python -m multigrade.run``, the spiking
+runs as ``python -m multigrade.snn``), each in its own process, into
+``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that already finished in
 the same profile, resumes unfinished ones after their last completed grade, and writes
 ``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
@@ -49,11 +50,9 @@ def started_with_profile(folder: Path) -> str | None:
 
 def run_one(planned: PlannedRun, profile: str, folder: Path, log: Path, overrides: list[str]) -> int:
     """One run in its own process: all output to ``log``, its progress lines echoed."""
-    command = [
-        sys.executable, "-m", "multigrade.run", f"experiment={planned.experiment}",
-        f"model={planned.model}", *planned.overrides, f"profile={profile}",
-        f"paths.output_dir={folder}", "callbacks.progress.refresh_rate=0", *overrides,
-    ]
+    quiet = ["trainer.enable_progress_bar=false"] if planned.spiking else ["callbacks.progress.refresh_rate=0"]
+    command = [sys.executable, *planned.arguments, f"profile={profile}", f"paths.output_dir={folder}",
+               *quiet, *overrides]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as handle:
         handle.write(" ".join(command) + "\n")
@@ -65,6 +64,15 @@ def run_one(planned: PlannedRun, profile: str, folder: Path, log: Path, override
             if match:
                 print(f"    {match.group(1)}", flush=True)
         return child.wait()
+
+
+def outcome_line(metrics: dict) -> str:
+    """``test RSE 0.07 after 4 grade(s)`` or, for a spiking run, ``test accuracy 0.97``."""
+    if "grades" not in metrics:
+        return f"test accuracy {metrics['test_accuracy']:.4g}"
+    headline = metrics["metrics"][0]
+    value = metrics["grades"][-1][f"test_{headline}"]
+    return f"test {METRICS[headline].label} {value:.4g} after {len(metrics['grades'])} grade(s)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if metrics is None:
             print(f"    failed (exit code {code}); see {log}", flush=True)
         else:
-            headline = metrics["metrics"][0]
-            value = metrics["grades"][-1][f"test_{headline}"]
-            print(f"    done in {time.perf_counter() - begun:.0f} s: test {METRICS[headline].label}"
-                  f" {value:.4g} after {len(metrics['grades'])} grade(s)", flush=True)
+            print(f"    done in {time.perf_counter() - begun:.0f} s: {outcome_line(metrics)}", flush=True)
         outcomes.append(RunOutcome(planned, folder, metrics, log))
     report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
                           left_out(args.only))

@@ -7,14 +7,26 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run: an experiment config, a model (``mgdl`` or ``sgdl``) and, for a variant
-    of the model (e.g. P1 §3.4's MGDL structure 2), its name and Hydra overrides."""
+    """One run: an experiment config, a model (``mgdl`` or ``sgdl``; ``snn`` for the
+    spiking runs) and, for a variant (e.g. P1 §3.4's MGDL structure 2, a distillation
+    path and seed), its name and Hydra overrides."""
 
     experiment: str
     model: str
     title: str
     variant: str = ""
     overrides: tuple[str, ...] = ()
+
+    @property
+    def spiking(self) -> bool:
+        return self.model == "snn"
+
+    @property
+    def arguments(self) -> list[str]:
+        """``python -m <module> <arguments>`` of the run (without profile and folder)."""
+        if self.spiking:
+            return ["-m", "multigrade.snn", f"spiking={self.experiment}", *self.overrides]
+        return ["-m", "multigrade.run", f"experiment={self.experiment}", f"model={self.model}", *self.overrides]
 
     @property
     def name(self) -> str:
@@ -96,7 +108,24 @@ def runs_of(experiment: str, title: str) -> list[PlannedRun]:
     return runs + [PlannedRun(experiment, "sgdl", title)]
 
 
-PLAN: list[PlannedRun] = [run for experiment, title in EXPERIMENTS.items() for run in runs_of(experiment, title)]
+SEEDS = (0, 1, 2)
+ABLATION = ("alone", "output", "intermediate", "snn_to_dnn")
+SPIKING: list[PlannedRun] = [
+    *(PlannedRun("yin_binary_mnist", "snn", "Yin et al.'s binary-activation SNN on MNIST", mode,
+                 (f"student.mode={mode}", f"method.train_steps={steps}"))
+      for mode, steps in (("discontinuous", 1), ("continuous", 4))),
+    *(PlannedRun("distill_mnist", "snn", "DNN -> SNN distillation on MNIST: the ablation of the paths",
+                 f"{kd}_seed{seed}", (f"kd={kd}", f"seed={seed}"))
+      for kd in ABLATION for seed in SEEDS),
+]
+
+PLAN: list[PlannedRun] = [
+    *(run for experiment, title in EXPERIMENTS.items() for run in runs_of(experiment, title)),
+    *SPIKING,
+]
+
+
+NAMES = {run.experiment for run in PLAN}
 
 
 def by_default(experiment: str) -> bool:
@@ -118,9 +147,10 @@ def select(only: str | None) -> list[PlannedRun]:
 
     def matches(experiment: str, prefix: str) -> bool:
         # an exact name selects that experiment alone (p1_mnist_b1_k5 is not p1_mnist_b1_k50)
-        return experiment == prefix if prefix in EXPERIMENTS else experiment.startswith(prefix)
+        return experiment == prefix if prefix in NAMES else experiment.startswith(prefix)
 
     chosen = [run for run in PLAN if any(matches(run.experiment, p) for p in prefixes)]
     if not chosen:
-        raise SystemExit(f"ONLY={only!r} selects no experiment; known experiments: {', '.join(EXPERIMENTS)}")
+        known = list(dict.fromkeys(run.experiment for run in PLAN))
+        raise SystemExit(f"ONLY={only!r} selects no experiment; known experiments: {', '.join(known)}")
     return chosen

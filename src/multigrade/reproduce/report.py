@@ -15,6 +15,7 @@ from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
 from multigrade.reproduce.plan import PlannedRun
+from multigrade.reproduce.spiking_report import spiking_section
 from multigrade.run import CONF_DIR
 
 FIGURES = (("reconstructions", "prediction per grade"), ("spectra", "spectra per grade"),
@@ -151,7 +152,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     for prefix, reason in (left_out or {}).items():
         lines += [f"Not run: `{prefix}*`. {reason}.", ""]
     lines += [
-        "## Summary",
+        "## MGDL summary",
         "",
         "Each experiment's headline metric on the test set after the last grade.",
         "",
@@ -159,6 +160,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    spiking = [o for o in outcomes if o.run.spiking]
+    outcomes = [o for o in outcomes if not o.run.spiking]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))
     by_key = {(o.run.experiment, o.run.name): o for o in outcomes}
 
@@ -198,6 +201,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         lines.append("")
         for outcome in group:
             lines += figure_lines(outcome, report_dir)
+    lines += spiking_section(spiking, report_dir)
     path = report_dir / "REPORT.md"
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,1 @@
+"""Spiking neurons, spiking students, DNN teachers and their distillation."""

@@ -1,0 +1,63 @@
+"""Training and evaluation of Yin et al.'s binary-activation SNN as a LightningModule.
+
+Each training batch (x (B, 784) in [0, 1], labels (B,)) is encoded into ``train_steps``
+steps (fresh Bernoulli spikes for ``rate``), run through ``BinarySNN`` and scored by the
+squared hinge loss on +-1 targets; Adam's rate decays per epoch as
+``lr_max exp(-gamma i)``, ``gamma = ln(lr_max / lr_min) / epochs``. Validation and test
+encode ``eval_steps`` steps and classify by ``readout`` (output spike counts or the output
+membrane); they also count the spikes of every layer per image.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from multigrade.spiking.binary_snn import READOUTS, BinarySNN, squared_hinge
+from multigrade.spiking.encoding import encode
+from multigrade.spiking.scheduled import ScheduledModule
+
+
+class BinarySNNModule(ScheduledModule):
+    def __init__(self, net: BinarySNN, encoding: str = "rate", train_steps: int = 1, eval_steps: int = 20,
+                 readout: str = "count", epochs: int = 400, lr_max: float = 1e-3, lr_min: float = 1e-5):
+        super().__init__(epochs, lr_max, lr_min)
+        if readout not in READOUTS:
+            raise ValueError(f"unknown readout {readout!r}: choose one of {READOUTS}")
+        self.save_hyperparameters(ignore=["net"])
+        self.net = net
+        self.spike_totals: torch.Tensor | None = None
+        self.images_seen = 0
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        x, labels = batch
+        loss = squared_hinge(self.net(encode(x, self.hparams.train_steps, self.hparams.encoding)), labels)
+        self.check_finite(loss, {"squared_hinge": loss})
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        return loss
+
+    def evaluate(self, batch, split: str) -> None:
+        x, labels = batch
+        scores, layers = self.net.infer(encode(x, self.hparams.eval_steps, self.hparams.encoding),
+                                        self.hparams.readout)
+        accuracy = (scores.argmax(dim=1) == labels).float().mean()
+        self.log(f"{split}/accuracy", accuracy, prog_bar=True, on_epoch=True)
+        spikes = torch.stack([layer.sum() for layer in layers]).detach()
+        self.spike_totals = spikes if self.spike_totals is None else self.spike_totals + spikes
+        self.images_seen += x.shape[0]
+
+    def on_validation_epoch_start(self) -> None:
+        self.spike_totals, self.images_seen = None, 0
+
+    on_test_epoch_start = on_validation_epoch_start
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self.evaluate(batch, "test")
+
+    def spikes_per_image(self) -> list[float]:
+        """Spikes per image in each spiking layer over the last evaluation."""
+        if self.spike_totals is None or not self.images_seen:
+            return []
+        return (self.spike_totals / self.images_seen).tolist()

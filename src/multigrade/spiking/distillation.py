@@ -1,0 +1,98 @@
+"""DNN <-> SNN knowledge distillation: a teacher and a spiking student trained together.
+
+With logits ``z_T`` (teacher), ``z_S`` (student), temperature ``T``, the student's spike
+rates ``r`` at one layer and the teacher's activation ``h`` at one layer::
+
+    L_student = CE(z_S, y)
+              + a T^2 KL(softmax(z_T / T) || softmax(z_S / T))      output path   (a > 0)
+              + b (1/B) sum_i || D(r_i) - h_i ||^2                  intermediate  (b > 0)
+    L_teacher = CE(z_T, y)
+              + c T^2 KL(softmax(z_S / T) || softmax(z_T / T))      SNN -> DNN    (c > 0)
+
+``D`` is a learned affine decoder from the student layer's width to the teacher layer's.
+Each path's target is detached, so the student's terms train the student (and ``D``) and
+the teacher's terms train the teacher; the optimised loss is their sum. A path whose weight
+is 0 is not computed at all, so the ablation (student alone, +output, +intermediate,
++SNN -> DNN) is a sweep over (a, b, c).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from multigrade.spiking.scheduled import ScheduledModule
+
+
+def softened_kl(target_logits: torch.Tensor, logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``T^2 KL(softmax(target / T) || softmax(logits / T))``, averaged over the batch."""
+    log_q = F.log_softmax(logits / temperature, dim=1)
+    p = F.softmax(target_logits / temperature, dim=1)
+    return temperature**2 * F.kl_div(log_q, p, reduction="batchmean")
+
+
+class DistillationModule(ScheduledModule):
+    def __init__(self, student: nn.Module, teacher: nn.Module | None = None, output_weight: float = 0.0,
+                 intermediate_weight: float = 0.0, snn_to_dnn_weight: float = 0.0, temperature: float = 4.0,
+                 student_layer: int = -1, teacher_layer: int = -1, in_features: int = 784,
+                 epochs: int = 10, lr_max: float = 1e-3, lr_min: float = 1e-4):
+        super().__init__(epochs, lr_max, lr_min)
+        weights = {"output_weight": output_weight, "intermediate_weight": intermediate_weight,
+                   "snn_to_dnn_weight": snn_to_dnn_weight}
+        if teacher is None and any(w > 0 for w in weights.values()):
+            on = [name for name, w in weights.items() if w > 0]
+            raise ValueError(f"{on} > 0 needs a teacher: choose teacher=mlp or teacher=cnn, or set them to 0")
+        if any(w < 0 for w in weights.values()) or temperature <= 0:
+            raise ValueError(f"path weights must be >= 0 and the temperature > 0; got {weights}, T = {temperature}")
+        self.save_hyperparameters(ignore=["student", "teacher"])
+        self.student, self.teacher = student, teacher
+        self.decoder = self.make_decoder(in_features) if intermediate_weight > 0 else None
+
+    @torch.no_grad()
+    def make_decoder(self, in_features: int) -> nn.Linear:
+        """``D``: student layer width -> teacher layer width, read off one dry forward pass."""
+        probe = torch.zeros(1, in_features)
+        student_width = self.student(probe)[1][self.hparams.student_layer].shape[1]
+        teacher_width = self.teacher(probe)[1][self.hparams.teacher_layer].shape[1]
+        return nn.Linear(student_width, teacher_width)
+
+    def loss_terms(self, x: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The weighted terms of ``L_student + L_teacher`` (see the module docstring); a
+        switched-off path has no entry."""
+        hp = self.hparams
+        z_s, rates = self.student(x)
+        terms = {"student_ce": F.cross_entropy(z_s, labels)}
+        if self.teacher is None:
+            return terms
+        z_t, hidden = self.teacher(x)
+        terms["teacher_ce"] = F.cross_entropy(z_t, labels)
+        if hp.output_weight > 0:
+            terms["output"] = hp.output_weight * softened_kl(z_t.detach(), z_s, hp.temperature)
+        if hp.intermediate_weight > 0:
+            error = self.decoder(rates[hp.student_layer]) - hidden[hp.teacher_layer].detach()
+            terms["intermediate"] = hp.intermediate_weight * error.square().sum(dim=1).mean()
+        if hp.snn_to_dnn_weight > 0:
+            terms["snn_to_dnn"] = hp.snn_to_dnn_weight * softened_kl(z_s.detach(), z_t, hp.temperature)
+        return terms
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        terms = self.loss_terms(*batch)
+        loss = torch.stack(list(terms.values())).sum()
+        self.check_finite(loss, terms)
+        self.log_dict({f"train/{name}": value for name, value in terms.items()}, on_step=False, on_epoch=True)
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        return loss
+
+    def evaluate(self, batch, split: str) -> None:
+        x, labels = batch
+        metrics = {f"{split}/accuracy": (self.student(x)[0].argmax(dim=1) == labels).float().mean()}
+        if self.teacher is not None:
+            metrics[f"{split}/teacher_accuracy"] = (self.teacher(x)[0].argmax(dim=1) == labels).float().mean()
+        self.log_dict(metrics, prog_bar=True, on_epoch=True)
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self.evaluate(batch, "test")

@@ -1,0 +1,64 @@
+"""The binary-activation neuron of Yin et al. (BioCAS 2017) and its box straight-through
+estimator, in discontinuous and continuous integration.
+
+Fire: ``s = H(v - theta)`` (H the Heaviside step, ``s = 1`` when ``v > theta``), with the
+straight-through gradient of a box around the threshold::
+
+    dS/dV = height   for |v - theta| < width       (0.5 on 0 < v < 2 for theta = 1)
+          = 0        otherwise
+
+Integration of input currents ``I_1 .. I_T`` (T, B, N):
+
+* **discontinuous**: no membrane is carried, ``s_t = fire(I_t)``; with a fresh Bernoulli
+  input each step this is T independent binary networks (the training mode of the paper);
+* **continuous**: the membrane is carried and reset by subtracting the threshold,
+  ``v_t = v_{t-1} + I_t``, ``s_t = fire(v_t)``, ``v_t <- v_t - theta s_t`` with
+  ``v_0`` given; for ``v_0 = 0`` this is ``u_t = I_t + sum_{j<t} (I_j - theta s_j)``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+MODES = ("discontinuous", "continuous")
+
+
+class BoxSpike(torch.autograd.Function):
+    """``H(v - theta)`` forward; ``height * 1[|v - theta| < width]`` as dS/dV backward."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, threshold: float, width: float, height: float) -> torch.Tensor:
+        ctx.save_for_backward(v)
+        ctx.threshold, ctx.width, ctx.height = threshold, width, height
+        return (v > threshold).to(v.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_spike: torch.Tensor):
+        (v,) = ctx.saved_tensors
+        box = ((v - ctx.threshold).abs() < ctx.width).to(grad_spike.dtype) * ctx.height
+        return grad_spike * box, None, None, None
+
+
+def box_spike(v: torch.Tensor, threshold: float = 1.0, width: float = 1.0, height: float = 0.5) -> torch.Tensor:
+    """Spikes ``1[v > threshold]`` (same shape as v) with the box straight-through gradient."""
+    return BoxSpike.apply(v, threshold, width, height)
+
+
+def check_mode(mode: str) -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown integration mode {mode!r}: choose one of {MODES}")
+    return mode
+
+
+def integrate(currents: torch.Tensor, mode: str, threshold: float = 1.0, v0: float = 0.0) -> torch.Tensor:
+    """Spikes (T, B, N) of one layer of binary neurons driven by ``currents`` (T, B, N)."""
+    if check_mode(mode) == "discontinuous":
+        return box_spike(currents, threshold)
+    v = torch.full_like(currents[0], v0)
+    spikes = []
+    for current in currents:
+        v = v + current
+        spike = box_spike(v, threshold)
+        v = v - threshold * spike
+        spikes.append(spike)
+    return torch.stack(spikes)

@@ -1,0 +1,76 @@
+"""The spiking runs compose from ``conf/snn.yaml`` and train end to end in the smoke profile."""
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import job_config
+from multigrade.run import ConfigError
+from multigrade.snn import run, schedule_settings
+
+HAS_DIGITS = all((Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / name / "raw").is_dir()
+                 for name in ("MNIST", "FashionMNIST"))
+
+
+def snn_config(*overrides):
+    return job_config(*overrides, config_name="snn")
+
+
+def test_the_paper_profile_is_yins_schedule_and_network():
+    cfg = snn_config("profile=paper")
+    assert schedule_settings(cfg) == {"epochs": 400, "lr_max": 1e-3, "lr_min": 1e-5}
+    assert list(cfg.student.sizes) == [784, 1024, 1024, 10]
+    assert (cfg.student.input_dropout, cfg.student.hidden_dropout) == (0.1, 0.3)
+    assert cfg.digits.batch_size == 100 and cfg.digits.limit is None
+    smoke = snn_config("profile=smoke", "train.lr_max=3e-3")
+    assert schedule_settings(smoke) == {"epochs": 5, "lr_max": 3e-3, "lr_min": 1e-4}
+    assert smoke.digits.limit == 1000
+
+
+def test_a_missing_schedule_names_the_key():
+    with pytest.raises(ConfigError, match="defines no schedules.quick"):
+        schedule_settings(snn_config("~schedules.quick"))
+
+
+@pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+@pytest.mark.parametrize("overrides", [("student.mode=discontinuous",),
+                                       ("student.mode=continuous", "method.train_steps=2",
+                                        "method.readout=membrane", "digits=fashion_mnist")])
+def test_a_smoke_run_writes_its_metrics(tmp_path, overrides):
+    cfg = snn_config("profile=smoke", f"paths.output_dir={tmp_path}",
+                     "trainer.enable_progress_bar=false", "student.sizes=[784,64,64,10]", *overrides)
+    run(cfg)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs"] == 5 and metrics["paper_settings"] is False
+    with open(tmp_path / "logs" / "metrics.csv") as handle:
+        losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
+    assert len(losses) == 5 and losses[-1] < 0.8 * losses[0], losses
+    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    spiking_layers = 2 if "method.readout=membrane" in overrides else 3
+    assert len(metrics["test_spikes_per_image"]) == spiking_layers
+    assert metrics["test_spikes_per_image"][0] > 0
+
+
+@pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+def test_a_distillation_smoke_run_trains_teacher_and_student(tmp_path):
+    cfg = snn_config("spiking=distill_mnist", "kd=snn_to_dnn", "profile=smoke", f"paths.output_dir={tmp_path}",
+                     "trainer.enable_progress_bar=false", "student.steps=4")
+    run(cfg)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["test_accuracy"] > 0.5 and metrics["test_teacher_accuracy"] > 0.5
+    with open(tmp_path / "logs" / "metrics.csv") as handle:
+        rows = [row for row in csv.DictReader(handle) if row.get("train/loss")]
+    assert {"train/output", "train/intermediate", "train/snn_to_dnn"} <= {k for k, v in rows[0].items() if v}
+    assert float(rows[-1]["train/student_ce"]) < float(rows[0]["train/student_ce"])
+
+
+def test_the_ablation_is_one_sweep_over_the_kd_group():
+    weights = {}
+    for kd in ("alone", "output", "intermediate", "snn_to_dnn"):
+        method = snn_config("spiking=distill_mnist", f"kd={kd}").method
+        weights[kd] = (method.output_weight > 0, method.intermediate_weight > 0, method.snn_to_dnn_weight > 0)
+    assert weights == {"alone": (False, False, False), "output": (True, False, False),
+                       "intermediate": (True, True, False), "snn_to_dnn": (True, True, True)}
