@@ -78,3 +78,27 @@ def test_the_intermediate_path_decodes_rates_to_the_teacher_layer_width():
     torch.testing.assert_close(module.loss_terms(x, labels)["intermediate"], expected)
     cnn = DistillationModule(LIFStudent((784, 32, 10), steps=2), CNNTeacher(hidden=20), intermediate_weight=1.0)
     assert cnn.decoder.out_features == 20
+
+
+def test_mismatched_students_and_layers_are_named():
+    from multigrade.spiking.binary_module import BinarySNNModule
+    from multigrade.spiking.binary_snn import BinarySNN
+
+    with pytest.raises(TypeError, match="method=binary trains a BinarySNN .* not a LIFStudent"):
+        BinarySNNModule(LIFStudent((784, 8, 10)))
+    with pytest.raises(TypeError, match="method=distill needs a student .* student=lif_mlp"):
+        DistillationModule(BinarySNN((784, 8, 10)), MLPTeacher((784, 8, 10)))
+    with pytest.raises(ValueError, match="teacher_layer=3, but the teacher has 2 hidden layer"):
+        DistillationModule(LIFStudent((784, 8, 10)), MLPTeacher((784, 16, 8, 10)), intermediate_weight=1.0,
+                           teacher_layer=3)
+    with pytest.raises(ValueError, match="unknown encoding 'phase'"):
+        LIFStudent(encoding="phase")
+
+
+def test_the_decoder_leaves_the_random_stream_as_it_was():
+    torch.manual_seed(3)
+    make(0.0, 0.1, 0.0)
+    with_decoder = torch.rand(3)
+    torch.manual_seed(3)
+    make(0.0, 0.0, 0.0)
+    assert torch.equal(torch.rand(3), with_decoder)

@@ -144,7 +144,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     data = instantiate(cfg.data)
     spectra = SpectraCallback(out, data.spectral_grid, data.target_frequencies,
                               cfg.callbacks.spectra.evolution_points)
-    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
 
     def make_trainer(grade: int, total: int) -> L.Trainer:
         callbacks: list[L.Callback] = [spectra]

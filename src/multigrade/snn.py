@@ -44,7 +44,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     settings = schedule_settings(cfg)
     datamodule = instantiate(cfg.digits)
     student = instantiate(cfg.method, **settings)
-    logger = instantiate(cfg.logger) if cfg.get("logger") else False
+    logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     trainer = instantiate(cfg.trainer, max_epochs=settings["epochs"], logger=logger,
                           log_every_n_steps=50, num_sanity_val_steps=0)
     log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
@@ -55,7 +55,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     metrics = {
         "experiment": cfg.name,
         "profile": cfg.profile.name,
-        "paper_settings": settings == paper and cfg.profile.digits_limit is None,
+        "paper_settings": bool(cfg.get("paper_schedule_published", True)) and settings == paper
+                          and cfg.profile.digits_limit is None,
         "seed": int(cfg.seed),
         "device": str(student.device),
         "total_seconds": time.perf_counter() - started,

@@ -3,7 +3,8 @@
 Runs every planned experiment (MGDL and SGDL as ``python -m multigrade.run``, the spiking
 runs as ``python -m multigrade.snn``), each in its own process, into
 ``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that already finished in
-the same profile, resumes unfinished ones after their last completed grade, and writes
+the same profile, resumes unfinished MGDL runs after their last completed grade (an
+unfinished spiking run starts again), and writes
 ``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
 """

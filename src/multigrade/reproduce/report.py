@@ -151,18 +151,19 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     ]
     for prefix, reason in (left_out or {}).items():
         lines += [f"Not run: `{prefix}*`. {reason}.", ""]
-    lines += [
-        "## MGDL summary",
-        "",
-        "Each experiment's headline metric on the test set after the last grade.",
-        "",
-        "| experiment | test metric | MGDL | SGDL | paper MGDL | paper SGDL "
-        "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
     spiking = [o for o in outcomes if o.run.spiking]
     outcomes = [o for o in outcomes if not o.run.spiking]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))
+    if experiments:
+        lines += [
+            "## MGDL summary",
+            "",
+            "Each experiment's headline metric on the test set after the last grade.",
+            "",
+            "| experiment | test metric | MGDL | SGDL | paper MGDL | paper SGDL "
+            "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
     by_key = {(o.run.experiment, o.run.name): o for o in outcomes}
 
     def final(experiment: str, model: str, field: str) -> str:

@@ -13,18 +13,24 @@ from __future__ import annotations
 import torch
 
 from multigrade.spiking.binary_snn import READOUTS, BinarySNN, squared_hinge
-from multigrade.spiking.encoding import encode
+from multigrade.spiking.encoding import check_encoding, encode
 from multigrade.spiking.scheduled import ScheduledModule
 
 
 class BinarySNNModule(ScheduledModule):
     def __init__(self, net: BinarySNN, encoding: str = "rate", train_steps: int = 1, eval_steps: int = 20,
-                 readout: str = "count", epochs: int = 400, lr_max: float = 1e-3, lr_min: float = 1e-5):
+                 readout: str = "count", epochs: int = 400, lr_max: float = 1e-3, lr_min: float = 1e-5,
+                 eval_seed: int = 0):
         super().__init__(epochs, lr_max, lr_min)
         if readout not in READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {READOUTS}")
+        if not isinstance(net, BinarySNN):
+            raise TypeError(f"method=binary trains a BinarySNN (student=binary_mlp), not a {type(net).__name__};"
+                            f" use method=distill for it")
+        check_encoding(encoding)
         self.save_hyperparameters(ignore=["net"])
         self.net = net
+        self.eval_generator: torch.Generator | None = None
         self.spike_totals: torch.Tensor | None = None
         self.images_seen = 0
 
@@ -37,8 +43,8 @@ class BinarySNNModule(ScheduledModule):
 
     def evaluate(self, batch, split: str) -> None:
         x, labels = batch
-        scores, layers = self.net.infer(encode(x, self.hparams.eval_steps, self.hparams.encoding),
-                                        self.hparams.readout)
+        spikes = encode(x, self.hparams.eval_steps, self.hparams.encoding, self.eval_generator)
+        scores, layers = self.net.infer(spikes, self.hparams.readout)
         accuracy = (scores.argmax(dim=1) == labels).float().mean()
         self.log(f"{split}/accuracy", accuracy, prog_bar=True, on_epoch=True)
         spikes = torch.stack([layer.sum() for layer in layers]).detach()
@@ -46,7 +52,10 @@ class BinarySNNModule(ScheduledModule):
         self.images_seen += x.shape[0]
 
     def on_validation_epoch_start(self) -> None:
+        """Zero the spike counters; evaluation draws its input spikes from a generator of
+        its own (seeded by ``eval_seed``), so it neither sees nor shifts training's draws."""
         self.spike_totals, self.images_seen = None, 0
+        self.eval_generator = torch.Generator(device=self.device).manual_seed(self.hparams.eval_seed)
 
     on_test_epoch_start = on_validation_epoch_start
 

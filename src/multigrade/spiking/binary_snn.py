@@ -62,8 +62,11 @@ class BinarySNN(nn.Module):
               v0: float = 0.5) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Inference without dropout: class scores (B, classes) and the spikes (T, B, N_l)
         of every spiking layer. Hidden layers integrate continuously from ``v0``; the
-        output layer too for ``readout="count"`` (scores = output spike counts), or it
-        only accumulates its input current for ``readout="membrane"`` (scores = sum_t o_t)."""
+        output layer too for ``readout="count"``, or it only accumulates its input current
+        for ``readout="membrane"`` (scores = ``sum_t o_t``). Count scores are the output
+        spike counts plus ``0.5 sigmoid(sum_t o_t)``, below one, so that the accumulated
+        current breaks ties between equal counts (no spike at all included) instead of
+        the lowest class index."""
         if readout not in READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {READOUTS}")
         layers = []
@@ -74,4 +77,4 @@ class BinarySNN(nn.Module):
         if readout == "membrane":
             return current.sum(dim=0), layers
         layers.append(integrate(current, "continuous", self.threshold, v0))
-        return layers[-1].sum(dim=0), layers
+        return layers[-1].sum(dim=0) + 0.5 * torch.sigmoid(current.sum(dim=0)), layers

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from multigrade.spiking.binary_snn import BinarySNN
 from multigrade.spiking.scheduled import ScheduledModule
 
 
@@ -45,17 +46,28 @@ class DistillationModule(ScheduledModule):
             raise ValueError(f"{on} > 0 needs a teacher: choose teacher=mlp or teacher=cnn, or set them to 0")
         if any(w < 0 for w in weights.values()) or temperature <= 0:
             raise ValueError(f"path weights must be >= 0 and the temperature > 0; got {weights}, T = {temperature}")
+        if isinstance(student, BinarySNN):
+            raise TypeError("method=distill needs a student that maps images to (logits, features), such as"
+                            " student=lif_mlp; the binary SNN trains with method=binary")
         self.save_hyperparameters(ignore=["student", "teacher"])
         self.student, self.teacher = student, teacher
         self.decoder = self.make_decoder(in_features) if intermediate_weight > 0 else None
 
     @torch.no_grad()
     def make_decoder(self, in_features: int) -> nn.Linear:
-        """``D``: student layer width -> teacher layer width, read off one dry forward pass."""
-        probe = torch.zeros(1, in_features)
-        student_width = self.student(probe)[1][self.hparams.student_layer].shape[1]
-        teacher_width = self.teacher(probe)[1][self.hparams.teacher_layer].shape[1]
-        return nn.Linear(student_width, teacher_width)
+        """``D``: student layer width -> teacher layer width, read off one dry forward pass.
+        The global random stream is left as it was, so runs with and without this path
+        draw the same input spikes for the same seed."""
+        with torch.random.fork_rng(devices=[]):
+            probe = torch.zeros(1, in_features)
+            widths = []
+            for role, net, layer in (("student", self.student, self.hparams.student_layer),
+                                     ("teacher", self.teacher, self.hparams.teacher_layer)):
+                features = net(probe)[1]
+                if not -len(features) <= layer < len(features):
+                    raise ValueError(f"{role}_layer={layer}, but the {role} has {len(features)} hidden layer(s)")
+                widths.append(features[layer].shape[1])
+            return nn.Linear(*widths)
 
     def loss_terms(self, x: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
         """The weighted terms of ``L_student + L_teacher`` (see the module docstring); a

@@ -18,12 +18,16 @@ def direct_encode(x: torch.Tensor, steps: int) -> torch.Tensor:
     return x.unsqueeze(0).expand(steps, *x.shape)
 
 
+def check_encoding(encoding: str) -> str:
+    if encoding not in ENCODINGS:
+        raise ValueError(f"unknown encoding {encoding!r}: choose one of {ENCODINGS}")
+    return encoding
+
+
 def encode(x: torch.Tensor, steps: int, encoding: str, generator: torch.Generator | None = None) -> torch.Tensor:
     """``rate`` or ``direct`` encoding of ``x`` (B, N) over ``steps`` steps: (T, B, N)."""
     if steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps}")
-    if encoding == "rate":
+    if check_encoding(encoding) == "rate":
         return rate_encode(x, steps, generator)
-    if encoding == "direct":
-        return direct_encode(x, steps)
-    raise ValueError(f"unknown encoding {encoding!r}: choose one of {ENCODINGS}")
+    return direct_encode(x, steps)

@@ -20,7 +20,7 @@ import torch
 from snntorch import surrogate
 from torch import nn
 
-from multigrade.spiking.encoding import encode
+from multigrade.spiking.encoding import check_encoding, encode
 
 STUDENT_READOUTS = ("membrane", "count")
 
@@ -66,14 +66,16 @@ class LIFStudent(nn.Module):
         super().__init__()
         if readout not in STUDENT_READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {STUDENT_READOUTS}")
-        self.steps, self.encoding, self.readout = int(steps), encoding, readout
+        if steps < 1:
+            raise ValueError(f"steps must be a positive integer; got {steps}")
+        self.steps, self.encoding, self.readout = int(steps), check_encoding(encoding), readout
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         spike_grad = surrogate.fast_sigmoid(slope=slope)
         self.neurons = nn.ModuleList(snn.Leaky(beta=beta, spike_grad=spike_grad) for _ in self.layers)
 
     def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Spikes (T, B, N_l) of every layer and the output membrane (T, B, classes)."""
-        membranes = [neuron.init_leaky() for neuron in self.neurons]
+        membranes = [neuron.reset_mem() for neuron in self.neurons]
         spikes: list[list[torch.Tensor]] = [[] for _ in self.layers]
         output_membrane = []
         for inputs in encode(x, self.steps, self.encoding):
