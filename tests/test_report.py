@@ -74,3 +74,12 @@ def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_pa
     assert "| + output path | 0.9020 ± 0.0020 | +0.0000 |" in report
     assert "| + intermediate path | 0.9120 ± 0.0020 | +0.0100 |" in report
     assert "| + SNN -> DNN path | 0.9220 ± 0.0020 | +0.0100 |" in report
+
+
+def test_the_report_names_what_a_plain_run_leaves_out(tmp_path):
+    from multigrade.reproduce.plan import left_out
+
+    report = write_report(tmp_path, "quick", [], 1.0, left_out(None)).read_text()
+    assert "Not run: `p1_manifold*`. P1 §3.2" in report
+    assert "Not run: `p1_mnist*` except `p1_mnist_b1_k5`. P1 §3.4" in report
+    assert "Not run" not in write_report(tmp_path, "quick", [], 1.0, left_out("p1_mnist")).read_text()

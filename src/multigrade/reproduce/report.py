@@ -14,7 +14,7 @@ from multigrade.grades.loop import SPLITS
 from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
-from multigrade.reproduce.plan import PlannedRun
+from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
 from multigrade.reproduce.spiking_report import spiking_section
 from multigrade.run import CONF_DIR
 
@@ -150,7 +150,9 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         "",
     ]
     for prefix, reason in (left_out or {}).items():
-        lines += [f"Not run: `{prefix}*`. {reason}.", ""]
+        kept = [f"`{name}`" for name in DEFAULT_EXCEPTIONS if name.startswith(prefix)]
+        but = f" except {', '.join(kept)}" if kept else ""
+        lines += [f"Not run: `{prefix}*`{but}. {reason}.", ""]
     spiking = [o for o in outcomes if o.run.spiking]
     outcomes = [o for o in outcomes if not o.run.spiking]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))
