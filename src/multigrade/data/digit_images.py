@@ -1,7 +1,8 @@
 """MNIST / Fashion-MNIST images with their labels as a ``LightningDataModule``.
 
 The official training set is split into ``60000 - val_size`` training and ``val_size``
-validation images (``holdout_split``, seeded); the official 10000 images are the test set.
+validation images (``holdout_split``, seeded); the official 10000 images are the test set. The files are read (and, where allowed,
+downloaded) once, in ``setup``.
 Batches are (x (B, 784) in [0, 1], labels (B,) int64); the training order is shuffled by a
 generator seeded from ``seed`` so that a run is reproducible.
 """
@@ -29,10 +30,6 @@ class DigitImages(L.LightningDataModule):
         self.batch_size, self.val_size, self.seed = int(batch_size), int(val_size), int(seed)
         self.download, self.limit = download, limit
         self.splits: dict[str, TensorDataset] = {}
-
-    def prepare_data(self) -> None:
-        for train in (True, False):
-            load_digits(self.data_dir, self.dataset, train, self.download)
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:

@@ -59,12 +59,6 @@ class BinarySNNModule(ScheduledModule):
 
     on_test_epoch_start = on_validation_epoch_start
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self.evaluate(batch, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self.evaluate(batch, "test")
-
     def spikes_per_image(self) -> list[float]:
         """Spikes per image in each spiking layer over the last evaluation."""
         if self.spike_totals is None or not self.images_seen:

@@ -103,8 +103,3 @@ class DistillationModule(ScheduledModule):
             metrics[f"{split}/teacher_accuracy"] = (self.teacher(x)[0].argmax(dim=1) == labels).float().mean()
         self.log_dict(metrics, prog_bar=True, on_epoch=True)
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self.evaluate(batch, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self.evaluate(batch, "test")

@@ -23,6 +23,16 @@ class ScheduledModule(L.LightningModule):
             raise FloatingPointError(f"the training loss is {loss.item()} at epoch {self.current_epoch + 1}"
                                      f" ({parts}); lower lr_max or check the data")
 
+    def evaluate(self, batch, split: str) -> None:
+        """Score one batch of ``split`` ("val" or "test") and log its metrics."""
+        raise NotImplementedError
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self.evaluate(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self.evaluate(batch, "test")
+
     def spikes_per_image(self) -> list[float]:
         """Spikes per test image in each spiking layer (empty where not counted)."""
         return []
