@@ -5,14 +5,18 @@ PY      := $(VENV)/bin/python
 PROFILE ?= quick
 ONLY    ?=
 OUT     ?= outputs/reproduce
+BENCH_OUT ?= outputs/bench
+SIZE    ?=
+RUNS    ?= outputs
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install reproduce test lint clean
+.PHONY: help install reproduce bench sync-wandb test lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=smoke|quick|paper (reproduce), ONLY=<experiment prefixes>, OUT=<dir>"
+	@echo "  variables: PROFILE=smoke|quick|paper (reproduce), ONLY=<experiment prefixes>, OUT=<dir>;"
+	@echo "             SIZE=smoke|cpu|paper, BENCH_OUT=<dir> (bench)"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "multigrade needs Python >= 3.11; set PYTHON=python3.11")'
@@ -25,6 +29,14 @@ install: $(VENV)/.installed ## create .venv with the package and its test tools
 
 reproduce: $(VENV)/.installed ## run the papers' experiments (PROFILE, ONLY) and write $(OUT)/REPORT.md
 	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY))
+
+bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> $(BENCH_OUT)/bench.json
+	$(PY) -m multigrade.bench --out $(BENCH_OUT) $(if $(SIZE),--size $(SIZE))
+
+sync-wandb: $(VENV)/.installed ## publish the offline W&B runs under $(RUNS)
+	@runs="$$(find $(RUNS) -type d -name 'offline-run-*' 2>/dev/null)"; \
+	if [ -z "$$runs" ]; then echo "no offline W&B runs under $(RUNS) (logger=wandb writes them)"; exit 1; fi; \
+	$(VENV)/bin/wandb sync $$runs
 
 test: $(VENV)/.installed ## run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

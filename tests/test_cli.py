@@ -1,6 +1,7 @@
 """End to end, as a user runs it: real subprocesses writing real run folders."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -47,18 +48,23 @@ RESUMABLE = ["experiment=p1_synthetic_s2", "profile=quick", "train.epochs=60", "
 
 def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
-    run_module("multigrade.run", *RESUMABLE, f"paths.output_dir={reference}", cwd=REPO)
-    command = [sys.executable, "-m", "multigrade.run", *RESUMABLE, f"paths.output_dir={resumed}"]
+    # the uninterrupted reference writes no in-grade checkpoints: writing them changes nothing
+    run_module("multigrade.run", *RESUMABLE, "callbacks.checkpoint_every_epochs=null",
+               f"paths.output_dir={reference}", cwd=REPO)
+    every = "callbacks.checkpoint_every_epochs=10"
+    command = [sys.executable, "-m", "multigrade.run", *RESUMABLE, every, f"paths.output_dir={resumed}"]
     child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while not (resumed / "checkpoints" / "grade_1.pt").exists() and child.poll() is None:
+    while not (resumed / "checkpoints" / "grade_2.partial.pt").exists() and child.poll() is None:
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    child.send_signal(signal.SIGKILL)  # during grade 2
+    child.send_signal(signal.SIGKILL)  # during grade 2, ten or more of its epochs done
     child.wait()
     assert not (resumed / "metrics.json").exists()
     assert not (resumed / "checkpoints" / "grade_3.pt").exists()
-    run_module("multigrade.run", *RESUMABLE, f"paths.output_dir={resumed}", cwd=REPO)
+    run_module("multigrade.run", *RESUMABLE, every, f"paths.output_dir={resumed}", cwd=REPO)
+    assert re.search(r"grade 2/3 resumed after epoch (10|20|30|40|50) from", (resumed / "run.log").read_text())
+    assert not list((resumed / "checkpoints").glob("*.partial.pt"))
 
     def numbers(folder):
         grades = json.loads((folder / "metrics.json").read_text())["grades"]
@@ -70,13 +76,22 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
             np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
-def test_a_bad_override_fails_naming_the_key(tmp_path):
+@pytest.mark.parametrize("override, message", [
+    ("train.epochs=-1", "train.epochs must be a positive integer"),
+    ("train.epochs=abc", "train.epochs must be a positive integer (or a per-grade list of them); got 'abc'"),
+    ("train.lr_max=fast", "train.lr_max must be a positive number"),
+    ("seed=x", "seed must be an integer; got 'x'"),
+    ("train.lr_min=1", "lr_min (1.0) must not exceed lr_max"),
+    ("experiment=p1_mnist_b1_k5", "DatasetNotFoundError: cannot load mnist from /nonexistent"),
+])
+def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message):
     result = subprocess.run(
-        [sys.executable, "-m", "multigrade.run", "profile=smoke", "train.epochs=-1", f"paths.output_dir={tmp_path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [sys.executable, "-m", "multigrade.run", "profile=smoke", override, "paths.data_dir=/nonexistent",
+         f"paths.output_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=300,
     )
-    assert result.returncode != 0
-    assert "epochs must be a positive integer" in result.stderr
+    assert result.returncode == 1
+    assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "metrics.json").exists()
 
 

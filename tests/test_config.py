@@ -3,7 +3,8 @@ from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from conftest import job_config
-from multigrade.run import CONF_DIR, ConfigError, grade_schedules, grade_specs
+from multigrade.checks import ConfigError
+from multigrade.run import CONF_DIR, grade_schedules, grade_specs
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 PROFILES = sorted(p.stem for p in (CONF_DIR / "profile").glob("*.yaml"))
@@ -59,6 +60,10 @@ def test_train_overrides_replace_the_schedule_values():
     cfg = job_config("experiment=p1_synthetic_s1", "train.lr_max=3e-3", "train.batch_size=null")
     schedule = grade_schedules(cfg, 4)[0]
     assert schedule.lr_max == 3e-3 and schedule.batch_size == 256
+    full = job_config("experiment=p1_synthetic_s1", "train.batch_size=full")
+    assert grade_schedules(full, 4)[0].batch_size is None
+    with pytest.raises(ConfigError, match="batch_size must be a positive integer, full or null.*'half'"):
+        grade_schedules(job_config("experiment=p1_synthetic_s1", "train.batch_size=half"), 4)
 
 
 def test_unknown_key_is_named():

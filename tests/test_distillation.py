@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from multigrade.spiking.distillation import DistillationModule, softened_kl
-from multigrade.spiking.networks import CNNTeacher, LIFStudent, MLPTeacher
+from multigrade.spiking.networks import CNNTeacher, ConvLIFStudent, LIFStudent, MLPTeacher
 
 
 def make(output=0.0, intermediate=0.0, snn_to_dnn=0.0, teacher=True):
@@ -86,7 +86,8 @@ def test_mismatched_students_and_layers_are_named():
 
     with pytest.raises(TypeError, match="method=binary trains a BinarySNN .* not a LIFStudent"):
         BinarySNNModule(LIFStudent((784, 8, 10)))
-    with pytest.raises(TypeError, match="method=distill needs a student .* student=lif_mlp"):
+    with pytest.raises(TypeError, match=r"method=distill needs a SpikingStudent \(student=lif_mlp or lif_cnn\),"
+                                        " not a BinarySNN"):
         DistillationModule(BinarySNN((784, 8, 10)), MLPTeacher((784, 8, 10)))
     with pytest.raises(ValueError, match="teacher_layer=3, but the teacher has 2 hidden layer"):
         DistillationModule(LIFStudent((784, 8, 10)), MLPTeacher((784, 16, 8, 10)), intermediate_weight=1.0,
@@ -102,3 +103,15 @@ def test_the_decoder_leaves_the_random_stream_as_it_was():
     torch.manual_seed(3)
     make(0.0, 0.0, 0.0)
     assert torch.equal(torch.rand(3), with_decoder)
+
+
+def test_a_convolutional_student_learns_along_every_path():
+    torch.manual_seed(0)
+    module = DistillationModule(ConvLIFStudent(channels=(4, 8), steps=3), CNNTeacher(hidden=24),
+                                1.0, 0.1, 0.5, temperature=3.0)
+    assert (module.decoder.in_features, module.decoder.out_features) == (8 * 4 * 4, 24)
+    terms = module.loss_terms(*batch())
+    assert set(terms) == {"student_ce", "teacher_ce", "output", "intermediate", "snn_to_dnn"}
+    torch.stack(list(terms.values())).sum().backward()
+    first_conv = module.student.blocks[0][1]
+    assert first_conv.weight.grad.abs().sum() > 0

@@ -116,10 +116,40 @@ def test_checkpoints_rebuild_the_stair(tmp_path, trained):
     assert np.isfinite(saved["record"]["test_rse"])
 
 
-def small_run(tmp_path, seed=0, epochs=3, n_test=100):
+def small_run(tmp_path, seed=0, epochs=3, n_test=100, every=None, *callbacks):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=n_test)
     return fit_grades(data, [GradeSpec([16, 16])] * 3, [GradeSchedule(epochs, 64, 1e-3, 1e-4)] * 3,
-                      cpu_trainers(), seed=seed, checkpoint_dir=tmp_path)
+                      cpu_trainers(*callbacks), seed=seed, checkpoint_dir=tmp_path, checkpoint_every=every)
+
+
+class CrashAt(L.Callback):
+    """Stops the run with an error at the end of one epoch of one grade (a simulated kill)."""
+
+    def __init__(self, grade, epoch):
+        self.grade, self.epoch = grade, epoch
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        if module.grade == self.grade and int(batch) == self.epoch:
+            raise RuntimeError("killed")
+
+
+def test_a_grade_interrupted_midway_continues_from_its_last_in_grade_checkpoint(tmp_path):
+    full_stair, full = small_run(tmp_path / "full", 0, 10)
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(RuntimeError, match="killed"):
+        small_run(interrupted, 0, 10, 100, 3, CrashAt(grade=2, epoch=7))  # epochs 1..8 of grade 2 done
+    assert sorted(p.name for p in interrupted.iterdir()) == ["grade_1.pt", "grade_2.partial.pt"]
+    assert torch.load(interrupted / "grade_2.partial.pt", weights_only=True)["epochs_done"] == 6
+    partial = (interrupted / "grade_2.partial.pt").read_bytes()
+    (interrupted / "grade_2.partial.pt").write_bytes(partial[:100])  # cut short
+    with pytest.raises(CheckpointError, match="grade_2.partial.pt .* corrupt .* delete it"):
+        small_run(interrupted, 0, 10, 100, 3)
+    (interrupted / "grade_2.partial.pt").write_bytes(partial)
+    stair, records = small_run(interrupted, 0, 10, 100, 3)
+    assert [r.summary() | {"seconds": 0} for r in records] == [r.summary() | {"seconds": 0} for r in full]
+    for name, value in full_stair.state_dict().items():
+        assert torch.equal(stair.state_dict()[name], value), name
+    assert not list(interrupted.glob("*.partial.pt"))
 
 
 def test_a_rerun_resumes_after_the_last_completed_grade(tmp_path):

@@ -60,10 +60,16 @@ def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_pa
         folder = tmp_path / run.name
         kd, _, seed = run.variant.partition("_seed")
         accuracy = 0.9 + (path_gain[kd] + 0.002 * int(seed) if seed else 0.0)
+        # the student's SOPs grow with the seed: the energy row averages over seeds
+        student = {"spikes": [1200.0, 800.0, 30.0], "sops": 1e6 * (1 + int(seed or 0)), "macs": 0.0,
+                   "energy_pj": 0.9e6 * (1 + int(seed or 0)), "dense_macs": 1e6, "dense_energy_pj": 4.6e6}
+        teacher = {"sops": 0.0, "macs": 5e5, "energy_pj": 2.3e6, "dense_macs": 5e5, "dense_energy_pj": 2.3e6}
         write_json(folder / "metrics.json", {
             "experiment": run.experiment, "profile": "quick", "paper_settings": False, "device": "cpu",
             "total_seconds": 60.0, "epochs": 3, "val_accuracy": 0.9, "test_accuracy": accuracy,
-            "test_teacher_accuracy": 0.97, "test_spikes_per_image": [1200.0, 800.0, 30.0],
+            "test_teacher_accuracy": 0.97,
+            "test_activity": {"images": 10000, "estimate": "estimate", "student": student,
+                              **({"teacher": teacher} if seed else {})},
         })
         outcomes.append(RunOutcome(run, folder, load_metrics(folder), folder / "run.log"))
     assert len(outcomes) == 2 + 4 * 3
@@ -74,6 +80,11 @@ def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_pa
     assert "| + output path | 0.9020 ± 0.0020 | +0.0000 |" in report
     assert "| + intermediate path | 0.9120 ± 0.0020 | +0.0100 |" in report
     assert "| + SNN -> DNN path | 0.9220 ± 0.0020 | +0.0100 |" in report
+    assert "| yin_binary_mnist student | continuous (1) | 2,030 | 1,000,000 | 0 | 900.0 | 1,000,000 | 4,600.0 " \
+           "| 0.20 |" in report
+    assert "| distill_mnist student | output (3) | 2,030 | 2,000,000 | 0 | 1,800.0 | 1,000,000 | 4,600.0 " \
+           "| 0.39 |" in report
+    assert "| distill_mnist teacher | all (12) | — | 0 | 500,000 | 2,300.0 | 500,000 | 2,300.0 | 1.00 |" in report
 
 
 def test_the_report_names_what_a_plain_run_leaves_out(tmp_path):

@@ -3,12 +3,14 @@
 import csv
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import job_config
-from multigrade.run import ConfigError
+from conftest import REPO, job_config
+from multigrade.checks import ConfigError
 from multigrade.snn import run, schedule_settings
 
 HAS_DIGITS = all((Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / name / "raw").is_dir()
@@ -49,18 +51,28 @@ def test_a_smoke_run_writes_its_metrics(tmp_path, overrides):
         losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
     assert len(losses) == 5 and losses[-1] < 0.8 * losses[0], losses
     assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    activity = metrics["test_activity"]
     spiking_layers = 2 if "method.readout=membrane" in overrides else 3
-    assert len(metrics["test_spikes_per_image"]) == spiking_layers
-    assert metrics["test_spikes_per_image"][0] > 0
+    assert activity["images"] == 1000 and "estimate" in activity["estimate"]
+    student = activity["student"]
+    assert len(student["spikes"]) == spiking_layers and student["spikes"][0] > 0
+    # every hidden spike reaches the next layer's 64 (then 10) neurons once per step
+    assert [layer["sops"] for layer in student["layers"]][1:] == pytest.approx(
+        [student["spikes"][0] * 64, student["spikes"][1] * 10])
+    assert student["dense_macs"] == 784 * 64 + 64 * 64 + 64 * 10
 
 
 @pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
-def test_a_distillation_smoke_run_trains_teacher_and_student(tmp_path):
-    cfg = snn_config("spiking=distill_mnist", "kd=snn_to_dnn", "profile=smoke", f"paths.output_dir={tmp_path}",
+@pytest.mark.parametrize("experiment", ["distill_mnist", "distill_mnist_conv"])
+def test_a_distillation_smoke_run_trains_teacher_and_student(tmp_path, experiment):
+    cfg = snn_config(f"spiking={experiment}", "kd=snn_to_dnn", "profile=smoke", f"paths.output_dir={tmp_path}",
                      "trainer.enable_progress_bar=false", "student.steps=4")
     run(cfg)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["test_accuracy"] > 0.5 and metrics["test_teacher_accuracy"] > 0.5
+    activity = metrics["test_activity"]
+    assert activity["teacher"]["sops"] == 0 and activity["teacher"]["macs"] == activity["teacher"]["dense_macs"]
+    assert 0 < activity["student"]["energy_pj"] < 4 * activity["student"]["dense_energy_pj"]
     with open(tmp_path / "logs" / "metrics.csv") as handle:
         rows = [row for row in csv.DictReader(handle) if row.get("train/loss")]
     assert {"train/output", "train/intermediate", "train/snn_to_dnn"} <= {k for k, v in rows[0].items() if v}
@@ -74,3 +86,39 @@ def test_the_ablation_is_one_sweep_over_the_kd_group():
         weights[kd] = (method.output_weight > 0, method.intermediate_weight > 0, method.snn_to_dnn_weight > 0)
     assert weights == {"alone": (False, False, False), "output": (True, False, False),
                        "intermediate": (True, True, False), "snn_to_dnn": (True, True, True)}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+def test_two_ddp_processes_share_the_data_and_write_one_run_folder(tmp_path):
+    folder = tmp_path / "runs" / "ddp"
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.snn", "profile=smoke", "trainer.accelerator=cpu", "trainer.devices=2",
+         "trainer.strategy=ddp", "student.sizes=[784,64,64,10]", "trainer.enable_progress_bar=false",
+         f"paths.output_root={tmp_path}", f"paths.output_dir={folder}"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert [p for p in tmp_path.rglob("metrics.json")] == [folder / "metrics.json"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    activity = metrics["test_activity"]
+    assert activity["images"] == 1000  # 500 per process, summed
+    assert activity["student"]["spikes"][0] > 0 and 0.0 <= metrics["test_accuracy"] <= 1.0
+    with open(folder / "logs" / "metrics.csv") as handle:  # the first process logs the synced losses
+        losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
+    assert len(losses) == 5 and all(b < a for a, b in zip(losses, losses[1:])), losses  # 25 steps of 2 x 100
+    # every hidden spike still reaches the next layer's 64 neurons once: the sums match
+    assert activity["student"]["layers"][1]["sops"] == pytest.approx(activity["student"]["spikes"][0] * 64)
+
+
+@pytest.mark.slow
+def test_distributed_training_is_refused_where_it_cannot_run(tmp_path):
+    grades = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "experiment=p2_sin", "profile=smoke", "trainer.devices=2",
+         "trainer.strategy=ddp", f"paths.output_dir={tmp_path / 'grades'}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert grades.returncode == 1 and "the grades train on one device" in grades.stdout + grades.stderr
+    sweep = subprocess.run(
+        [sys.executable, "-m", "multigrade.snn", "-m", "profile=smoke", "seed=0,1", "trainer.devices=2",
+         "trainer.strategy=ddp", f"paths.output_root={tmp_path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert sweep.returncode == 1 and "distributed training needs a single run" in sweep.stdout + sweep.stderr

@@ -21,11 +21,12 @@ import hydra
 import lightning.pytorch as L
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from multigrade.checks import ConfigError, check_settings, check_sweep_direction, stop_on_input_error
 from multigrade.grades.loop import cumulative_predictions, fit_grades
+from multigrade.grades.metrics import METRICS
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.data.regression import RegressionData
 from multigrade.grades.records import GradeRecord, GradeSpec
@@ -33,23 +34,21 @@ from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_
 from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
-from multigrade.spectra.plots import plot_reconstructions, write_run_figures
+from multigrade.spectra.plots import reconstructions_figure, save_figure, write_run_figures
+from multigrade.tracking import finish, log_config, log_grade
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
 log = logging.getLogger(__name__)
 
 
-class ConfigError(ValueError):
-    """The composed configuration cannot describe a run; the message names the key."""
-
-
 def output_dir(cfg: DictConfig) -> Path:
-    """``paths.output_dir`` for a single run; the job's own folder inside a multirun."""
+    """The job's folder as Hydra set it up (``hydra.run.dir``, i.e. ``paths.output_dir``,
+    for a single run, which the processes that distributed training starts are handed; a
+    folder of the sweep in a multirun), else ``paths.output_dir``."""
     hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
-    if hydra_cfg is not None and hydra_cfg.mode == RunMode.MULTIRUN:
-        return Path(hydra_cfg.runtime.output_dir)
-    return Path(cfg.paths.output_dir)
+    folder = OmegaConf.select(hydra_cfg, "runtime.output_dir", default=None) if hydra_cfg is not None else None
+    return Path(folder) if folder else Path(cfg.paths.output_dir)
 
 
 def grade_specs(cfg: DictConfig) -> list[GradeSpec]:
@@ -123,9 +122,21 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
+def check_single_device(cfg: DictConfig) -> None:
+    """The grades train on one device: a grade's epoch is one step on the device's copy of
+    the data, so there is nothing to split across processes."""
+    devices, strategy = cfg.trainer.get("devices", 1), str(cfg.trainer.get("strategy", "auto"))
+    if devices not in (1, "1", "auto") or strategy.startswith("ddp"):
+        raise ConfigError(f"trainer.devices={devices}, trainer.strategy={strategy}: the grades train on one"
+                          f" device; run seeds or settings side by side with a sweep instead"
+                          f" (-m seed=0,1,2 with hydra/launcher=joblib or cluster=local|slurm)")
+
+
 def prepare_run(cfg: DictConfig) -> Path:
-    """Create the run folder, make cuBLAS deterministic when the trainer is, quieten
-    Lightning and seed every generator from ``cfg.seed``; return the folder."""
+    """Check the settings, create the run folder, make cuBLAS deterministic when the
+    trainer is, quieten Lightning and seed every generator from ``cfg.seed``; return the
+    folder."""
+    check_settings(cfg)
     out = output_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     if cfg.trainer.get("deterministic"):
@@ -138,13 +149,16 @@ def prepare_run(cfg: DictConfig) -> Path:
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Fit the configured model; write the run folder; return the metrics written."""
     started = time.perf_counter()
+    check_single_device(cfg)
     out = prepare_run(cfg)
     grades = grade_specs(cfg)
     schedules = grade_schedules(cfg, len(grades))
     data = instantiate(cfg.data)
+    check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
     spectra = SpectraCallback(out, data.spectral_grid, data.target_frequencies,
                               cfg.callbacks.spectra.evolution_points)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
+    log_config(logger, OmegaConf.to_container(cfg, resolve=True))
 
     def make_trainer(grade: int, total: int) -> L.Trainer:
         callbacks: list[L.Callback] = [spectra]
@@ -162,7 +176,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     stair, records = fit_grades(data, grades, schedules, make_trainer, cfg.seed,
                                 checkpoint_dir=out / "checkpoints",
                                 check_every=cfg.callbacks.log_every_epochs,
-                                stateful={"spectra": spectra})
+                                on_grade_end=lambda stair, record: log_grade(logger, record),
+                                stateful={"spectra": spectra},
+                                checkpoint_every=cfg.callbacks.checkpoint_every_epochs)
 
     histories = [r.loss_history for r in records]
     write_npz(out / "curves.npz", **{f"loss_grade_{r.grade}": r.loss_history for r in records})
@@ -182,6 +198,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "grades": [r.summary() for r in records],
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
+    finish(logger, sorted((out / "figures").glob("*.png")), records)
     write_json(out / "metrics.json", metrics)
     headline = data.metrics[0]
     last = records[-1].metrics
@@ -198,18 +215,20 @@ def write_reconstructions(out: Path, stair: StairNetwork, data: RegressionData,
     x_test, y_test = data.split("test")
     device = next(stair.parameters()).device
     cumulative = cumulative_predictions(stair, x_test.to(device)).cpu().numpy()
-    return plot_reconstructions(
+    figure = reconstructions_figure(
         y_test.numpy().reshape(h, w, -1), cumulative.reshape(len(records), h, w, -1),
-        [r.metrics.get("test_psnr") for r in records], out / "figures" / "reconstructions.png",
+        [r.metrics.get("test_psnr") for r in records],
         f"{title}: f_k on the test image (shown clipped to [0, 1]; PSNR unclipped)",
     )
+    return save_figure(figure, out / "figures" / "reconstructions.png")
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Run one job; return the final validation value of the data's headline metric (the
     quantity a sweeper optimises: minimise RSE, maximise PSNR or accuracy)."""
-    metrics = run(cfg)
+    with stop_on_input_error():
+        metrics = run(cfg)
     return metrics["grades"][-1][f"val_{metrics['metrics'][0]}"]
 
 

@@ -4,8 +4,11 @@ One run trains the configured student network (``student``) with the configured 
 (``method``, a LightningModule) on the configured digits (``digits``) with the
 experiment's schedule for the profile, evaluates it on the test set,
 and writes into ``paths.output_dir``: ``metrics.json`` (written last; ``val_accuracy``,
-``test_accuracy``, the teacher's ``*_teacher_accuracy`` when there is one, spikes per
-test image), ``logs/metrics.csv`` and ``.hydra/``.
+``test_accuracy``, the teacher's ``*_teacher_accuracy`` when there is one, and
+``test_activity``: per test image the spikes of every spiking layer, the synaptic
+operations of student and teacher, and their 45 nm energy estimates), ``logs/metrics.csv``
+and ``.hydra/``. With ``trainer.strategy=ddp trainer.devices=N`` it trains and evaluates
+in N processes (data-parallel; the counts are summed over them) and the first writes.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ import time
 from typing import Any
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.io import write_json
-from multigrade.run import CONF_DIR, ConfigError, prepare_run, with_overrides
+from multigrade.checks import ConfigError, check_sweep_direction, stop_on_input_error
+from multigrade.run import CONF_DIR, prepare_run, with_overrides
+from multigrade.tracking import finish, log_config
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +44,27 @@ def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
     return settings
 
 
+def check_distributed(cfg: DictConfig) -> None:
+    """Distributed training (``trainer.strategy=ddp``, ``trainer.devices`` > 1) starts its
+    processes by running the same command again, which only a single run can do."""
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun and str(cfg.trainer.get("strategy", "auto")).startswith("ddp"):
+        raise ConfigError(f"trainer.strategy={cfg.trainer.strategy} inside a multirun: distributed training"
+                          f" needs a single run; spread a sweep's jobs over devices with cluster=local|slurm"
+                          f" or hydra/launcher=joblib instead")
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train, validate and test the student; write the run folder; return the metrics."""
     started = time.perf_counter()
+    check_sweep_direction("val_accuracy", higher_is_better=True)
+    check_distributed(cfg)
     out = prepare_run(cfg)
     settings = schedule_settings(cfg)
     datamodule = instantiate(cfg.digits)
     student = instantiate(cfg.method, **settings)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
+    log_config(logger, OmegaConf.to_container(cfg, resolve=True))
     trainer = instantiate(cfg.trainer, max_epochs=settings["epochs"], logger=logger,
                           log_every_n_steps=50, num_sanity_val_steps=0)
     log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
@@ -63,9 +83,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "epochs": settings["epochs"],
         **validation,
         **tested,
-        "test_spikes_per_image": student.spikes_per_image(),
+        "test_activity": student.test_activity(),
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
+    finish(logger, [], [])
+    if not trainer.is_global_zero:  # one process of a distributed run: the first writes
+        return metrics
     write_json(out / "metrics.json", metrics)
     log.info("done in %.1f s: test accuracy %.4f (validation %.4f) -> %s", metrics["total_seconds"],
              metrics["test_accuracy"], metrics.get("val_accuracy", float("nan")), out / "metrics.json")
@@ -75,7 +98,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="snn")
 def main(cfg: DictConfig) -> float:
     """Run one job; return the validation accuracy (maximise it in a sweep)."""
-    return run(cfg).get("val_accuracy", float("nan"))
+    with stop_on_input_error():
+        return run(cfg).get("val_accuracy", float("nan"))
 
 
 if __name__ == "__main__":

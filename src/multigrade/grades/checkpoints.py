@@ -5,6 +5,11 @@ what identifies the run (data, seed, the grade's architecture and schedule) and 
 of stateful callbacks, written atomically. A run started again into the same folder loads
 the completed grades and trains only the rest; since every random draw is a function of
 (seed, grade, epoch), it ends where an uninterrupted run ends.
+
+Inside a grade, ``InGradeCheckpoint`` writes ``grade_<k>.partial.pt`` every few epochs:
+the grade's weights, Adam's and the learning-rate scheduler's state, the epochs done, the
+loss history so far and the callbacks' state. A run started again continues the grade
+from there (``read_partial``); the file is removed once ``grade_<k>.pt`` is written.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
+import lightning.pytorch as L
 import torch
 
 from multigrade.grades.records import GradeRecord, GradeSpec
@@ -32,6 +38,24 @@ class CheckpointError(RuntimeError):
 
 def grade_path(directory: Path, grade: int) -> Path:
     return Path(directory) / f"grade_{grade}.pt"
+
+
+def partial_path(directory: Path, grade: int) -> Path:
+    return Path(directory) / f"grade_{grade}.partial.pt"
+
+
+def grade_identity(spec: GradeSpec, schedule: GradeSchedule, identity: dict[str, Any]) -> dict[str, Any]:
+    """What a checkpoint of this grade must have been written with."""
+    return {"spec": {"widths": list(spec.widths), "activation": spec.activation, "output": spec.output},
+            "schedule": schedule.as_dict(), **identity}
+
+
+def check_identity(path: Path, found: dict[str, Any], expected: dict[str, Any]) -> None:
+    if found != expected:
+        raise CheckpointError(
+            f"{path} was written by a different run (it has {found}, this run needs"
+            f" {expected}): choose a fresh paths.output_dir or delete {path.parent}"
+        )
 
 
 def save_grade(directory: Path, stair: StairNetwork, record: GradeRecord, identity: dict[str, Any],
@@ -77,17 +101,10 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
         if not path.is_file():
             break
         payload = read_grade(path)
-        expected = {"spec": {"widths": list(spec.widths), "activation": spec.activation,
-                             "output": spec.output},
-                    "schedule": schedule.as_dict(), **identity}
         found = {"spec": {"output": "linear", **payload["specs"][-1]},  # older files: linear heads
                  "schedule": payload["record"]["schedule"],
                  **payload["identity"]}
-        if found != expected:
-            raise CheckpointError(
-                f"{path} was written by a different run (it has {found}, this run needs"
-                f" {expected}): choose a fresh paths.output_dir or delete {Path(directory)}"
-            )
+        check_identity(path, found, grade_identity(spec, schedule, identity))
         records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
     if payload is None:
         return []
@@ -98,3 +115,42 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
     for name, obj in stateful.items():
         obj.load_state_dict(payload["callbacks"][name])
     return records
+
+
+class InGradeCheckpoint(L.Callback):
+    """Writes ``grade_<k>.partial.pt`` after every ``every`` epochs of grade k (not after
+    the last: ``grade_<k>.pt`` follows it). Put it after the callbacks whose ``stateful``
+    state it saves, so that their records of the same epoch are in the file."""
+
+    def __init__(self, directory: Path, every: int, identity: dict[str, Any], stateful: dict[str, Stateful]):
+        if every < 1:
+            raise ValueError(f"checkpoint_every_epochs must be a positive integer; got {every}")
+        self.directory, self.every, self.identity, self.stateful = Path(directory), int(every), identity, stateful
+
+    def on_train_batch_end(self, trainer: L.Trainer, module, outputs, batch, batch_idx: int) -> None:
+        done = int(batch) + 1  # one batch is one epoch
+        if done % self.every or done == module.schedule.epochs:
+            return
+        optimizer = module.optimizers(use_pl_optimizer=False)
+        save_torch(partial_path(self.directory, module.grade), {
+            "grade": module.grade,
+            "epochs_done": done,
+            "stack": module.stack.state_dict(),
+            "head": module.head.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": module.lr_schedulers().state_dict(),
+            "loss_history": module.loss_history[:done].cpu(),
+            "identity": self.identity,
+            "callbacks": {name: obj.state_dict() for name, obj in self.stateful.items()},
+        })
+
+
+def read_partial(directory: Path | None, grade: int, identity: dict[str, Any]) -> dict[str, Any] | None:
+    """The in-grade checkpoint of ``grade`` (checked against ``identity``, see
+    ``grade_identity``), or None when there is none."""
+    if directory is None or not partial_path(directory, grade).is_file():
+        return None
+    path = partial_path(directory, grade)
+    payload = read_grade(path)
+    check_identity(path, payload["identity"], identity)
+    return payload

@@ -23,7 +23,8 @@ import lightning.pytorch as L
 import torch
 
 from multigrade.data.regression import RegressionData
-from multigrade.grades.checkpoints import Stateful, restore_grades, save_grade
+from multigrade.grades.checkpoints import (InGradeCheckpoint, Stateful, grade_identity, partial_path,
+                                           read_partial, restore_grades, save_grade)
 from multigrade.grades.metrics import evaluate
 from multigrade.grades.module import GradeModule
 from multigrade.grades.records import GradeRecord, GradeSpec
@@ -63,6 +64,7 @@ def fit_grades(
     check_every: int = 50,
     on_grade_end: Callable[[StairNetwork, GradeRecord], None] | None = None,
     stateful: dict[str, Stateful] | None = None,
+    checkpoint_every: int | None = None,
 ) -> tuple[StairNetwork, list[GradeRecord]]:
     """Train ``len(grades)`` grades in turn; return the stair network and per-grade records.
 
@@ -71,7 +73,9 @@ def fit_grades(
     ``(seed, k)`` alone; after training they are frozen in place. When ``checkpoint_dir``
     is given, ``grade_<k>.pt`` (see ``checkpoints``) is written there atomically as soon as
     the grade is done, with the state of the ``stateful`` callbacks; grades whose
-    checkpoints are already there are loaded instead of trained.
+    checkpoints are already there are loaded instead of trained. With ``checkpoint_every``
+    too, ``grade_<k>.partial.pt`` is written every that many epochs of a grade, and a grade
+    found there half-done continues from it.
     """
     if len(grades) != len(schedules):
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
@@ -95,6 +99,16 @@ def fit_grades(
         stack, head = stair.grow(spec.widths, spec.activation, spec.output)
         stair.to(device)
         module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every)
+        if checkpoint_dir is not None and checkpoint_every:
+            expected = grade_identity(spec, schedule, identity)
+            partial = read_partial(checkpoint_dir, k, expected)
+            if partial is not None:
+                module.resume(partial)
+                for name, obj in stateful.items():
+                    obj.load_state_dict(partial["callbacks"][name])
+                log.info("grade %d/%d resumed after epoch %d from %s", k, total, module.start_epoch,
+                         partial_path(checkpoint_dir, k))
+            trainer.callbacks.append(InGradeCheckpoint(checkpoint_dir, checkpoint_every, expected, stateful))
         trainer.fit(module)
         freeze(stack)
         freeze(head)
@@ -116,6 +130,7 @@ def fit_grades(
         records.append(record)
         if checkpoint_dir is not None:
             save_grade(Path(checkpoint_dir), stair, record, identity, stateful)
+            partial_path(checkpoint_dir, k).unlink(missing_ok=True)
         log.info("grade %d/%d done: %s, loss %.4g, %d epochs, %.1f s", k, total,
                  ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()),
                  record.final_loss, record.epochs, record.seconds)

@@ -45,6 +45,8 @@ class GradeModule(L.LightningModule):
     permutation (drawn on the training device from (seed, grade, i)), and the loop over
     minibatches, the Adam steps and the learning-rate decay all happen inside
     ``training_step`` (manual optimisation), so no per-step data loading or host sync.
+    ``resume(checkpoint)`` continues the grade from an in-grade checkpoint: its epochs
+    start where the checkpoint's ended, with Adam's and the scheduler's state restored.
     """
 
     def __init__(
@@ -84,6 +86,23 @@ class GradeModule(L.LightningModule):
         )
         self.features: torch.Tensor | None = None
         self.residual: torch.Tensor | None = None
+        self.start_epoch = 0
+        self.resumed_states: dict | None = None
+
+    def resume(self, checkpoint: dict) -> None:
+        """Take the weights, loss history and epochs done of an in-grade checkpoint
+        (``checkpoints.InGradeCheckpoint``); Adam's and the scheduler's state follow when
+        training starts."""
+        self.stack.load_state_dict(checkpoint["stack"])
+        self.head.load_state_dict(checkpoint["head"])
+        self.start_epoch = int(checkpoint["epochs_done"])
+        self.loss_history[: self.start_epoch] = checkpoint["loss_history"].to(self.loss_history)
+        self.resumed_states = {"optimizer": checkpoint["optimizer"], "scheduler": checkpoint["scheduler"]}
+
+    def on_train_start(self) -> None:
+        if self.resumed_states is not None:
+            self.optimizers(use_pl_optimizer=False).load_state_dict(self.resumed_states["optimizer"])
+            self.lr_schedulers().load_state_dict(self.resumed_states["scheduler"])
 
     # ----------------------------------------------------------------- data
     def on_fit_start(self) -> None:
@@ -97,7 +116,7 @@ class GradeModule(L.LightningModule):
         return self.backbone(self.inputs)
 
     def train_dataloader(self) -> range:
-        return range(self.schedule.epochs)
+        return range(self.start_epoch, self.schedule.epochs)
 
     def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
         """Index sets of one epoch: a permutation drawn from (seed, grade, epoch), split."""

@@ -68,6 +68,12 @@ def grade_schedule(settings: dict[str, Any], grade: int) -> GradeSchedule:
     picked["epochs"] = int(picked["epochs"])
     picked["lr_max"] = float(picked["lr_max"])
     picked["lr_min"] = float(picked["lr_min"])
-    if picked["batch_size"] is not None:
-        picked["batch_size"] = int(picked["batch_size"])
+    if picked["batch_size"] == "full":  # the name a command line can give (train.batch_size=full)
+        picked["batch_size"] = None
+    elif picked["batch_size"] is not None:
+        try:
+            picked["batch_size"] = int(picked["batch_size"])
+        except ValueError:
+            raise ValueError(f"batch_size must be a positive integer, full or null (full batch);"
+                             f" got {picked['batch_size']!r}") from None
     return GradeSchedule(**picked)

@@ -117,6 +117,9 @@ SPIKING: list[PlannedRun] = [
     *(PlannedRun("distill_mnist", "snn", "DNN -> SNN distillation on MNIST: the ablation of the paths",
                  f"{kd}_seed{seed}", (f"kd={kd}", f"seed={seed}"))
       for kd in ABLATION for seed in SEEDS),
+    *(PlannedRun("distill_mnist_conv", "snn", "DNN -> SNN distillation on MNIST with convolutional networks",
+                 f"{kd}_seed0", (f"kd={kd}", "seed=0"))
+      for kd in ("alone", "snn_to_dnn")),
 ]
 
 PLAN: list[PlannedRun] = [

@@ -1,5 +1,6 @@
 """The spiking section of ``REPORT.md``: the binary-activation SNN in both integration
-modes, and the distillation ablation as mean +- standard deviation over seeds."""
+modes, the distillation ablation as mean +- standard deviation over seeds, and the
+activity and 45 nm energy estimates of every spiking run's networks."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from multigrade.reproduce.plan import ABLATION
+from multigrade.spiking.activity import ESTIMATE
 
 if TYPE_CHECKING:
     from multigrade.reproduce.report import RunOutcome
@@ -44,7 +46,7 @@ def binary_rows(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
         if m is None:
             lines.append(f"| {outcome.run.variant} | failed: see `{outcome.log}` | | | | | | |")
             continue
-        spikes = ", ".join(f"{s:.0f}" for s in m.get("test_spikes_per_image", [])) or "—"
+        spikes = ", ".join(f"{s:.0f}" for s in m["test_activity"]["student"]["spikes"]) or "—"
         lines.append(
             f"| {outcome.run.variant} | {m['test_accuracy']:.4f} | {m.get('val_accuracy', float('nan')):.4f} "
             f"| {spikes} | {m['epochs']} | {m['total_seconds']:.0f} | > 0.98 (400 epochs) "
@@ -62,6 +64,8 @@ def ablation_rows(outcomes: list["RunOutcome"]) -> list[str]:
     previous = None
     for kd in ABLATION:
         group = [o for o in outcomes if o.run.variant.startswith(f"{kd}_seed")]
+        if not group:
+            continue
         done = [o.metrics for o in group if o.metrics is not None]
         accuracy = [m["test_accuracy"] for m in done]
         teacher = [m["test_teacher_accuracy"] for m in done if "test_teacher_accuracy" in m]
@@ -89,16 +93,65 @@ ABLATION_TEXT = (
     " no numbers to compare with."
 )
 
+CONV_ABLATION_TEXT = (
+    "CNN teacher (conv5x5(16)-pool-conv5x5(32)-pool-fc(128)-fc(10)) and convolutional LIF"
+    " student (conv5x5(12)-pool-LIF, conv5x5(32)-pool-LIF, fc(10)-LIF; 10 steps, rate input,"
+    " membrane readout) trained together, alone and with all three paths (the intermediate"
+    " one from the student's last conv layer to the teacher's fc layer)."
+)
+
+
+def _energy_row(network: str, run: str, activity: list[dict]) -> str:
+    """One network's activity per test image, averaged over the runs in ``activity``."""
+    def mean(key: str) -> float:
+        return statistics.mean(a[key] for a in activity)
+    spikes = f"{statistics.mean(sum(a['spikes']) for a in activity):,.0f}" if "spikes" in activity[0] else "—"
+    energy, dense = mean("energy_pj") / 1e3, mean("dense_energy_pj") / 1e3
+    return (f"| {network} | {run} | {spikes} | {mean('sops'):,.0f} | {mean('macs'):,.0f} | {energy:,.1f} "
+            f"| {mean('dense_macs'):,.0f} | {dense:,.1f} | {energy / dense:.2f} |")
+
+
+def energy_rows(outcomes: list["RunOutcome"]) -> list[str]:
+    """Per test image: spikes, SOPs, MACs and the energy estimate of every network, beside
+    the same layers run once as a DNN; runs that differ only in their seed are averaged."""
+    lines = [
+        "| network | runs | spikes | SOPs | MACs | energy (nJ) | as a DNN: MACs | as a DNN: energy (nJ) "
+        "| energy / DNN energy |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for outcome in outcomes:
+        if outcome.metrics is None:
+            continue
+        experiment, variant = outcome.run.experiment, outcome.run.variant.split("_seed")[0]
+        for role, network in outcome.metrics["test_activity"].items():
+            if role in ("student", "teacher"):
+                key = (experiment, role, variant if role == "student" else "all")
+                groups.setdefault(key, []).append(network)
+    experiments = list(dict.fromkeys(experiment for experiment, _, _ in groups))
+    for (experiment, role, variant), activity in sorted(
+            groups.items(), key=lambda item: (experiments.index(item[0][0]), item[0][1])):
+        lines.append(_energy_row(f"{experiment} {role}", f"{variant} ({len(activity)})", activity))
+    return lines
+
 
 def spiking_section(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
     """Markdown lines of the spiking section (empty without spiking runs)."""
     parts = (
         ("yin_binary_mnist", BINARY_TEXT, lambda group: binary_rows(group, report_dir)),
         ("distill_mnist", ABLATION_TEXT, ablation_rows),
+        ("distill_mnist_conv", CONV_ABLATION_TEXT, ablation_rows),
     )
     lines = ["## Spiking networks", ""] if outcomes else []
     for experiment, text, table in parts:
         group = [o for o in outcomes if o.run.experiment == experiment]
         if group:
             lines += [f"### {experiment}: {group[0].run.title}", "", text, "", *table(group), ""]
+    if outcomes:
+        lines += ["### Activity and energy per test image", "",
+                  f"Energy is an {ESTIMATE}. SOPs: accumulates, one per spike and outgoing synapse"
+                  " over all time steps (the input spikes included); MACs: multiply-accumulates of"
+                  " layers driven by real numbers (the teachers; a directly encoded input). \"as a"
+                  " DNN\": the same layers run once with one MAC per synapse.", "",
+                  *energy_rows(outcomes), ""]
     return lines

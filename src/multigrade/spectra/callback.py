@@ -95,10 +95,11 @@ class SpectraCallback(L.Callback):
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything recorded so far, as the arrays written to ``spectra.npz``."""
         j = len(self.target_frequencies)
+        empty = np.zeros((0, len(self.freq)))  # no grade finished yet
         return {
             "freq": self.freq,
             "target": self.target,
-            **{name: np.stack(rows) for name, rows in self.rows.items()},
+            **{name: np.stack(rows) if rows else empty for name, rows in self.rows.items()},
             "evolution": np.stack(self.evolution) if self.evolution else np.zeros((0, j)),
             "evolution_epoch": np.asarray(self.evolution_epoch, dtype=np.int64),
             "evolution_grade": np.asarray(self.evolution_grade, dtype=np.int64),

@@ -1,4 +1,6 @@
-"""Figures of a run: per-grade spectra, spectrum evolution heatmap, training losses."""
+"""Figures of a run: per-grade spectra, spectrum evolution heatmap, training losses,
+image reconstructions. Each ``*_figure`` function returns a matplotlib ``Figure`` (for a
+notebook); ``save_figure`` writes one to a file and closes it."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ def _frequency_limit(arrays: dict[str, np.ndarray]) -> float:
     return 1.25 * float(targets.max()) if len(targets) else float(arrays["freq"].max())
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save_figure(fig: plt.Figure, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -29,7 +31,7 @@ def _label_epoch_axes(ax: plt.Axes, ylabel: str, title: str) -> None:
     ax.set_title(title)
 
 
-def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str, log_scale: bool = False) -> Path:
+def grade_spectra_figure(arrays: dict[str, np.ndarray], title: str, log_scale: bool = False) -> plt.Figure:
     """One row per grade: the spectrum of g_k (left) and of the residual y - f_k (right),
     on a logarithmic amplitude axis when ``log_scale`` (images: power-law spectra)."""
     freq, target = arrays["freq"], arrays["target"]
@@ -49,10 +51,10 @@ def plot_grade_spectra(arrays: dict[str, np.ndarray], path: Path, title: str, lo
     for ax in axes[-1]:
         ax.set_xlabel("frequency")
     fig.suptitle(title)
-    return _save(fig, path)
+    return fig
 
 
-def plot_evolution(arrays: dict[str, np.ndarray], path: Path, title: str) -> Path:
+def evolution_figure(arrays: dict[str, np.ndarray], title: str) -> plt.Figure:
     """Heatmap of |F f|(k_j) / |F y|(k_j) over training epochs (grade boundaries dashed)."""
     values, epochs = arrays["evolution"], arrays["evolution_epoch"]
     targets = arrays["target_frequencies"]
@@ -63,10 +65,10 @@ def plot_evolution(arrays: dict[str, np.ndarray], path: Path, title: str) -> Pat
         for boundary in np.cumsum(arrays["grade_epochs"])[:-1]:
             ax.axvline(boundary, color="white", ls="--", lw=1.0)
     _label_epoch_axes(ax, "target frequency", title)
-    return _save(fig, path)
+    return fig
 
 
-def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
+def losses_figure(histories: list[np.ndarray], title: str) -> plt.Figure:
     """Training loss of each grade against the epoch counted across grades (log scale)."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     start = 0
@@ -76,11 +78,11 @@ def plot_losses(histories: list[np.ndarray], path: Path, title: str) -> Path:
         start += len(history)
     _label_epoch_axes(ax, "training loss", title)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return fig
 
 
-def plot_reconstructions(target: np.ndarray, cumulative: np.ndarray, psnrs: list[float | None],
-                         path: Path, title: str) -> Path:
+def reconstructions_figure(target: np.ndarray, cumulative: np.ndarray, psnrs: list[float | None],
+                           title: str) -> plt.Figure:
     """The target image (h, w, 3) and the prediction after each grade (K, h, w, 3), with
     each one's PSNR (of the prediction as it is), in one row; shown clipped to [0, 1]."""
     grades = cumulative.shape[0]
@@ -94,7 +96,7 @@ def plot_reconstructions(target: np.ndarray, cumulative: np.ndarray, psnrs: list
         ax.set_title(label, fontsize=9)
         ax.axis("off")
     fig.suptitle(title)
-    return _save(fig, path)
+    return fig
 
 
 def write_run_figures(output_dir: Path, arrays: dict[str, np.ndarray],
@@ -103,7 +105,7 @@ def write_run_figures(output_dir: Path, arrays: dict[str, np.ndarray],
     figures = Path(output_dir) / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     return [
-        plot_grade_spectra(arrays, figures / "spectra.png", f"{title}: spectra per grade", log_spectra),
-        plot_evolution(arrays, figures / "evolution.png", f"{title}: spectrum evolution"),
-        plot_losses(histories, figures / "loss.png", f"{title}: training loss"),
+        save_figure(grade_spectra_figure(arrays, f"{title}: spectra per grade", log_spectra), figures / "spectra.png"),
+        save_figure(evolution_figure(arrays, f"{title}: spectrum evolution"), figures / "evolution.png"),
+        save_figure(losses_figure(histories, f"{title}: training loss"), figures / "loss.png"),
     ]

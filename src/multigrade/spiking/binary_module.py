@@ -31,14 +31,12 @@ class BinarySNNModule(ScheduledModule):
         self.save_hyperparameters(ignore=["net"])
         self.net = net
         self.eval_generator: torch.Generator | None = None
-        self.spike_totals: torch.Tensor | None = None
-        self.images_seen = 0
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, labels = batch
         loss = squared_hinge(self.net(encode(x, self.hparams.train_steps, self.hparams.encoding)), labels)
         self.check_finite(loss, {"squared_hinge": loss})
-        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True, sync_dist=True)
         return loss
 
     def evaluate(self, batch, split: str) -> None:
@@ -46,21 +44,14 @@ class BinarySNNModule(ScheduledModule):
         spikes = encode(x, self.hparams.eval_steps, self.hparams.encoding, self.eval_generator)
         scores, layers = self.net.infer(spikes, self.hparams.readout)
         accuracy = (scores.argmax(dim=1) == labels).float().mean()
-        self.log(f"{split}/accuracy", accuracy, prog_bar=True, on_epoch=True)
-        spikes = torch.stack([layer.sum() for layer in layers]).detach()
-        self.spike_totals = spikes if self.spike_totals is None else self.spike_totals + spikes
-        self.images_seen += x.shape[0]
+        self.log(f"{split}/accuracy", accuracy, prog_bar=True, on_epoch=True, sync_dist=True)
+        self.count_spikes([layer.sum() for layer in layers], x.shape[0])
 
-    def on_validation_epoch_start(self) -> None:
+    def measured(self) -> dict:
+        return {"student": (self.net, False)}
+
+    def start_evaluation(self) -> None:
         """Zero the spike counters; evaluation draws its input spikes from a generator of
         its own (seeded by ``eval_seed``), so it neither sees nor shifts training's draws."""
-        self.spike_totals, self.images_seen = None, 0
+        super().start_evaluation()
         self.eval_generator = torch.Generator(device=self.device).manual_seed(self.hparams.eval_seed)
-
-    on_test_epoch_start = on_validation_epoch_start
-
-    def spikes_per_image(self) -> list[float]:
-        """Spikes per image in each spiking layer over the last evaluation."""
-        if self.spike_totals is None or not self.images_seen:
-            return []
-        return (self.spike_totals / self.images_seen).tolist()

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from multigrade.spiking.binary_snn import BinarySNN
+from multigrade.spiking.networks import SpikingStudent
 from multigrade.spiking.scheduled import ScheduledModule
 
 
@@ -46,9 +46,9 @@ class DistillationModule(ScheduledModule):
             raise ValueError(f"{on} > 0 needs a teacher: choose teacher=mlp or teacher=cnn, or set them to 0")
         if any(w < 0 for w in weights.values()) or temperature <= 0:
             raise ValueError(f"path weights must be >= 0 and the temperature > 0; got {weights}, T = {temperature}")
-        if isinstance(student, BinarySNN):
-            raise TypeError("method=distill needs a student that maps images to (logits, features), such as"
-                            " student=lif_mlp; the binary SNN trains with method=binary")
+        if not isinstance(student, SpikingStudent):
+            raise TypeError(f"method=distill needs a SpikingStudent (student=lif_mlp or lif_cnn), not a"
+                            f" {type(student).__name__}; the binary SNN trains with method=binary")
         self.save_hyperparameters(ignore=["student", "teacher"])
         self.student, self.teacher = student, teacher
         self.decoder = self.make_decoder(in_features) if intermediate_weight > 0 else None
@@ -92,14 +92,24 @@ class DistillationModule(ScheduledModule):
         terms = self.loss_terms(*batch)
         loss = torch.stack(list(terms.values())).sum()
         self.check_finite(loss, terms)
-        self.log_dict({f"train/{name}": value for name, value in terms.items()}, on_step=False, on_epoch=True)
-        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True)
+        self.log_dict({f"train/{name}": value for name, value in terms.items()}, on_step=False, on_epoch=True,
+                      sync_dist=True)
+        self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True, sync_dist=True)
         return loss
 
     def evaluate(self, batch, split: str) -> None:
         x, labels = batch
-        metrics = {f"{split}/accuracy": (self.student(x)[0].argmax(dim=1) == labels).float().mean()}
+        spikes, membrane = self.student.run(x)
+        self.count_spikes([s.sum() for s in spikes], x.shape[0])
+        logits = self.student.logits(spikes, membrane)
+        metrics = {f"{split}/accuracy": (logits.argmax(dim=1) == labels).float().mean()}
         if self.teacher is not None:
             metrics[f"{split}/teacher_accuracy"] = (self.teacher(x)[0].argmax(dim=1) == labels).float().mean()
-        self.log_dict(metrics, prog_bar=True, on_epoch=True)
+        self.log_dict(metrics, prog_bar=True, on_epoch=True, sync_dist=True)
+
+    def measured(self) -> dict:
+        networks = {"student": (self.student, False)}
+        if self.teacher is not None:
+            networks["teacher"] = (self.teacher, True)
+        return networks
 

@@ -1,4 +1,5 @@
-"""DNN teachers and leaky integrate-and-fire (snntorch) students for distillation.
+"""DNN teachers and leaky integrate-and-fire (snntorch) students, fully connected and
+convolutional, for distillation.
 
 Every network maps images x (B, 784) in [0, 1] to ``(logits (B, classes), features)``,
 ``features`` the list of its hidden representations (B, width_l) that the intermediate
@@ -7,8 +8,10 @@ distillation path can match: a teacher's hidden activations, a student's spike r
 
 Student neurons (``snntorch.Leaky``, reset by subtraction)::
 
-    v_t = beta v_{t-1} + W s_{t-1}^{in} + b - theta s_{t-1},   s_t = H(v_t - theta)
+    v_{l,t} = beta v_{l,t-1} + block_l(s_{l-1,t}) - theta s_{l,t-1},   s_{l,t} = H(v_{l,t} - theta)
 
+(``block_l`` a linear layer, or a convolution followed by max-pooling; ``s_{0,t}`` the
+encoded input)
 with a fast-sigmoid surrogate gradient. Logits: the output layer's mean membrane
 potential (``membrane``) or its spike count (``count``) over the T steps.
 """
@@ -58,34 +61,68 @@ class CNNTeacher(nn.Module):
         return self.out(h), [h]
 
 
-class LIFStudent(nn.Module):
-    """Fully connected LIF network ``sizes`` run for ``steps`` steps on encoded input."""
+class SpikingStudent(nn.Module):
+    """Leaky integrate-and-fire layers run for ``steps`` steps on encoded input (B, 784).
 
-    def __init__(self, sizes: tuple[int, ...] = (784, 256, 10), beta: float = 0.9, steps: int = 10,
-                 encoding: str = "rate", readout: str = "membrane", slope: float = 25.0):
+    ``blocks[l]`` maps the spikes of layer l - 1 (the encoded input for l = 0) at one step to
+    the input current of layer l, whose neurons are ``snntorch.Leaky`` (see the module
+    docstring); the last block's neurons are the ``classes`` outputs."""
+
+    def __init__(self, blocks: list[nn.Module], beta: float = 0.9, steps: int = 10, encoding: str = "rate",
+                 readout: str = "membrane", slope: float = 25.0):
         super().__init__()
         if readout not in STUDENT_READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {STUDENT_READOUTS}")
         if steps < 1:
             raise ValueError(f"steps must be a positive integer; got {steps}")
         self.steps, self.encoding, self.readout = int(steps), check_encoding(encoding), readout
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.blocks = nn.ModuleList(blocks)
         spike_grad = surrogate.fast_sigmoid(slope=slope)
-        self.neurons = nn.ModuleList(snn.Leaky(beta=beta, spike_grad=spike_grad) for _ in self.layers)
+        self.neurons = nn.ModuleList(snn.Leaky(beta=beta, spike_grad=spike_grad) for _ in self.blocks)
 
     def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Spikes (T, B, N_l) of every layer and the output membrane (T, B, classes)."""
+        """Spikes (T, B, *shape_l) of every layer and the output membrane (T, B, classes)."""
         membranes = [neuron.reset_mem() for neuron in self.neurons]
-        spikes: list[list[torch.Tensor]] = [[] for _ in self.layers]
+        spikes: list[list[torch.Tensor]] = [[] for _ in self.blocks]
         output_membrane = []
         for inputs in encode(x, self.steps, self.encoding):
-            for l, (layer, neuron) in enumerate(zip(self.layers, self.neurons)):
-                inputs, membranes[l] = neuron(layer(inputs), membranes[l])
+            for l, (block, neuron) in enumerate(zip(self.blocks, self.neurons)):
+                inputs, membranes[l] = neuron(block(inputs), membranes[l])
                 spikes[l].append(inputs)
             output_membrane.append(membranes[-1])
         return [torch.stack(s) for s in spikes], torch.stack(output_membrane)
 
+    def logits(self, spikes: list[torch.Tensor], membrane: torch.Tensor) -> torch.Tensor:
+        """Class scores (B, classes) of one ``run``: mean output membrane or spike count."""
+        return membrane.mean(dim=0) if self.readout == "membrane" else spikes[-1].sum(dim=0)
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Logits and the spike rates (B, N_l) of every hidden layer, flattened."""
         spikes, membrane = self.run(x)
-        logits = membrane.mean(dim=0) if self.readout == "membrane" else spikes[-1].sum(dim=0)
-        return logits, [s.mean(dim=0) for s in spikes[:-1]]
+        return self.logits(spikes, membrane), [s.mean(dim=0).flatten(1) for s in spikes[:-1]]
+
+
+class LIFStudent(SpikingStudent):
+    """Fully connected LIF network ``sizes`` (784, ..., classes)."""
+
+    def __init__(self, sizes: tuple[int, ...] = (784, 256, 10), **neuron_settings):
+        super().__init__([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])], **neuron_settings)
+
+
+class ConvLIFStudent(SpikingStudent):
+    """Convolutional LIF network on 28 x 28 images: per entry c of ``channels`` a
+    conv ``kernel`` x ``kernel`` (c) -> max-pool 2 -> LIF block, then fc(classes) -> LIF.
+    Pooling acts on the input currents, so every layer still receives spikes."""
+
+    def __init__(self, channels: tuple[int, ...] = (12, 32), kernel: int = 5, classes: int = 10,
+                 **neuron_settings):
+        blocks: list[nn.Sequential] = []
+        side, previous = 28, 1
+        for c in channels:
+            blocks.append(nn.Sequential(nn.Conv2d(previous, c, kernel), nn.MaxPool2d(2)))
+            side, previous = (side - kernel + 1) // 2, c
+            if side < 1:
+                raise ValueError(f"channels {channels} with kernel {kernel} shrink 28 x 28 images to nothing")
+        blocks[0].insert(0, nn.Unflatten(1, (1, 28, 28)))
+        blocks.append(nn.Sequential(nn.Flatten(), nn.Linear(previous * side * side, classes)))
+        super().__init__(blocks, **neuron_settings)

@@ -1,20 +1,28 @@
-"""The shared training schedule of the spiking LightningModules."""
+"""The shared training schedule and evaluation bookkeeping of the spiking LightningModules."""
 
 from __future__ import annotations
 
 import lightning.pytorch as L
 import torch
+from torch import nn
 
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.spiking.activity import ESTIMATE, SynapticOps
 
 
 class ScheduledModule(L.LightningModule):
     """Adam over all parameters with ``lr_i = lr_max exp(-gamma i)`` per epoch i,
-    ``gamma = ln(lr_max / lr_min) / epochs`` (the papers' decay, as for the grades)."""
+    ``gamma = ln(lr_max / lr_min) / epochs`` (the papers' decay, as for the grades).
+
+    Evaluation counts the spikes of every spiking layer (``count_spikes``); the test epoch
+    also counts the synaptic operations of the networks ``measured`` names (``SynapticOps``)."""
 
     def __init__(self, epochs: int, lr_max: float, lr_min: float):
         super().__init__()
         self.schedule = GradeSchedule(epochs, None, lr_max, lr_min)
+        self.spike_totals: torch.Tensor | None = None
+        self.images_seen = 0
+        self.meters: dict[str, SynapticOps] = {}
 
     def check_finite(self, loss: torch.Tensor, terms: dict[str, torch.Tensor]) -> None:
         """Raise, naming the epoch and the loss terms, when ``loss`` is NaN or infinite."""
@@ -24,8 +32,23 @@ class ScheduledModule(L.LightningModule):
                                      f" ({parts}); lower lr_max or check the data")
 
     def evaluate(self, batch, split: str) -> None:
-        """Score one batch of ``split`` ("val" or "test") and log its metrics."""
+        """Score one batch of ``split`` ("val" or "test"), log its metrics, count its spikes."""
         raise NotImplementedError
+
+    def measured(self) -> dict[str, tuple[nn.Module, bool]]:
+        """The networks whose synaptic operations the test counts: role -> (network, dense),
+        ``dense`` for a DNN (every synapse a MAC)."""
+        raise NotImplementedError
+
+    def count_spikes(self, per_layer: list[torch.Tensor], images: int) -> None:
+        """Add one batch's spike totals per spiking layer (scalars) and its image count."""
+        spikes = torch.stack(per_layer).detach()
+        self.spike_totals = spikes if self.spike_totals is None else self.spike_totals + spikes
+        self.images_seen += images
+
+    def start_evaluation(self) -> None:
+        """Zero the spike counters before a validation or test epoch."""
+        self.spike_totals, self.images_seen = None, 0
 
     def validation_step(self, batch, batch_idx: int) -> None:
         self.evaluate(batch, "val")
@@ -33,9 +56,44 @@ class ScheduledModule(L.LightningModule):
     def test_step(self, batch, batch_idx: int) -> None:
         self.evaluate(batch, "test")
 
+    def on_validation_epoch_start(self) -> None:
+        self.start_evaluation()
+
+    def on_test_epoch_start(self) -> None:
+        self.start_evaluation()
+        self.meters = {role: SynapticOps(net, dense) for role, (net, dense) in self.measured().items()}
+
+    def total(self, value: torch.Tensor) -> torch.Tensor:
+        """The sum of ``value`` over the processes of a distributed run (itself otherwise)."""
+        return self.trainer.strategy.reduce(value.to(self.device), reduce_op="sum").cpu()
+
+    def on_validation_epoch_end(self) -> None:
+        self.total_counts()
+
+    def on_test_epoch_end(self) -> None:
+        self.total_counts()
+        for meter in self.meters.values():
+            meter.detach()
+            meter.reduce(self.total)
+
+    def total_counts(self) -> None:
+        """Spike totals and images of all processes (each saw its share of the split)."""
+        if self.spike_totals is not None:
+            self.spike_totals = self.total(self.spike_totals)
+        self.images_seen = int(self.total(torch.tensor(float(self.images_seen))).item())
+
     def spikes_per_image(self) -> list[float]:
-        """Spikes per test image in each spiking layer (empty where not counted)."""
-        return []
+        """Spikes per image in each spiking layer over the last evaluation."""
+        if self.spike_totals is None or not self.images_seen:
+            return []
+        return (self.spike_totals / self.images_seen).tolist()
+
+    def test_activity(self) -> dict:
+        """Per test image: each measured network's synaptic operations and energy estimate
+        (``SynapticOps.per_image``), the spikes per layer of the spiking network."""
+        activity = {role: meter.per_image(self.images_seen) for role, meter in self.meters.items()}
+        activity["student"]["spikes"] = self.spikes_per_image()
+        return {"images": self.images_seen, "estimate": ESTIMATE, **activity}
 
     def configure_optimizers(self):
         optimizer = torch.optim.Adam(self.parameters(), lr=self.schedule.lr_max)

@@ -1,0 +1,78 @@
+"""Loading a finished run folder for analysis (``notebooks/analysis.ipynb``).
+
+``load_run(folder)`` reads what ``multigrade.run`` wrote: ``metrics.json``, ``spectra.npz``
+(the arrays the spectra figures take) and ``curves.npz`` (one training-loss history per
+grade); ``grade_table`` renders the per-grade metrics as Markdown; ``show`` displays a
+figure in a notebook as a PNG, whatever matplotlib's backend.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass
+class RunFolder:
+    """One finished run: ``metrics`` (metrics.json), ``spectra`` (name -> array),
+    ``histories`` (grade k's loss per epoch, k = 1..K)."""
+
+    folder: Path
+    metrics: dict
+    spectra: dict[str, np.ndarray]
+    histories: list[np.ndarray]
+
+    @property
+    def title(self) -> str:
+        m = self.metrics
+        return f"{m['experiment']} {m['model'].upper()} ({m['profile']}, seed {m['seed']})"
+
+    @property
+    def is_image(self) -> bool:
+        return "psnr" in self.metrics["metrics"]
+
+
+def load_run(folder: str | Path) -> RunFolder:
+    folder = Path(folder)
+    if not (folder / "metrics.json").is_file():
+        raise FileNotFoundError(f"{folder} holds no metrics.json: it is not a finished run folder"
+                                f" (multigrade.run writes metrics.json last)")
+    with np.load(folder / "spectra.npz") as spectra, np.load(folder / "curves.npz") as curves:
+        arrays = {name: spectra[name] for name in spectra.files}
+        grades = len(curves.files)
+        histories = [curves[f"loss_grade_{k}"] for k in range(1, grades + 1)]
+    return RunFolder(folder, json.loads((folder / "metrics.json").read_text()), arrays, histories)
+
+
+def latest_run(root: str | Path = "outputs/runs") -> Path:
+    """The most recently finished run folder under ``root``."""
+    finished = sorted(Path(root).glob("**/metrics.json"), key=lambda p: p.stat().st_mtime)
+    if not finished:
+        raise FileNotFoundError(f"no finished run under {root}: run one first, e.g."
+                                f" python -m multigrade.run experiment=p2_sin profile=smoke")
+    return finished[-1].parent
+
+
+def grade_table(metrics: dict) -> str:
+    """The cumulative metrics after every grade, with its seconds, as a Markdown table."""
+    names = [f"{split}_{m}" for m in metrics["metrics"] for split in ("train", "val", "test")]
+    lines = ["| grade | " + " | ".join(names) + " | seconds |", "|---" * (len(names) + 2) + "|"]
+    for grade in metrics["grades"]:
+        lines.append(f"| {grade['grade']} | " + " | ".join(f"{grade[n]:.4g}" for n in names)
+                     + f" | {grade['seconds']:.1f} |")
+    return "\n".join(lines)
+
+
+def show(figure) -> None:
+    """Display a matplotlib figure in a notebook as a PNG and close it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    display(Image(data=buffer.getvalue()))

@@ -1,0 +1,81 @@
+"""Checks of a run's input, and how bad input stops a run.
+
+Every error of bad input (``INPUT_ERRORS``) names what is wrong and what to do;
+``stop_on_input_error`` turns one into that single logged message and exit status 1,
+without a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
+from omegaconf import DictConfig, OmegaConf
+
+from multigrade.data.digits import DatasetNotFoundError
+from multigrade.grades.checkpoints import CheckpointError
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(ValueError):
+    """The composed configuration cannot describe a run; the message names the key."""
+
+
+INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError)
+
+
+@contextmanager
+def stop_on_input_error() -> Iterator[None]:
+    """Turn an ``INPUT_ERRORS`` error into one logged message (on the console and in the
+    run's log) and exit status 1, without a traceback."""
+    try:
+        yield
+    except (InstantiationException, *INPUT_ERRORS) as error:
+        cause = error.__cause__ if isinstance(error, InstantiationException) else error
+        if not isinstance(cause, INPUT_ERRORS):  # an instantiated target failed otherwise
+            raise
+        log.error("%s: %s", type(cause).__name__, cause)
+        raise SystemExit(1) from None
+
+
+def check_sweep_direction(value: str, higher_is_better: bool) -> None:
+    """Raise a ``ConfigError`` when the sweeper (Optuna's ``hydra.sweeper.direction``)
+    optimises the value a job returns the wrong way."""
+    if not HydraConfig.initialized():
+        return
+    direction = OmegaConf.select(HydraConfig.get(), "sweeper.direction", default=None)
+    wanted = "maximize" if higher_is_better else "minimize"
+    if direction is not None and getattr(direction, "name", str(direction)) != wanted:
+        raise ConfigError(f"the sweep optimises {value}, where {'higher' if higher_is_better else 'lower'} is"
+                          f" better, but hydra.sweeper.direction is {getattr(direction, 'name', direction)}:"
+                          f" set hydra.sweeper.direction={wanted}")
+
+
+TRAIN_TYPES = {"epochs": "a positive integer", "batch_size": "a positive integer or full",
+               "lr_max": "a positive number", "lr_min": "a positive number"}
+
+
+def _valid(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if key == "epochs":
+        return isinstance(value, int) and value > 0
+    if key == "batch_size":
+        return value == "full" or (isinstance(value, int) and value > 0)
+    return isinstance(value, (int, float)) and value > 0
+
+
+def check_settings(cfg: DictConfig) -> None:
+    """Raise a ``ConfigError`` naming the key when ``seed`` is not an integer or a
+    ``train.*`` override (a value or a per-grade list of values) has the wrong type."""
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
+        raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
+    train = OmegaConf.to_container(cfg.get("train") or {}, resolve=True)
+    for key, value in train.items():
+        values = value if isinstance(value, list) else [value]
+        if key in TRAIN_TYPES and value is not None and not all(_valid(key, v) for v in values):
+            raise ConfigError(f"train.{key} must be {TRAIN_TYPES[key]} (or a per-grade list of them); got {value!r}")

@@ -1,0 +1,41 @@
+"""``make bench`` measures equal work: the framework's grade training and the raw loop
+train the same weights on the same minibatches to the same losses."""
+
+import json
+
+import pytest
+import torch
+
+from multigrade.bench import build, cases, main, time_framework, time_raw_eager
+
+
+def test_the_framework_and_the_raw_loop_end_with_the_same_losses():
+    case = cases("smoke")[2]  # grade 4 on three frozen grades
+    case = type(case)(**{**case.__dict__, "epochs": 40})  # 40 epochs x 3 steps
+    _, module = time_framework(case, torch.device("cpu"))
+    _, raw_losses = time_raw_eager(case, torch.device("cpu"))
+    torch.testing.assert_close(module.loss_history, raw_losses, rtol=1e-6, atol=0)
+    assert raw_losses[-1] < 0.95 * raw_losses[0]  # it trains
+
+
+def test_a_grade_caches_one_copy_of_its_features():
+    case = cases("smoke")[2]
+    module = build(case, torch.device("cpu"))
+    module.on_fit_start()
+    assert module.features.shape == (case.points, 256)
+    assert module.features.untyped_storage().nbytes() == case.points * 256 * 4
+
+
+def test_bench_writes_every_case_with_its_ratios(tmp_path, capsys):
+    rows = main(["--size", "smoke", "--repeats", "1", "--out", str(tmp_path)])
+    assert json.loads((tmp_path / "bench.json").read_text()) == rows
+    assert [r["case"] for r in rows] == [c.name for c in cases("smoke")]
+    for r in rows:
+        assert r["framework_s_per_step"] > 0 and r["raw_eager_s_per_step"] > 0
+        assert r["ratio_vs_eager"] == pytest.approx(r["framework_s_per_step"] / r["raw_eager_s_per_step"])
+        assert r["raw_graph_s_per_step"] is None and r["ratio_vs_graph"] is None  # no CUDA here
+        assert r["framework_final_loss"] == pytest.approx(r["raw_eager_final_loss"], rel=1e-6)
+    assert rows[2]["feature_cache_bytes"] == 600 * 256 * 4
+    assert "fw/eager" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["--size", "smoke", "--only", "no_such_case", "--out", str(tmp_path)])

@@ -1,0 +1,108 @@
+"""Sweeps: the summary of a multirun folder, Optuna studies, the joblib and submitit
+launchers (the SLURM launcher's code path, run locally)."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from multigrade.io import write_json
+from multigrade.sweeps.summary import collect, write_summary
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = ("experiment=p2_sin", "profile=smoke", "train.epochs=2", "logger=none", "callbacks.progress.refresh_rate=0")
+
+
+def sweep(tmp_path: Path, *overrides: str, ok: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "multigrade.run", "-m", *SMOKE, *overrides,
+                             f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True,
+                            timeout=600)
+    assert (result.returncode == 0) == ok, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def summary_rows(tmp_path: Path) -> list[dict]:
+    (folder,) = (tmp_path / "multirun").iterdir()
+    with open(folder / "sweep_summary.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def fake_job(folder: Path, overrides: list[str], test_rse: float | None) -> None:
+    (folder / ".hydra").mkdir(parents=True)
+    (folder / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    if test_rse is not None:
+        write_json(folder / "metrics.json", {
+            "metrics": ["rse"], "total_seconds": 1.0,
+            "grades": [{"train_rse": 1.0, "val_rse": 1.0, "test_rse": 1.0},
+                       {"train_rse": 0.1, "val_rse": 0.2, "test_rse": test_rse}]})
+
+
+def test_the_summary_lists_every_job_and_the_statistics_over_seeds(tmp_path):
+    fake_job(tmp_path / "0", ["lr=1", "seed=0"], 0.1)
+    fake_job(tmp_path / "1", ["lr=1", "seed=1"], 0.3)
+    fake_job(tmp_path / "2", ["lr=2", "seed=0"], 0.5)
+    fake_job(tmp_path / "10", ["lr=2", "seed=1"], None)  # killed: no metrics.json
+    assert [job.folder.name for job in collect(tmp_path)] == ["0", "1", "2", "10"]
+    csv_path, md_path = write_summary(tmp_path)
+    rows = list(csv.DictReader(csv_path.open()))
+    assert [(r["job"], r["status"], r["lr"], r["test_rse"]) for r in rows] == [
+        ("0", "done", "1", "0.1"), ("1", "done", "1", "0.3"), ("2", "done", "2", "0.5"), ("10", "unfinished", "2", "")]
+    text = md_path.read_text()
+    assert "3 of 4 jobs finished" in text
+    assert "| 1 | 2/2 | 0.1 ± 0 | 0.2 ± 0 | 0.2 ± 0.14 | 1 ± 0 |" in text  # the last grade's numbers, mean ± std
+    assert "| 2 | 1/2 | 0.1 | 0.2 | 0.5 | 1 |" in text
+    with pytest.raises(FileNotFoundError, match="holds no jobs"):
+        write_summary(tmp_path / "0")
+
+
+@pytest.mark.slow
+def test_an_optuna_study_minimises_the_validation_rse_the_jobs_return(tmp_path):
+    sweep(tmp_path, "hparams_search=p1_schedule", "hydra.sweeper.n_trials=3")
+    rows = summary_rows(tmp_path)
+    assert len(rows) == 3 and all(r["status"] == "done" for r in rows)
+    (folder,) = (tmp_path / "multirun").iterdir()
+    best = yaml.safe_load((folder / "optimization_results.yaml").read_text())
+    assert best["best_value"] == pytest.approx(min(float(r["val_rse"]) for r in rows))
+    winner = min(rows, key=lambda r: float(r["val_rse"]))
+    assert float(winner["train.lr_max"]) == best["best_params"]["train.lr_max"]
+
+
+@pytest.mark.slow
+def test_a_study_that_maximises_an_error_is_refused_before_training(tmp_path):
+    result = sweep(tmp_path, "hparams_search=p1_schedule", "hydra.sweeper.n_trials=1",
+                   "hydra.sweeper.direction=maximize", ok=False)
+    output = result.stdout + result.stderr
+    assert "the sweep optimises val_rse, where lower is better" in output
+    assert "set hydra.sweeper.direction=minimize" in output and "Traceback" not in output
+    assert not list(tmp_path.glob("multirun/*/0/metrics.json"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", [("hydra/launcher=joblib", "hydra.launcher.n_jobs=2"), ("cluster=local",)])
+def test_parallel_and_submitit_jobs_end_as_the_basic_launcher_does(tmp_path, launcher):
+    sweep(tmp_path / "basic", "seed=0,1")
+    sweep(tmp_path / "other", "seed=0,1", *launcher)
+    basic, other = summary_rows(tmp_path / "basic"), summary_rows(tmp_path / "other")
+    assert [r["seed"] for r in other] == ["0", "1"]
+    assert [r["test_rse"] for r in other] == [r["test_rse"] for r in basic]
+    if launcher == ("cluster=local",):
+        (folder,) = (tmp_path / "other" / "multirun").iterdir()
+        assert list((folder / ".submitit").iterdir()), "submitit wrote no job folders"
+
+
+def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():
+    from hydra import compose, initialize_config_dir
+
+    from conftest import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", return_hydra_config=True,
+                      overrides=["cluster=slurm", "cluster_settings.partition=gpu", "cluster_settings.time_min=600"])
+    launcher = cfg.hydra.launcher
+    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node, launcher.tasks_per_node) == \
+        ("gpu", 600, 1, 1)

@@ -1,0 +1,39 @@
+"""``logger=wandb`` offline: what each run folder holds, in a multirun of two jobs."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_an_offline_wandb_sweep_logs_config_grades_figures_and_table_per_job(tmp_path):
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "-m", "experiment=p2_sin", "profile=smoke", "train.epochs=2",
+         "seed=0,1", "logger=wandb", f"paths.output_root={tmp_path}", "callbacks.progress.refresh_rate=0"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep,) = (tmp_path / "multirun").iterdir()
+    for job in ("0", "1"):
+        folder = sweep / job
+        (run,) = (folder / "wandb").glob("offline-run-*")
+        grades = json.loads((folder / "metrics.json").read_text())["grades"]
+        media = run / "files" / "media"
+        assert {p.name.split("_")[0] for p in (media / "images" / "figures").glob("*.png")} == {
+            "spectra", "evolution", "loss"}
+        (table_file,) = (media / "table").glob("grades_*.table.json")
+        table = json.loads(table_file.read_text())
+        rows = [dict(zip(table["columns"], row)) for row in table["data"]]
+        assert [r["grade"] for r in rows] == [g["grade"] for g in grades] == [1, 2, 3]
+        assert [r["val_rse"] for r in rows] == pytest.approx([g["val_rse"] for g in grades])
+        (log,) = run.glob("run-*.wandb")
+        records = log.read_bytes()
+        # the per-grade series on the grade axis, the config, the group and the sweep's tag
+        for expected in (b"grade/val_rse", b"grade/test_rse", b"p2_sin", b"lr_max", f"sweep:{sweep.name}".encode()):
+            assert expected in records, expected
