@@ -39,3 +39,20 @@ def test_the_analysis_notebook_draws_a_run_and_summarises_a_sweep(tmp_path, monk
 def test_a_folder_without_metrics_is_named():
     with pytest.raises(FileNotFoundError, match="not a finished run folder"):
         load_run(REPO)
+
+
+def test_the_default_run_is_the_newest_with_spectra(tmp_path):
+    import os
+
+    from multigrade.analysis import latest_run
+
+    for name, files, mtime in (("old_grades", ("metrics.json", "spectra.npz"), 1),
+                               ("new_grades", ("metrics.json", "spectra.npz"), 2),
+                               ("newest_spiking", ("metrics.json",), 3)):
+        (tmp_path / name).mkdir()
+        for file in files:
+            (tmp_path / name / file).write_text("{}")
+        os.utime(tmp_path / name / "metrics.json", (mtime, mtime))
+    assert latest_run(tmp_path) == tmp_path / "new_grades"
+    with pytest.raises(FileNotFoundError, match="no finished run"):
+        latest_run(tmp_path / "new_grades" / "nothing")

@@ -49,8 +49,10 @@ def load_run(folder: str | Path) -> RunFolder:
 
 
 def latest_run(root: str | Path = "outputs/runs") -> Path:
-    """The most recently finished run folder under ``root``."""
-    finished = sorted(Path(root).glob("**/metrics.json"), key=lambda p: p.stat().st_mtime)
+    """The most recently finished MGDL/SGDL run folder under ``root`` (spiking runs have
+    no spectra)."""
+    finished = sorted((p for p in Path(root).glob("**/metrics.json") if (p.parent / "spectra.npz").is_file()),
+                      key=lambda p: p.stat().st_mtime)
     if not finished:
         raise FileNotFoundError(f"no finished run under {root}: run one first, e.g."
                                 f" python -m multigrade.run experiment=p2_sin profile=smoke")
