@@ -45,10 +45,11 @@ def test_the_mnist_structure_two_run_is_its_own_row(tmp_path):
     assert "| p1_mnist_b1_k5 | RSE | 0.09 | 0.09 | 0.0785 | 0.1106 |" in report
 
 
-def test_the_default_plan_runs_one_mnist_pair_and_no_manifold():
+def test_the_default_plan_runs_one_mnist_pair_and_one_manifold_setting():
     experiments = {run.experiment for run in select(None)}
     assert "p1_mnist_b1_k5" in experiments and "p1_mnist_b3_k50" not in experiments
-    assert not any(e.startswith("p1_manifold") for e in experiments)
+    assert [e for e in sorted(experiments) if e.startswith("p1_manifold")] == ["p1_manifold_increase_q0"]
+    assert len(select("p1_manifold")) == 4 * 2
     assert {"p1_image_chelsea", "p1_image_hubble", "p2_fashion_mnist_noise40"} <= experiments
     assert len(select("p1_mnist")) == 12 * 3
 
@@ -91,6 +92,6 @@ def test_the_report_names_what_a_plain_run_leaves_out(tmp_path):
     from multigrade.reproduce.plan import left_out
 
     report = write_report(tmp_path, "quick", [], 1.0, left_out(None)).read_text()
-    assert "Not run: `p1_manifold*`. P1 §3.2" in report
+    assert "Not run: `p1_manifold*` except `p1_manifold_increase_q0`. P1 §3.2" in report
     assert "Not run: `p1_mnist*` except `p1_mnist_b1_k5`. P1 §3.4" in report
     assert "Not run" not in write_report(tmp_path, "quick", [], 1.0, left_out("p1_mnist")).read_text()
