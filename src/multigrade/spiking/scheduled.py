@@ -67,9 +67,6 @@ class ScheduledModule(L.LightningModule):
         """The sum of ``value`` over the processes of a distributed run (itself otherwise)."""
         return self.trainer.strategy.reduce(value.to(self.device), reduce_op="sum").cpu()
 
-    def on_validation_epoch_end(self) -> None:
-        self.total_counts()
-
     def on_test_epoch_end(self) -> None:
         self.total_counts()
         for meter in self.meters.values():
@@ -83,7 +80,8 @@ class ScheduledModule(L.LightningModule):
         self.images_seen = int(self.total(torch.tensor(float(self.images_seen))).item())
 
     def spikes_per_image(self) -> list[float]:
-        """Spikes per image in each spiking layer over the last evaluation."""
+        """Spikes per image in each spiking layer over the last test (over this process's
+        share of the last validation)."""
         if self.spike_totals is None or not self.images_seen:
             return []
         return (self.spike_totals / self.images_seen).tolist()
