@@ -134,7 +134,7 @@ def time_raw_eager(case: Case, device: torch.device) -> tuple[float, torch.Tenso
         total = torch.zeros((), device=device)
         for index in module.minibatches(epoch):
             batch = residual[index]
-            loss = 0.5 * (batch - module.head(module.stack(features[index]))).square().sum(dim=1).mean()
+            loss = module.loss(features[index], batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -161,8 +161,7 @@ def time_raw_graph(case: Case, device: torch.device) -> float | None:
     optimizer = torch.optim.Adam(params, lr=torch.tensor(module.schedule.lr_max, device=device), capturable=True)
 
     def step() -> None:
-        loss = 0.5 * (static_e - module.head(module.stack(static_z))).square().sum(dim=1).mean()
-        loss.backward()
+        module.loss(static_z, static_e).backward()
         optimizer.step()
 
     side = torch.cuda.Stream(device)

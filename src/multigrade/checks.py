@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.data.digits import DatasetNotFoundError
@@ -40,6 +41,11 @@ def stop_on_input_error() -> Iterator[None]:
             raise
         log.error("%s: %s", type(cause).__name__, cause)
         raise SystemExit(1) from None
+
+
+def in_multirun() -> bool:
+    """Whether this process runs one job of a Hydra multirun."""
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 def check_sweep_direction(value: str, higher_is_better: bool) -> None:

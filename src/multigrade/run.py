@@ -158,7 +158,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     spectra = SpectraCallback(out, data.spectral_grid, data.target_frequencies,
                               cfg.callbacks.spectra.evolution_points)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
-    log_config(logger, OmegaConf.to_container(cfg, resolve=True))
+    config = OmegaConf.to_container(cfg, resolve=True)
+    log_config(logger, config)
 
     def make_trainer(grade: int, total: int) -> L.Trainer:
         callbacks: list[L.Callback] = [spectra]
@@ -196,7 +197,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "total_seconds": time.perf_counter() - started,
         "metrics": list(data.metrics),
         "grades": [r.summary() for r in records],
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": config,
     }
     finish(logger, sorted((out / "figures").glob("*.png")), records)
     write_json(out / "metrics.json", metrics)

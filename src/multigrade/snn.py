@@ -18,13 +18,11 @@ import time
 from typing import Any
 
 import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.io import write_json
-from multigrade.checks import ConfigError, check_sweep_direction, stop_on_input_error
+from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
 from multigrade.run import CONF_DIR, prepare_run, with_overrides
 from multigrade.tracking import finish, log_config
 
@@ -47,8 +45,7 @@ def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
 def check_distributed(cfg: DictConfig) -> None:
     """Distributed training (``trainer.strategy=ddp``, ``trainer.devices`` > 1) starts its
     processes by running the same command again, which only a single run can do."""
-    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
-    if multirun and str(cfg.trainer.get("strategy", "auto")).startswith("ddp"):
+    if in_multirun() and str(cfg.trainer.get("strategy", "auto")).startswith("ddp"):
         raise ConfigError(f"trainer.strategy={cfg.trainer.strategy} inside a multirun: distributed training"
                           f" needs a single run; spread a sweep's jobs over devices with cluster=local|slurm"
                           f" or hydra/launcher=joblib instead")
@@ -64,7 +61,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     datamodule = instantiate(cfg.digits)
     student = instantiate(cfg.method, **settings)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
-    log_config(logger, OmegaConf.to_container(cfg, resolve=True))
+    config = OmegaConf.to_container(cfg, resolve=True)
+    log_config(logger, config)
     trainer = instantiate(cfg.trainer, max_epochs=settings["epochs"], logger=logger,
                           log_every_n_steps=50, num_sanity_val_steps=0)
     log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
@@ -84,7 +82,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         **validation,
         **tested,
         "test_activity": student.test_activity(),
-        "config": OmegaConf.to_container(cfg, resolve=True),
+        "config": config,
     }
     finish(logger, [], [])
     if not trainer.is_global_zero:  # one process of a distributed run: the first writes

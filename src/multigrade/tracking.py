@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from lightning.pytorch.loggers import Logger, WandbLogger
 
+from multigrade.checks import in_multirun
 from multigrade.grades.records import GradeRecord
 
 GRADE_STEP = "grade"
@@ -25,7 +25,7 @@ GRADE_STEP = "grade"
 
 def sweep_tag() -> list[str]:
     """``["sweep:<folder>"]`` inside a multirun, else ``[]``."""
-    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+    if in_multirun():
         return [f"sweep:{Path(HydraConfig.get().sweep.dir).name}"]
     return []
 
