@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import lightning.pytorch as L
@@ -14,6 +15,7 @@ from omegaconf import DictConfig, open_dict
 from multigrade.run import CONF_DIR
 
 REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, where there is CUDA
 
 
 @pytest.fixture(autouse=True)
@@ -23,10 +25,15 @@ def _quiet_lightning():
 
 def cpu_trainers(*callbacks: L.Callback):
     """``make_trainer(k, K)`` for ``fit_grades``: CPU, deterministic, no logger or bar."""
+    return device_trainers("cpu", *callbacks)
+
+
+def device_trainers(accelerator: str, *callbacks: L.Callback):
+    """``make_trainer(k, K)`` on ``accelerator`` (one device), deterministic, no logger or bar."""
 
     def make(grade: int, total: int) -> L.Trainer:
         return L.Trainer(
-            accelerator="cpu", devices=1, max_epochs=1, logger=False, deterministic=True,
+            accelerator=accelerator, devices=1, max_epochs=1, logger=False, deterministic=True,
             enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
             callbacks=list(callbacks),
         )

@@ -81,6 +81,8 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     ("train.epochs=abc", "train.epochs must be a positive integer (or a per-grade list of them); got 'abc'"),
     ("train.lr_max=fast", "train.lr_max must be a positive number"),
     ("seed=x", "seed must be an integer; got 'x'"),
+    ("cuda_graph=maybe", "cuda_graph must be true or false; got 'maybe'"),
+    ("seeds=[1,1]", "seeds must be a list of different integers, e.g. seeds=[0,1,2], or null; got [1, 1]"),
     ("train.lr_min=1", "lr_min (1.0) must not exceed lr_max"),
     ("experiment=p1_mnist_b1_k5", "DatasetNotFoundError: cannot load mnist from /nonexistent"),
 ])
@@ -121,3 +123,37 @@ def test_a_multirun_sweep_runs_each_job_into_its_own_folder(tmp_path):
     assert [path.parent.name for path in found] == ["0", "1"]
     seeds = [json.loads(path.read_text())["seed"] for path in found]
     assert seeds == [0, 1]
+
+
+def test_seeds_side_by_side_write_the_run_folders_their_own_runs_would(tmp_path):
+    common = ("multigrade.run", "experiment=p1_synthetic_s2", "profile=smoke", "callbacks.progress.refresh_rate=0")
+    stacked, alone = tmp_path / "stacked", tmp_path / "alone"
+    run_module(*common, "seeds=[0,3]", f"paths.output_dir={stacked}", cwd=REPO)
+    run_module(*common, "seed=3", f"paths.output_dir={alone}", cwd=REPO)
+    own = json.loads((alone / "metrics.json").read_text())
+    side = json.loads((stacked / "seed_3" / "metrics.json").read_text())
+    assert side["seed"] == 3
+    for a, s in zip(own["grades"], side["grades"], strict=True):
+        for name in ("train_rse", "val_rse", "test_rse", "final_loss"):
+            assert s[name] == pytest.approx(a[name], rel=1e-5), name
+    with np.load(alone / "spectra.npz") as a, np.load(stacked / "seed_3" / "spectra.npz") as s:
+        assert a.files == s.files
+        for name in ("residual", "evolution"):  # the same up to the rounding of batched products
+            np.testing.assert_allclose(s[name], a[name], rtol=1e-4, atol=1e-4 * np.abs(a[name]).max())
+    for seed in (0, 3):
+        assert sorted(p.name for p in (stacked / f"seed_{seed}" / "checkpoints").iterdir()) == \
+            [f"grade_{k}.pt" for k in (1, 2, 3, 4)]
+        assert (stacked / f"seed_{seed}" / "figures" / "spectra.png").is_file()
+    summary = json.loads((stacked / "metrics.json").read_text())
+    seed_0 = json.loads((stacked / "seed_0" / "metrics.json").read_text())
+    assert summary["seeds"] == [0, 3] and summary["runs"] == ["seed_0", "seed_3"]
+    last = [seed_0["grades"][-1]["test_rse"], side["grades"][-1]["test_rse"]]
+    assert summary["grades"][-1]["test_rse"] == pytest.approx(np.mean(last))
+    assert summary["grades_std"][-1]["test_rse"] == pytest.approx(np.std(last, ddof=1))
+
+    (stacked / "seed_0" / "checkpoints" / "grade_4.pt").unlink()  # as if killed while saving grade 4
+    (stacked / "metrics.json").unlink()
+    rerun = run_module(*common, "seeds=[0,3]", f"paths.output_dir={stacked}", cwd=REPO)
+    assert "grades 1..3 of 2 seeds restored" in rerun.stdout + rerun.stderr
+    again = json.loads((stacked / "metrics.json").read_text())
+    assert [g | {"seconds": 0} for g in again["grades"]] == [g | {"seconds": 0} for g in summary["grades"]]

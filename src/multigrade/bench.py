@@ -4,19 +4,26 @@ For each case the same grade (frozen predecessors, cached features ``Z`` (N, d),
 ``E`` (N, m), loss ``1/(2B) sum ||E_i - A(H(Z_i))||^2``, Adam, per-epoch LR decay) is
 trained three ways, from the same initial weights, on the same minibatches:
 
-* ``framework``: ``GradeModule`` under a Lightning ``Trainer``, as ``multigrade.run`` does;
+* ``framework``: ``GradeModule`` under a Lightning ``Trainer``, as ``multigrade.run`` does
+  (on CUDA its steps replayed from CUDA graphs, see ``grades.graphed``);
 * ``raw_eager``: a plain PyTorch loop over the same minibatches;
 * ``raw_graph`` (CUDA only): the same step captured once as a CUDA graph and replayed on
   static minibatch buffers (full minibatches only: the floor of a step's cost).
 
 Seconds per step = the wall time of the training epochs / optimizer steps, after one warm-up
 epoch; each path is timed ``repeats`` times, alternating, and the fastest time is kept (the
-least disturbed by the rest of the machine). Prints a table with the ratios framework / raw and writes ``<out>/bench.json``: a
-list of ``{"case", "device", "framework_s_per_step", "raw_eager_s_per_step",
-"raw_graph_s_per_step", "ratio_vs_eager", "ratio_vs_graph", "steps", "feature_cache_bytes",
-"framework_final_loss", "raw_eager_final_loss"}`` (null where not measured)::
+least disturbed by the rest of the machine). Prints a table with the ratios framework / raw
+and writes ``<out>/bench.json``: a list of ``{"case", "device", "framework_s_per_step",
+"raw_eager_s_per_step", "raw_graph_s_per_step", "ratio_vs_eager", "ratio_vs_graph", "steps",
+"feature_cache_bytes", "framework_peak_device_bytes", "framework_final_loss",
+"raw_eager_final_loss"}`` (null where not measured).
 
-    python -m multigrade.bench [--size smoke|cpu|paper] [--out outputs/bench]
+Many seeds at once: the first case's grade for ``--seeds`` seeds trained as one stacked
+model (``grades.stacked``) against one seed alone, both through the framework; printed and
+written to ``<out>/seeds.json`` as ``{"case", "device", "seeds", "one_seed_s_per_step",
+"stacked_s_per_step", "ratio", "speedup_vs_one_by_one"}``::
+
+    python -m multigrade.bench [--size smoke|cpu|paper] [--out outputs/bench] [--seeds 16]
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,12 +39,17 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 
-from multigrade.grades.module import GradeModule
+from multigrade.grades.loop import cache_bytes
+from multigrade.grades.module import GradeModule, GradeTraining
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stacked import StackedGradeModule
 from multigrade.grades.stair import StairNetwork, freeze
 from multigrade.io import atomic_path
 from multigrade.run import quiet_lightning
 from multigrade.seeding import INIT, derive_seed
+
+
+CHECK_EVERY = 10  # the runs' default callbacks.log_every_epochs
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,18 @@ def build(case: Case, device: torch.device, seed: int = 0) -> GradeModule:
     stack, head = stair.grow(list(case.widths), "relu", "linear")
     stair.to(device)
     schedule = GradeSchedule(case.epochs + 1, case.batch_size, 1e-3, 1e-4)
-    return GradeModule(backbone, stack, head, x, y, prior, schedule, len(case.frozen) + 1, seed)
+    module = GradeModule(backbone, stack, head, x, y, prior, schedule, len(case.frozen) + 1, seed,
+                         check_every=CHECK_EVERY)
+    return module.to(device)  # its minibatch orders are drawn on the device, as in training
+
+
+def build_stacked(case: Case, device: torch.device, seeds: int) -> StackedGradeModule:
+    """The case's grade for seeds 0..seeds-1 (each as ``build`` makes it), stacked."""
+    grades = [build(case, device, seed) for seed in range(seeds)]
+    first = grades[0]
+    return StackedGradeModule([g.backbone for g in grades], [g.stack for g in grades], [g.head for g in grades],
+                              first.inputs, first.targets, [g.prior for g in grades], first.schedule,
+                              first.grade, list(range(seeds)), check_every=CHECK_EVERY)
 
 
 def steps_per_epoch(case: Case) -> int:
@@ -97,20 +121,24 @@ def sync(device: torch.device) -> None:
 
 
 class EpochTimer(L.Callback):
-    """Wall time of the grade's epochs after the first (each a Lightning batch)."""
+    """Wall time of the grade's epochs after the first (each a Lightning batch), waiting
+    for the device after the first and the last only, as a run does."""
 
     def __init__(self):
         self.started = self.ended = 0.0
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
-        sync(module.device)
         if batch_idx == 0:
+            sync(module.device)
             self.started = time.perf_counter()
-        self.ended = time.perf_counter()
+        elif batch_idx == module.schedule.epochs - 1:
+            sync(module.device)
+            self.ended = time.perf_counter()
 
 
-def time_framework(case: Case, device: torch.device) -> tuple[float, GradeModule]:
-    module = build(case, device)
+def time_framework(case: Case, device: torch.device, seeds: int | None = None) -> tuple[float, GradeTraining]:
+    """Seconds per step of the framework's path: one grade, or ``seeds`` grades stacked."""
+    module = build(case, device) if seeds is None else build_stacked(case, device, seeds)
     timer = EpochTimer()
     trainer = L.Trainer(accelerator=device.type, devices=1, max_epochs=1, logger=False, callbacks=[timer],
                         enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
@@ -189,8 +217,13 @@ def time_raw_graph(case: Case, device: torch.device) -> float | None:
 
 def measure(case: Case, device: torch.device, repeats: int = 3) -> dict:
     times: dict[str, list[float]] = {"framework": [], "eager": [], "graph": []}
+    peak = None
     for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(device)
         seconds, module = time_framework(case, device)
+        if device.type == "cuda":
+            peak = torch.cuda.max_memory_allocated(device)
         times["framework"].append(seconds)
         seconds, eager_losses = time_raw_eager(case, device)
         times["eager"].append(seconds)
@@ -201,17 +234,42 @@ def measure(case: Case, device: torch.device, repeats: int = 3) -> dict:
     graph = min(times["graph"]) if times["graph"] else None
     return {
         "case": case.name,
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "device": device_name(device),
         "framework_s_per_step": framework,
         "raw_eager_s_per_step": eager,
         "raw_graph_s_per_step": graph,
         "ratio_vs_eager": framework / eager,
         "ratio_vs_graph": None if graph is None else framework / graph,
         "steps": case.epochs * steps_per_epoch(case),
-        "feature_cache_bytes": module.features.numel() * module.features.element_size(),
+        "feature_cache_bytes": cache_bytes(module.features),
+        "framework_peak_device_bytes": peak,
         "framework_final_loss": float(module.loss_history[-1]),
         "raw_eager_final_loss": float(eager_losses[-1]),
     }
+
+
+def measure_seeds(case: Case, device: torch.device, seeds: int, repeats: int = 3) -> dict:
+    """One seed's grade against ``seeds`` of them stacked, both through the framework."""
+    one, stacked = [], []
+    for _ in range(repeats):
+        one.append(time_framework(case, device)[0])
+        stacked.append(time_framework(case, device, seeds)[0])
+    return {"case": case.name, "device": device_name(device), "seeds": seeds,
+            "one_seed_s_per_step": min(one), "stacked_s_per_step": min(stacked),
+            "ratio": min(stacked) / min(one), "speedup_vs_one_by_one": seeds * min(one) / min(stacked)}
+
+
+def seeds_table(rows: list[dict]) -> str:
+    lines = [f"{'case':<24} {'device':<10} {'seeds':>5} {'1 seed ms':>9} {'stacked ms':>10} {'ratio':>6} "
+             f"{'speedup':>7}"]
+    for r in rows:
+        lines.append(f"{r['case']:<24} {r['device'][:10]:<10} {r['seeds']:>5} {1e3 * r['one_seed_s_per_step']:>9.3f}"
+                     f" {1e3 * r['stacked_s_per_step']:>10.3f} {r['ratio']:>6.2f} {r['speedup_vs_one_by_one']:>7.1f}")
+    return "\n".join(lines)
+
+
+def device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
 
 
 def table(rows: list[dict]) -> str:
@@ -238,8 +296,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--out", default="outputs/bench", help="folder of bench.json")
     parser.add_argument("--only", default=None, help="comma-separated case names")
     parser.add_argument("--repeats", type=int, default=3, help="timings per path; the fastest is kept")
+    parser.add_argument("--seeds", type=int, default=16,
+                        help="also time this many seeds of the first case stacked against one (0: skip)")
     args = parser.parse_args(argv)
     quiet_lightning()
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # the framework's trainer is deterministic
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     chosen = cases(args.size or ("paper" if device.type == "cuda" else "cpu"))
     if args.only:
@@ -250,11 +311,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
         chosen = [c for c in chosen if c.name in names]
     rows = [measure(case, device, args.repeats) for case in chosen]
     print(table(rows))
-    path = Path(args.out) / "bench.json"
+    write_rows(Path(args.out) / "bench.json", rows)
+    if args.seeds > 0:
+        seeds = [measure_seeds(chosen[0], device, args.seeds, args.repeats)]
+        print(seeds_table(seeds))
+        write_rows(Path(args.out) / "seeds.json", seeds)
+    return rows
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(rows, indent=2) + "\n")
     print(f"-> {path}")
-    return rows
 
 
 if __name__ == "__main__":

@@ -76,10 +76,20 @@ def _valid(key: str, value: Any) -> bool:
 
 
 def check_settings(cfg: DictConfig) -> None:
-    """Raise a ``ConfigError`` naming the key when ``seed`` is not an integer or a
-    ``train.*`` override (a value or a per-grade list of values) has the wrong type."""
+    """Raise a ``ConfigError`` naming the key when ``seed`` is not an integer, ``seeds``
+    not a list of different integers, ``cuda_graph`` not a boolean, or a ``train.*``
+    override (a value or a per-grade list of values) has the wrong type."""
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
         raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
+    if not isinstance(cfg.get("cuda_graph", True), bool):
+        raise ConfigError(f"cuda_graph must be true or false; got {cfg.cuda_graph!r}")
+    seeds = cfg.get("seeds")
+    if seeds is not None:
+        values = list(seeds) if OmegaConf.is_list(seeds) else None
+        if (not values or any(isinstance(v, bool) or not isinstance(v, int) for v in values)
+                or len(set(values)) != len(values)):
+            raise ConfigError(f"seeds must be a list of different integers, e.g. seeds=[0,1,2], or null;"
+                              f" got {seeds!r}")
     train = OmegaConf.to_container(cfg.get("train") or {}, resolve=True)
     for key, value in train.items():
         values = value if isinstance(value, list) else [value]

@@ -6,6 +6,10 @@ experiment's data and writes into ``paths.output_dir``:
 * ``metrics.json`` (written last: its presence means the run finished),
 * ``spectra.npz`` (see ``SpectraCallback``), ``curves.npz`` (per-grade training losses),
 * ``figures/*.png``, ``checkpoints/grade_<k>.pt``, ``logs/metrics.csv``, ``.hydra/``.
+
+With ``seeds=[0,1,2]`` the seeds train side by side as one stacked model (on a GPU in
+about the time of one) and each writes the files above (but the logs) into ``seed_<s>/``;
+the run's own ``metrics.json`` then holds their mean and standard deviation per grade.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.data.regression import RegressionData
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
+from multigrade.grades.stacked import ForEachSeed, fit_seeds_stacked
 from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
@@ -147,7 +152,9 @@ def prepare_run(cfg: DictConfig) -> Path:
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
-    """Fit the configured model; write the run folder; return the metrics written."""
+    """Fit the configured model; write the run folder; return the metrics written. With
+    ``seeds`` set, every listed seed is trained side by side in one stacked model and
+    gets its own run folder ``seed_<s>/``; the run's ``metrics.json`` holds their means."""
     started = time.perf_counter()
     check_single_device(cfg)
     out = prepare_run(cfg)
@@ -155,14 +162,43 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     schedules = grade_schedules(cfg, len(grades))
     data = instantiate(cfg.data)
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
-    spectra = SpectraCallback(out, data.spectral_grid, data.target_frequencies,
-                              cfg.callbacks.spectra.evolution_points)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     config = OmegaConf.to_container(cfg, resolve=True)
     log_config(logger, config)
+    seeds = cfg.get("seeds")
+    log.info("%s (%s, profile %s): %d grade(s)%s -> %s", cfg.name, cfg.model.kind, cfg.profile.name,
+             len(grades), f", seeds {list(seeds)} side by side" if seeds else "", out)
+    if seeds:
+        metrics = fit_stacked_seeds(cfg, data, grades, schedules, logger, config, out, started)
+    else:
+        spectra = new_spectra(cfg, data, out)
+        stair, records = fit_grades(data, grades, schedules, trainer_factory(cfg, logger, spectra), cfg.seed,
+                                    checkpoint_dir=out / "checkpoints",
+                                    check_every=cfg.callbacks.log_every_epochs,
+                                    on_grade_end=lambda stair, record: log_grade(logger, record),
+                                    stateful={"spectra": spectra},
+                                    checkpoint_every=cfg.callbacks.checkpoint_every_epochs,
+                                    cuda_graph=cfg.cuda_graph)
+        metrics = write_results(cfg, data, out, stair, records, spectra, config, int(cfg.seed), started)
+        finish(logger, sorted((out / "figures").glob("*.png")), records)
+    write_json(out / "metrics.json", metrics)
+    headline = data.metrics[0]
+    last = metrics["grades"][-1]
+    log.info("done in %.1f s: test %s %.4g (train %.4g, val %.4g)%s -> %s", time.perf_counter() - started,
+             headline, last[f"test_{headline}"], last[f"train_{headline}"], last[f"val_{headline}"],
+             f", mean of {len(seeds)} seeds" if seeds else "", out / "metrics.json")
+    return metrics
+
+
+def new_spectra(cfg: DictConfig, data: RegressionData, folder: Path) -> SpectraCallback:
+    return SpectraCallback(folder, data.spectral_grid, data.target_frequencies, cfg.callbacks.spectra.evolution_points)
+
+
+def trainer_factory(cfg: DictConfig, logger, callback: L.Callback):
+    """``make_trainer(k, K)``: the configured trainer with ``callback`` and the progress display."""
 
     def make_trainer(grade: int, total: int) -> L.Trainer:
-        callbacks: list[L.Callback] = [spectra]
+        callbacks: list[L.Callback] = [callback]
         progress = cfg.callbacks.progress
         show_bar = cfg.trainer.enable_progress_bar and progress.refresh_rate > 0
         if show_bar:
@@ -172,41 +208,66 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         return instantiate(cfg.trainer, max_epochs=1, logger=logger, callbacks=callbacks,
                            enable_progress_bar=bool(show_bar))
 
-    log.info("%s (%s, profile %s): %d grade(s) -> %s", cfg.name, cfg.model.kind,
-             cfg.profile.name, len(grades), out)
-    stair, records = fit_grades(data, grades, schedules, make_trainer, cfg.seed,
-                                checkpoint_dir=out / "checkpoints",
-                                check_every=cfg.callbacks.log_every_epochs,
-                                on_grade_end=lambda stair, record: log_grade(logger, record),
-                                stateful={"spectra": spectra},
-                                checkpoint_every=cfg.callbacks.checkpoint_every_epochs)
+    return make_trainer
 
+
+def fit_stacked_seeds(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec],
+                      schedules: list[GradeSchedule], logger, config: dict, out: Path,
+                      started: float) -> dict[str, Any]:
+    """Train ``cfg.seeds`` as one stacked model (``grades.stacked``); write each seed's run
+    folder ``seed_<s>/`` (its metrics, spectra, curves, figures and grade checkpoints, as a
+    run of that seed alone writes them) and return the seeds' mean (and std) per grade."""
+    seeds = [int(seed) for seed in cfg.seeds]
+    folders = [out / f"seed_{seed}" for seed in seeds]
+    spectra = [new_spectra(cfg, data, folder) for folder in folders]
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    fitted = fit_seeds_stacked(
+        data, grades, schedules, trainer_factory(cfg, logger, ForEachSeed(spectra)), seeds,
+        check_every=cfg.callbacks.log_every_epochs, cuda_graph=cfg.cuda_graph,
+        checkpoint_dirs=[folder / "checkpoints" for folder in folders],
+        stateful=[{"spectra": callback} for callback in spectra],
+        on_grade_end=lambda stairs, records: log_grade(logger, GradeRecord.mean(records)),
+    )
+    runs = []
+    for folder, seed, callback, (stair, records) in zip(folders, seeds, spectra, fitted):
+        runs.append(write_results(cfg, data, folder, stair, records, callback, config, seed, started))
+        write_json(folder / "metrics.json", runs[-1])
+    per_grade = [[record for _, records in fitted for record in records if record.grade == k]
+                 for k in range(1, len(grades) + 1)]
+    means = [GradeRecord.mean(records) for records in per_grade]
+    finish(logger, [], means)
+    return {**{key: runs[0][key] for key in ("experiment", "model", "profile", "paper_settings", "device",
+                                              "metrics")},
+            "seeds": seeds, "runs": [folder.name for folder in folders],
+            "total_seconds": time.perf_counter() - started,
+            "grades": [record.summary() for record in means],
+            "grades_std": [GradeRecord.std(records) for records in per_grade],
+            "config": config}
+
+
+def write_results(cfg: DictConfig, data: RegressionData, out: Path, stair: StairNetwork,
+                  records: list[GradeRecord], spectra: SpectraCallback, config: dict, seed: int,
+                  started: float) -> dict[str, Any]:
+    """A run folder's curves and figures; returns its ``metrics.json`` content."""
     histories = [r.loss_history for r in records]
     write_npz(out / "curves.npz", **{f"loss_grade_{r.grade}": r.loss_history for r in records})
     title = f"{cfg.name} {cfg.model.kind.upper()} ({cfg.profile.name})"
     write_run_figures(out, spectra.arrays(), histories, title, log_spectra=data.image_shape is not None)
     if data.image_shape is not None:
         write_reconstructions(out, stair, data, records, title)
-    metrics = {
+    return {
         "experiment": cfg.name,
         "model": cfg.model.kind,
         "profile": cfg.profile.name,
         "paper_settings": uses_paper_settings(cfg),
-        "seed": int(cfg.seed),
+        "seed": seed,
         "device": str(next(stair.parameters()).device),
         "total_seconds": time.perf_counter() - started,
         "metrics": list(data.metrics),
         "grades": [r.summary() for r in records],
         "config": config,
     }
-    finish(logger, sorted((out / "figures").glob("*.png")), records)
-    write_json(out / "metrics.json", metrics)
-    headline = data.metrics[0]
-    last = records[-1].metrics
-    log.info("done in %.1f s: test %s %.4g (train %.4g, val %.4g) -> %s", metrics["total_seconds"],
-             headline, last[f"test_{headline}"], last[f"train_{headline}"], last[f"val_{headline}"],
-             out / "metrics.json")
-    return metrics
 
 
 def write_reconstructions(out: Path, stair: StairNetwork, data: RegressionData,

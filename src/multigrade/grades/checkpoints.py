@@ -7,8 +7,8 @@ the completed grades and trains only the rest; since every random draw is a func
 (seed, grade, epoch), it ends where an uninterrupted run ends.
 
 Inside a grade, ``InGradeCheckpoint`` writes ``grade_<k>.partial.pt`` every few epochs:
-the grade's weights, Adam's and the learning-rate scheduler's state, the epochs done, the
-loss history so far and the callbacks' state. A run started again continues the grade
+the grade's weights, Adam's state, the epochs done, the loss history so far and the
+callbacks' state (the learning rate is a function of the epoch). A run started again continues the grade
 from there (``read_partial``); the file is removed once ``grade_<k>.pt`` is written.
 """
 
@@ -87,6 +87,14 @@ def read_grade(path: Path) -> dict[str, Any]:
         ) from None
 
 
+def completed_grades(directory: Path, total: int) -> int:
+    """How many grades, counting from 1 (of at most ``total``), have their file in ``directory``."""
+    done = 0
+    while done < total and grade_path(directory, done + 1).is_file():
+        done += 1
+    return done
+
+
 def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[GradeSpec],
                    schedules: list[GradeSchedule], identity: dict[str, Any],
                    stateful: dict[str, Stateful]) -> list[GradeRecord]:
@@ -138,7 +146,6 @@ class InGradeCheckpoint(L.Callback):
             "stack": module.stack.state_dict(),
             "head": module.head.state_dict(),
             "optimizer": optimizer.state_dict(),
-            "scheduler": module.lr_schedulers().state_dict(),
             "loss_history": module.loss_history[:done].cpu(),
             "identity": self.identity,
             "callbacks": {name: obj.state_dict() for name, obj in self.stateful.items()},

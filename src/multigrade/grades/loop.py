@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Callable
 
 import lightning.pytorch as L
+import numpy as np
 import torch
+from torch import nn
 
 from multigrade.data.regression import RegressionData
 from multigrade.grades.checkpoints import (InGradeCheckpoint, Stateful, grade_identity, partial_path,
@@ -54,6 +56,43 @@ def cumulative_predictions(stair: StairNetwork, x: torch.Tensor, chunk: int = 65
 TrainerFactory = Callable[[int, int], L.Trainer]
 
 
+def grow_grade(stair: StairNetwork, spec: GradeSpec, seed: int, k: int, x_train: torch.Tensor,
+               y_train: torch.Tensor) -> tuple[nn.Module, torch.Tensor, nn.Module, nn.Module]:
+    """Grade k on ``stair`` (on the training data's device): the frozen backbone
+    ``phi_{k-1}``, the prior ``f_{k-1}(X)`` (N, m), and the new stack and head, initialised
+    from ``(seed, k)`` alone."""
+    stair.to(x_train.device)
+    backbone = stair.backbone()
+    prior = predict(stair, x_train) if k > 1 else torch.zeros_like(y_train)
+    torch.manual_seed(derive_seed(INIT, seed, k))
+    stack, head = stair.grow(spec.widths, spec.activation, spec.output)
+    stair.to(x_train.device)
+    return backbone, prior, stack, head
+
+
+def run_identity(data: RegressionData, seed: int) -> dict:
+    """What a run's checkpoints must match to be restored: the data and the seed."""
+    return {"data": data.name, "data_sha1": data.fingerprint(), "seed": int(seed)}
+
+
+def cache_bytes(features: torch.Tensor) -> int:
+    """Device memory of a grade's cached features ``Z`` (the one copy it holds)."""
+    return features.numel() * features.element_size()
+
+
+def grade_record(stair: StairNetwork, data: RegressionData, k: int, schedule: GradeSchedule,
+                 history: np.ndarray, seconds: float, device: torch.device) -> GradeRecord:
+    """The record of grade k just trained: ``f_k``'s metrics on every split, with the
+    whole stair on ``device`` (Lightning hands a fitted module back on the CPU)."""
+    stair.to(device)
+    metrics = {}
+    for split in SPLITS:
+        x, y = (t.to(device) for t in data.split(split))
+        metrics.update(evaluate(data.metrics, split, y, predict(stair, x)))
+    return GradeRecord(grade=k, seconds=seconds, epochs=schedule.epochs, final_loss=float(history[-1]),
+                       metrics=metrics, schedule=schedule.as_dict(), loss_history=history)
+
+
 def fit_grades(
     data: RegressionData,
     grades: list[GradeSpec],
@@ -65,6 +104,7 @@ def fit_grades(
     on_grade_end: Callable[[StairNetwork, GradeRecord], None] | None = None,
     stateful: dict[str, Stateful] | None = None,
     checkpoint_every: int | None = None,
+    cuda_graph: bool = True,
 ) -> tuple[StairNetwork, list[GradeRecord]]:
     """Train ``len(grades)`` grades in turn; return the stair network and per-grade records.
 
@@ -75,12 +115,13 @@ def fit_grades(
     the grade is done, with the state of the ``stateful`` callbacks; grades whose
     checkpoints are already there are loaded instead of trained. With ``checkpoint_every``
     too, ``grade_<k>.partial.pt`` is written every that many epochs of a grade, and a grade
-    found there half-done continues from it.
+    found there half-done continues from it. ``cuda_graph`` replays each grade's steps
+    from a CUDA graph on a CUDA device (see ``GradeModule``).
     """
     if len(grades) != len(schedules):
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
     stateful = stateful or {}
-    identity = {"data": data.name, "data_sha1": data.fingerprint(), "seed": int(seed)}
+    identity = run_identity(data, seed)
     stair = StairNetwork(data.in_features, data.out_features)
     records = restore_grades(checkpoint_dir, stair, grades, schedules, identity, stateful)
     total = len(grades)
@@ -91,14 +132,10 @@ def fit_grades(
         started = time.perf_counter()
         trainer = make_trainer(k, total)
         device = trainer.strategy.root_device
-        stair.to(device)
-        backbone = stair.backbone()
         x_train, y_train = (t.to(device) for t in data.split("train"))
-        prior = predict(stair, x_train) if k > 1 else torch.zeros_like(y_train)
-        torch.manual_seed(derive_seed(INIT, seed, k))
-        stack, head = stair.grow(spec.widths, spec.activation, spec.output)
-        stair.to(device)
-        module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every)
+        backbone, prior, stack, head = grow_grade(stair, spec, seed, k, x_train, y_train)
+        module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every,
+                             cuda_graph)
         if checkpoint_dir is not None and checkpoint_every:
             expected = grade_identity(spec, schedule, identity)
             partial = read_partial(checkpoint_dir, k, expected)
@@ -112,28 +149,15 @@ def fit_grades(
         trainer.fit(module)
         freeze(stack)
         freeze(head)
-
-        metrics = {}
-        for split in SPLITS:
-            x, y = (t.to(device) for t in data.split(split))
-            metrics.update(evaluate(data.metrics, split, y, predict(stair, x)))
-        history = module.loss_history.cpu().numpy()
-        record = GradeRecord(
-            grade=k,
-            seconds=time.perf_counter() - started,
-            epochs=schedule.epochs,
-            final_loss=float(history[-1]),
-            metrics=metrics,
-            schedule=schedule.as_dict(),
-            loss_history=history,
-        )
+        record = grade_record(stair, data, k, schedule, module.loss_history.cpu().numpy(),
+                              time.perf_counter() - started, device)
         records.append(record)
         if checkpoint_dir is not None:
             save_grade(Path(checkpoint_dir), stair, record, identity, stateful)
             partial_path(checkpoint_dir, k).unlink(missing_ok=True)
-        log.info("grade %d/%d done: %s, loss %.4g, %d epochs, %.1f s", k, total,
-                 ", ".join(f"{name} {value:.4g}" for name, value in metrics.items()),
-                 record.final_loss, record.epochs, record.seconds)
+        log.info("grade %d/%d done: %s, loss %.4g, %d epochs, %.1f s, feature cache %.1f MiB", k, total,
+                 ", ".join(f"{name} {value:.4g}" for name, value in record.metrics.items()),
+                 record.final_loss, record.epochs, record.seconds, cache_bytes(module.features) / 2**20)
         if on_grade_end is not None:
             on_grade_end(stair, record)
     return stair, records

@@ -1,18 +1,44 @@
-"""``GradeModule``: one grade of MGDL as a LightningModule."""
+"""``GradeModule``: one grade of MGDL as a LightningModule, on the epoch loop of ``GradeTraining``."""
 
 from __future__ import annotations
+
+import math
 
 import lightning.pytorch as L
 import torch
 from torch import nn
 
+from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead
 from multigrade.seeding import MINIBATCH, derive_seed
 
 
+def epoch_order(points: int, batch_size: int | None, seed: int, grade: int, epoch: int,
+                device: torch.device) -> torch.Tensor | None:
+    """The epoch's permutation of the ``points`` rows (points,), drawn on ``device`` from
+    (seed, grade, epoch); None for full batch (``batch_size`` None or >= points)."""
+    if batch_size is None or batch_size >= points:
+        return None
+    generator = torch.Generator(device=device)
+    generator.manual_seed(derive_seed(MINIBATCH, seed, grade, epoch))
+    return torch.randperm(points, generator=generator, device=device)
+
+
 class NonFiniteLossError(FloatingPointError):
     """A grade's training loss became NaN or infinite."""
+
+
+def grade_loss(stack: nn.Module, head: nn.Module, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+    """A grade's loss on one minibatch, a scalar: features ``Z`` (B, d), residual ``E`` (B, m).
+
+    Squared loss ``1/(2B) sum_i ||E_i - A(H(Z_i))||^2``; for a ``SoftmaxHead`` the
+    cross-entropy of its logits ``u = W H(Z) + b``, ``-1/B sum_i sum_c E_ic log softmax(u_i)_c``.
+    """
+    hidden = stack(features)
+    if isinstance(head, SoftmaxHead):
+        return nn.functional.cross_entropy(head.logits(hidden), residual)
+    return 0.5 * (residual - head(hidden)).square().sum(dim=1).mean()
 
 
 def check_distributions(residual: torch.Tensor, grade: int) -> None:
@@ -26,27 +52,160 @@ def check_distributions(residual: torch.Tensor, grade: int) -> None:
         )
 
 
-class GradeModule(L.LightningModule):
+class GradeTraining(L.LightningModule):
+    """The epoch loop of grade training, shared by one grade (``GradeModule``) and many
+    grades of one shape trained side by side (``grades.stacked.StackedGradeModule``).
+
+    One Lightning "batch" is one epoch: its index seeds the minibatch order (drawn on the
+    training device), and the loop over minibatches, the Adam steps and the learning-rate
+    decay ``lr(i) = lr_max * exp(-gamma * i)`` all happen inside ``training_step``
+    (manual optimisation). On a CUDA device (unless ``cuda_graph=False``) each step is
+    replayed from a CUDA graph (``grades.graphed``): the same updates, at the kernels'
+    cost. The loss is read on the host, checked for NaN/inf and sent to the loggers every
+    ``check_every`` epochs only; between those epochs nothing waits for the device.
+
+    A subclass provides ``features`` (R, d) and ``residual`` (R, m) at fit start, the
+    epoch's ``minibatches`` (row indices into them), the ``loss`` of a minibatch (a
+    scalar, or one entry per model (S,), each a mean over that model's rows) and the
+    ``trained_parameters``. ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss.
+    """
+
+    def __init__(self, schedule: GradeSchedule, grade: int, check_every: int, cuda_graph: bool,
+                 loss_shape: tuple[int, ...] = ()):
+        super().__init__()
+        self.automatic_optimization = False
+        self.schedule = schedule
+        self.grade = int(grade)
+        self.check_every = max(1, int(check_every))
+        self.cuda_graph = bool(cuda_graph)
+        self.register_buffer(
+            "loss_history", torch.full((schedule.epochs, *loss_shape), float("nan")), persistent=False
+        )
+        self.features: torch.Tensor | None = None
+        self.residual: torch.Tensor | None = None
+        self.start_epoch = 0
+        self.resumed_optimizer: dict | None = None
+        self.graphs: GraphedSteps | None = None
+        self.lr: torch.Tensor | None = None  # the graphs' learning rate, on the device
+        self.reported_loss: float | list[float] | None = None  # the loss last read on the host
+
+    # -------------------------------------------------- for the subclasses
+    @property
+    def rows_per_model(self) -> int:
+        """N: the training points each model sees in an epoch."""
+        raise NotImplementedError
+
+    def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
+        raise NotImplementedError
+
+    def loss(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def trained_parameters(self) -> list[nn.Parameter]:
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- loop
+    @property
+    def captures(self) -> bool:
+        """Whether the steps run as CUDA graphs: on a CUDA device unless switched off."""
+        return self.cuda_graph and self.device.type == "cuda"
+
+    def train_dataloader(self) -> range:
+        return range(self.start_epoch, self.schedule.epochs)
+
+    def on_train_start(self) -> None:
+        optimizer = self.optimizers(use_pl_optimizer=False)
+        if self.resumed_optimizer is not None:
+            optimizer.load_state_dict(self.resumed_optimizer)
+        lr: float | torch.Tensor = self.schedule.lr_max * self.schedule.lr_factor(self.start_epoch)
+        if self.lr is not None:
+            lr = self.lr.fill_(lr)
+        set_step_mode(optimizer, lr, capturable=self.captures)
+        if self.captures:
+            models = self.loss_history[0].numel()
+            self.graphs = GraphedSteps(
+                self.loss, optimizer, self.features, self.residual,
+                [models * size for size in graph_sizes(self.rows_per_model, self.schedule.batch_size)],
+                self.loss_history.shape[1:],
+            )
+
+    def epoch_loss_sum(self, epoch: int) -> torch.Tensor:
+        """One epoch of Adam steps; returns ``sum over minibatches of B * loss`` (on the
+        device, the loss's shape)."""
+        if self.graphs is not None:
+            self.graphs.zero()
+            for index in self.minibatches(epoch):
+                self.graphs.replay(index)
+            return self.graphs.total.clone()
+        optimizer = self.optimizers(use_pl_optimizer=False)
+        total = torch.zeros(self.loss_history.shape[1:], device=self.device)
+        for index in self.minibatches(epoch):
+            residual = self.residual[index]
+            loss = self.loss(self.features[index], residual)
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss.sum())
+            optimizer.step()
+            total += loss.detach() * (residual.shape[0] // loss.numel())
+        return total
+
+    def training_step(self, epoch: int, batch_idx: int) -> None:
+        epoch_loss = self.epoch_loss_sum(epoch) / self.rows_per_model
+        self.loss_history[epoch] = epoch_loss
+        lr = self.schedule.lr_max * self.schedule.lr_factor(epoch + 1)
+        self.set_lr(lr)
+        if (epoch + 1) % self.check_every == 0 or epoch + 1 == self.schedule.epochs:
+            self.reported_loss = self.check_finite(epoch, epoch_loss)
+            losses = self.reported_loss if isinstance(self.reported_loss, list) else None
+            metrics = ({f"grade_{self.grade}/loss": self.reported_loss} if losses is None else
+                       {f"grade_{self.grade}/loss_{i}": value for i, value in enumerate(losses)})
+            for logger in self.loggers:
+                logger.log_metrics({**metrics, f"grade_{self.grade}/lr": lr}, step=epoch + 1)
+
+    def check_finite(self, epoch: int, epoch_loss: torch.Tensor) -> float | list[float]:
+        """``epoch_loss`` read on the host; raises ``NonFiniteLossError`` when NaN/inf."""
+        value = epoch_loss.tolist()
+        if not all(math.isfinite(v) for v in (value if isinstance(value, list) else [value])):
+            lr = self.schedule.lr_max * self.schedule.lr_factor(epoch)
+            raise NonFiniteLossError(
+                f"grade {self.grade}: the training loss is {value} at epoch {epoch + 1}"
+                f" (learning rate {lr:.3g}); lower the learning rate (train.lr_max) or check the"
+                f" data for NaN/inf"
+            )
+        return value
+
+    def configure_optimizers(self):
+        lr: float | torch.Tensor = self.schedule.lr_max
+        if self.captures:
+            self.lr = torch.tensor(self.schedule.lr_max, device=self.device)
+            lr = self.lr
+        return torch.optim.Adam(self.trained_parameters(), lr=lr, betas=self.schedule.betas,
+                                eps=self.schedule.eps, capturable=self.captures)
+
+    def set_lr(self, lr: float) -> None:
+        """The learning rate of the next steps: written into the tensor the graphs read, or
+        into Adam's groups (a pure function of the epoch, so there is no scheduler state)."""
+        if self.lr is not None:
+            self.lr.fill_(lr)
+            return
+        for group in self.optimizers(use_pl_optimizer=False).param_groups:
+            group["lr"] = lr
+
+
+class GradeModule(GradeTraining):
     """Grade k: a trainable hidden stack ``H_k`` and head ``A_k`` on a frozen backbone.
 
     The backbone ``phi_{k-1}`` (the hidden stacks of grades 1..k-1, frozen) is injected and
     evaluated once, at the start of fitting, on the training inputs; the cached features
     ``Z = phi_{k-1}(X)`` (N, d_{k-1}) are all the grade ever sees of its predecessors.
-    The grade fits the residual ``E = Y - F_{k-1}(X)`` (N, m) of the grades before it::
+    The grade fits the residual ``E = Y - F_{k-1}(X)`` (N, m) of the grades before it
+    with ``grade_loss`` on minibatches of B rows::
 
         loss = 1/(2B) * sum_{i in batch} || E_i - A_k(H_k(Z_i)) ||^2
 
-    or, when the head is a ``SoftmaxHead`` (a first classification grade, E = Y one-hot),
-    the cross-entropy of its logits ``u = W H_k(Z) + b``::
-
-        loss = -1/B * sum_{i in batch} sum_c E_ic log softmax(u_i)_c
-
-    One Lightning "batch" is one epoch of the grade: its index ``i`` seeds the minibatch
-    permutation (drawn on the training device from (seed, grade, i)), and the loop over
-    minibatches, the Adam steps and the learning-rate decay all happen inside
-    ``training_step`` (manual optimisation), so no per-step data loading or host sync.
-    ``resume(checkpoint)`` continues the grade from an in-grade checkpoint: its epochs
-    start where the checkpoint's ended, with Adam's and the scheduler's state restored.
+    (the cross-entropy for a first softmax grade), with Adam and the schedule's decay (see
+    ``GradeTraining``). Each epoch's minibatch order is a permutation drawn from
+    (seed, grade, epoch). ``resume(checkpoint)`` continues the grade from an in-grade
+    checkpoint: its epochs start where the checkpoint's ended, with Adam's state restored.
     """
 
     def __init__(
@@ -61,8 +220,9 @@ class GradeModule(L.LightningModule):
         grade: int,
         seed: int,
         check_every: int = 50,
+        cuda_graph: bool = True,
     ):
-        super().__init__()
+        super().__init__(schedule, grade, check_every, cuda_graph)
         if inputs.shape[0] != targets.shape[0] or targets.shape != prior.shape:
             raise ValueError(
                 f"inputs {tuple(inputs.shape)}, targets {tuple(targets.shape)} and prior "
@@ -70,39 +230,22 @@ class GradeModule(L.LightningModule):
             )
         if isinstance(head, SoftmaxHead):
             check_distributions(targets - prior, grade)
-        self.automatic_optimization = False
         self.backbone = backbone
         self.stack = stack
         self.head = head
-        self.schedule = schedule
-        self.grade = int(grade)
         self.seed = int(seed)
-        self.check_every = max(1, int(check_every))
         self.register_buffer("inputs", inputs, persistent=False)
         self.register_buffer("targets", targets, persistent=False)
         self.register_buffer("prior", prior, persistent=False)
-        self.register_buffer(
-            "loss_history", torch.full((schedule.epochs,), float("nan")), persistent=False
-        )
-        self.features: torch.Tensor | None = None
-        self.residual: torch.Tensor | None = None
-        self.start_epoch = 0
-        self.resumed_states: dict | None = None
 
     def resume(self, checkpoint: dict) -> None:
         """Take the weights, loss history and epochs done of an in-grade checkpoint
-        (``checkpoints.InGradeCheckpoint``); Adam's and the scheduler's state follow when
-        training starts."""
+        (``checkpoints.InGradeCheckpoint``); Adam's state follows when training starts."""
         self.stack.load_state_dict(checkpoint["stack"])
         self.head.load_state_dict(checkpoint["head"])
         self.start_epoch = int(checkpoint["epochs_done"])
         self.loss_history[: self.start_epoch] = checkpoint["loss_history"].to(self.loss_history)
-        self.resumed_states = {"optimizer": checkpoint["optimizer"], "scheduler": checkpoint["scheduler"]}
-
-    def on_train_start(self) -> None:
-        if self.resumed_states is not None:
-            self.optimizers(use_pl_optimizer=False).load_state_dict(self.resumed_states["optimizer"])
-            self.lr_schedulers().load_state_dict(self.resumed_states["scheduler"])
+        self.resumed_optimizer = checkpoint["optimizer"]
 
     # ----------------------------------------------------------------- data
     def on_fit_start(self) -> None:
@@ -115,19 +258,15 @@ class GradeModule(L.LightningModule):
         self.backbone.eval()
         return self.backbone(self.inputs)
 
-    def train_dataloader(self) -> range:
-        return range(self.start_epoch, self.schedule.epochs)
+    @property
+    def rows_per_model(self) -> int:
+        return self.inputs.shape[0]
 
     def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
         """Index sets of one epoch: a permutation drawn from (seed, grade, epoch), split."""
-        n = self.inputs.shape[0]
-        size = self.schedule.batch_size
-        if size is None or size >= n:
-            return [slice(None)]
-        generator = torch.Generator(device=self.device)
-        generator.manual_seed(derive_seed(MINIBATCH, self.seed, self.grade, epoch))
-        order = torch.randperm(n, generator=generator, device=self.device)
-        return list(order.split(size))
+        order = epoch_order(self.rows_per_model, self.schedule.batch_size, self.seed, self.grade, epoch,
+                            self.device)
+        return [slice(None)] if order is None else list(order.split(self.schedule.batch_size))
 
     # ------------------------------------------------------------- training
     def forward(self, features: torch.Tensor) -> torch.Tensor:
@@ -135,53 +274,11 @@ class GradeModule(L.LightningModule):
         return self.head(self.stack(features))
 
     def loss(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        """The grade's training loss on one minibatch (see the class docstring)."""
-        hidden = self.stack(features)
-        if isinstance(self.head, SoftmaxHead):
-            return nn.functional.cross_entropy(self.head.logits(hidden), residual)
-        return 0.5 * (residual - self.head(hidden)).square().sum(dim=1).mean()
+        """The grade's training loss on one minibatch (see ``grade_loss``)."""
+        return grade_loss(self.stack, self.head, features, residual)
 
-    def training_step(self, epoch: int, batch_idx: int) -> None:
-        optimizer = self.optimizers(use_pl_optimizer=False)
-        scheduler = self.lr_schedulers()
-        n = self.inputs.shape[0]
-        total = torch.zeros((), device=self.device)
-        for index in self.minibatches(epoch):
-            residual = self.residual[index]
-            loss = self.loss(self.features[index], residual)
-            optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            optimizer.step()
-            total += loss.detach() * residual.shape[0]
-        epoch_loss = total / n
-        self.loss_history[epoch] = epoch_loss
-        scheduler.step()
-        self.log("loss", epoch_loss, prog_bar=True, logger=False)
-        if (epoch + 1) % self.check_every == 0 or epoch + 1 == self.schedule.epochs:
-            self.check_finite(epoch, epoch_loss)
-            if self.loggers:
-                self.log_dict(
-                    {f"grade_{self.grade}/loss": epoch_loss,
-                     f"grade_{self.grade}/lr": scheduler.get_last_lr()[0]},
-                    logger=True,
-                )
-
-    def check_finite(self, epoch: int, epoch_loss: torch.Tensor) -> None:
-        if not torch.isfinite(epoch_loss):
-            lr = self.schedule.lr_max * self.schedule.lr_factor(epoch)
-            raise NonFiniteLossError(
-                f"grade {self.grade}: the training loss is {epoch_loss.item()} at epoch {epoch + 1}"
-                f" (learning rate {lr:.3g}); lower the learning rate (train.lr_max) or check the"
-                f" data for NaN/inf"
-            )
-
-    def configure_optimizers(self):
-        params = list(self.stack.parameters()) + list(self.head.parameters())
-        optimizer = torch.optim.Adam(
-            params, lr=self.schedule.lr_max, betas=self.schedule.betas, eps=self.schedule.eps
-        )
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.schedule.lr_factor)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+    def trained_parameters(self) -> list[nn.Parameter]:
+        return list(self.stack.parameters()) + list(self.head.parameters())
 
     @torch.no_grad()
     def train_output(self) -> torch.Tensor:

@@ -10,8 +10,14 @@ from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 log = logging.getLogger(__name__)
 
 
+def format_loss(loss: float | list[float]) -> str:
+    """A grade's loss, or the losses of the models trained side by side, for display."""
+    return ", ".join(f"{value:.4g}" for value in (loss if isinstance(loss, list) else [loss]))
+
+
 class GradeProgressBar(TQDMProgressBar):
-    """Lightning's bar, labelled ``grade k/K``; one step of the bar is one epoch of the grade."""
+    """Lightning's bar, labelled ``grade k/K``; one step of the bar is one epoch of the grade.
+    The loss shown is the one the grade last read on the host (every ``log_every_epochs``)."""
 
     def __init__(self, grade: int, total_grades: int, refresh_rate: int = 1):
         super().__init__(refresh_rate=refresh_rate)
@@ -24,6 +30,8 @@ class GradeProgressBar(TQDMProgressBar):
     def get_metrics(self, trainer, pl_module):
         metrics = super().get_metrics(trainer, pl_module)
         metrics.pop("v_num", None)
+        if pl_module.reported_loss is not None:
+            metrics["loss"] = format_loss(pl_module.reported_loss)
         return metrics
 
 
@@ -40,5 +48,5 @@ class GradeProgressLog(Callback):
         every = max(1, math.ceil(epochs / self.lines))
         epoch = int(batch) + 1
         if epoch % every == 0 or epoch == epochs:
-            loss = float(pl_module.loss_history[epoch - 1])
-            log.info("grade %d/%d epoch %d/%d loss %.4g", self.grade, self.total_grades, epoch, epochs, loss)
+            loss = format_loss(pl_module.loss_history[epoch - 1].tolist())
+            log.info("grade %d/%d epoch %d/%d loss %s", self.grade, self.total_grades, epoch, epochs, loss)

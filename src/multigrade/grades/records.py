@@ -50,3 +50,24 @@ class GradeRecord:
         fields = {name: summary[name] for name in cls.FIELDS}
         metrics = {name: value for name, value in summary.items() if name not in cls.FIELDS}
         return cls(**fields, metrics=metrics, loss_history=loss_history)
+
+    @classmethod
+    def mean(cls, records: list["GradeRecord"]) -> "GradeRecord":
+        """The same grade of several runs (seeds) as one record: metrics, final loss and
+        loss history averaged; seconds, epochs and schedule those of the first."""
+        first = records[0]
+        histories = [r.loss_history for r in records]
+        return cls(grade=first.grade, seconds=first.seconds, epochs=first.epochs,
+                   final_loss=float(np.mean([r.final_loss for r in records])),
+                   metrics={name: float(np.mean([r.metrics[name] for r in records])) for name in first.metrics},
+                   schedule=first.schedule,
+                   loss_history=None if any(h is None for h in histories) else np.mean(histories, axis=0))
+
+    @staticmethod
+    def std(records: list["GradeRecord"]) -> dict[str, float]:
+        """The standard deviation (ddof 1; 0 for one record) over runs of each metric and
+        of the final loss, for one grade."""
+        ddof = 1 if len(records) > 1 else 0
+        values = {name: [r.metrics[name] for r in records] for name in records[0].metrics}
+        values["final_loss"] = [r.final_loss for r in records]
+        return {name: float(np.std(v, ddof=ddof)) for name, v in values.items()}

@@ -1,0 +1,238 @@
+"""Many grades of one shape trained as one model: the seeds of an experiment side by side.
+
+S grades (one per seed, each on its own frozen backbone and residual) have their
+parameters stacked along a new leading axis, ``theta = [theta_1; ...; theta_S]``, and one
+step updates all of them::
+
+    Z_s[I_s] (B, d), E_s[I_s] (B, m)     model s's minibatch, from its own permutation
+    loss_s = grade_loss(theta_s; Z_s[I_s], E_s[I_s])           (vmapped over s: batched matmuls)
+    theta  = Adam(theta, d sum_s loss_s / d theta)
+
+Model s's loss depends on ``theta_s`` only, so the gradient of the sum is each model's
+own gradient, and Adam's update is elementwise: each model takes the steps it would take
+trained alone, up to floating-point rounding (batched and single matrix products sum in
+other orders). On a GPU the S small models fill the device that one leaves idle.
+
+Rows of model s sit at ``s * N + i`` in the stacked features (S * N, d) and residual
+(S * N, m): one copy of each model's training features on the device.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+import lightning.pytorch as L
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from multigrade.data.regression import RegressionData
+from multigrade.grades.checkpoints import Stateful, completed_grades, restore_grades, save_grade
+from multigrade.grades.loop import TrainerFactory, cache_bytes, grade_record, grow_grade, run_identity
+from multigrade.grades.module import GradeTraining, epoch_order, grade_loss
+from multigrade.grades.records import GradeRecord, GradeSpec
+from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stair import StairNetwork, freeze
+
+log = logging.getLogger(__name__)
+
+
+class GradeLoss(nn.Module):
+    """``grade_loss`` of one grade as a module, for ``functional_call``: (B, d), (B, m) -> ()."""
+
+    def __init__(self, stack: nn.Module, head: nn.Module):
+        super().__init__()
+        self.stack, self.head = stack, head
+
+    def forward(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return grade_loss(self.stack, self.head, features, residual)
+
+
+class StackedGradeModule(GradeTraining):
+    """Grade k of S models at once: model s has its frozen ``backbones[s]``, trainable
+    ``stacks[s]`` and ``heads[s]`` (all of one shape), prior ``priors[s]`` (N, m) and seed
+    ``seeds[s]``, on shared ``inputs`` (N, d0) and ``targets`` (N, m). ``loss_history`` is
+    (epochs, S); ``unstack()`` writes the trained parameters back into each model's modules.
+    """
+
+    def __init__(self, backbones: list[nn.Module], stacks: list[nn.Module], heads: list[nn.Module],
+                 inputs: torch.Tensor, targets: torch.Tensor, priors: list[torch.Tensor],
+                 schedule: GradeSchedule, grade: int, seeds: list[int], check_every: int = 50,
+                 cuda_graph: bool = True):
+        count = len(seeds)
+        if not count or not len(backbones) == len(stacks) == len(heads) == len(priors) == count:
+            raise ValueError(f"{len(seeds)} seeds need as many backbones, stacks, heads and priors;"
+                             f" got {len(backbones)}, {len(stacks)}, {len(heads)}, {len(priors)}")
+        super().__init__(schedule, grade, check_every, cuda_graph, loss_shape=(count,))
+        self.seeds = [int(seed) for seed in seeds]
+        self.backbones = nn.ModuleList(backbones)
+        self.models = [GradeLoss(stack, head) for stack, head in zip(stacks, heads)]
+        params, _ = stack_module_state(self.models)
+        self.names = list(params)
+        self.stacked = nn.ParameterList(nn.Parameter(params[name]) for name in self.names)
+        template = copy.deepcopy(self.models[0]).to("meta")  # the shape; parameters come per call
+
+        def model_loss(params: dict[str, torch.Tensor], features: torch.Tensor,
+                       residual: torch.Tensor) -> torch.Tensor:
+            return functional_call(template, params, (features, residual))
+
+        self.batched_loss = vmap(model_loss)  # over the models: (S, ...) -> (S,)
+        self.register_buffer("inputs", inputs, persistent=False)
+        self.register_buffer("targets", targets, persistent=False)
+        self.register_buffer("priors", torch.stack(priors), persistent=False)
+
+    @property
+    def rows_per_model(self) -> int:
+        return self.inputs.shape[0]
+
+    @torch.no_grad()
+    def on_fit_start(self) -> None:
+        """Each model's features ``phi_{k-1}^s(X)`` written into its block of rows of one
+        (S * N, d) tensor, one model at a time (no second copy of them all)."""
+        n = self.rows_per_model
+        for s, backbone in enumerate(self.backbones):
+            block = backbone.eval()(self.inputs)
+            if s == 0:
+                self.features = block.new_empty((len(self.seeds) * n, block.shape[1]))
+            self.features[s * n:(s + 1) * n] = block
+        self.residual = (self.targets - self.priors).flatten(0, 1)
+
+    def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
+        """Each model's epoch permutation, from (its seed, grade, epoch), split; minibatch
+        j holds model s's j-th index set at rows ``s * N + i``: (S * B_j,)."""
+        n, size = self.rows_per_model, self.schedule.batch_size
+        orders = [epoch_order(n, size, seed, self.grade, epoch, self.device) for seed in self.seeds]
+        if orders[0] is None:
+            return [slice(None)]
+        offsets = torch.arange(len(self.seeds), device=self.device).unsqueeze(1) * n
+        rows = torch.stack(orders) + offsets
+        return [part.reshape(-1) for part in rows.split(size, dim=1)]
+
+    def loss(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        """Each model's loss on its rows of the minibatch: (S * B, d), (S * B, m) -> (S,)."""
+        count = len(self.seeds)
+        params = dict(zip(self.names, self.stacked))
+        return self.batched_loss(params, features.unflatten(0, (count, -1)), residual.unflatten(0, (count, -1)))
+
+    def trained_parameters(self) -> list[nn.Parameter]:
+        return list(self.stacked)
+
+    @torch.no_grad()
+    def load_model(self, s: int) -> GradeLoss:
+        """Model s with its current parameters copied from the stack into its own modules."""
+        model = self.models[s]
+        for name, stacked in zip(self.names, self.stacked):
+            model.get_parameter(name).copy_(stacked[s])
+        return model
+
+    def unstack(self) -> None:
+        """Copy every model's trained parameters into its ``stacks[s]`` and ``heads[s]``."""
+        for s in range(len(self.models)):
+            self.load_model(s)
+
+    @torch.no_grad()
+    def train_output(self, s: int) -> torch.Tensor:
+        """``g_k(X)`` of model s on its cached training features: (N, m)."""
+        n = self.rows_per_model
+        model = self.load_model(s)
+        return model.head(model.stack(self.features[s * n:(s + 1) * n]))
+
+
+class SeedView:
+    """Model s of a ``StackedGradeModule`` as the callbacks written for one ``GradeModule``
+    read it: ``grade``, ``schedule``, ``targets``, ``prior`` and ``train_output()``."""
+
+    def __init__(self, module: StackedGradeModule, s: int):
+        self.module, self.s = module, s
+        self.grade, self.schedule, self.targets = module.grade, module.schedule, module.targets
+        self.prior = module.priors[s]
+
+    def train_output(self) -> torch.Tensor:
+        return self.module.train_output(self.s)
+
+
+class ForEachSeed(L.Callback):
+    """Runs ``callbacks[s]`` (a callback written for one grade, e.g. the spectra) on model s
+    of a ``StackedGradeModule``, through a ``SeedView``: fit start, epoch end, train end."""
+
+    def __init__(self, callbacks: list[L.Callback]):
+        self.callbacks = callbacks
+
+    def on_fit_start(self, trainer: L.Trainer, module: StackedGradeModule) -> None:
+        for s, callback in enumerate(self.callbacks):
+            callback.on_fit_start(trainer, SeedView(module, s))
+
+    def on_train_batch_end(self, trainer: L.Trainer, module: StackedGradeModule, outputs, batch, batch_idx) -> None:
+        for s, callback in enumerate(self.callbacks):
+            callback.on_train_batch_end(trainer, SeedView(module, s), outputs, batch, batch_idx)
+
+    def on_train_end(self, trainer: L.Trainer, module: StackedGradeModule) -> None:
+        for s, callback in enumerate(self.callbacks):
+            callback.on_train_end(trainer, SeedView(module, s))
+
+
+def fit_seeds_stacked(
+    data: RegressionData,
+    grades: list[GradeSpec],
+    schedules: list[GradeSchedule],
+    make_trainer: TrainerFactory,
+    seeds: list[int],
+    check_every: int = 50,
+    cuda_graph: bool = True,
+    checkpoint_dirs: list[Path] | None = None,
+    stateful: list[dict[str, Stateful]] | None = None,
+    on_grade_end: Callable[[list[StairNetwork], list[GradeRecord]], None] | None = None,
+) -> list[tuple[StairNetwork, list[GradeRecord]]]:
+    """``fit_grades`` for every seed in ``seeds``, each grade trained for all seeds at once
+    (``StackedGradeModule``); returns each seed's stair network and records, as
+    ``fit_grades(..., seed=s)`` would (same initialisation and minibatches per seed).
+
+    With ``checkpoint_dirs`` (one per seed), each seed's ``grade_<k>.pt`` is written there
+    with the state of its ``stateful[s]`` callbacks when the grade is done, and a run
+    started again restores the grades that every seed completed and trains the rest
+    (whole grades: there are no in-grade checkpoints here). ``on_grade_end(stairs,
+    records)`` gets every seed's stair and record of the grade just done.
+    """
+    if len(grades) != len(schedules):
+        raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"the seeds must differ; got {seeds}")
+    stateful = stateful or [{} for _ in seeds]
+    identities = [run_identity(data, seed) for seed in seeds]
+    stairs = [StairNetwork(data.in_features, data.out_features) for _ in seeds]
+    records: list[list[GradeRecord]] = [[] for _ in seeds]
+    if checkpoint_dirs is not None:
+        done = min(completed_grades(directory, len(grades)) for directory in checkpoint_dirs)
+        records = [restore_grades(directory, stair, grades[:done], schedules[:done], identity, state)
+                   for directory, stair, identity, state in zip(checkpoint_dirs, stairs, identities, stateful)]
+        if done:
+            log.info("grades 1..%d of %d seeds restored", done, len(seeds))
+    for k in range(len(records[0]) + 1, len(grades) + 1):
+        spec, schedule = grades[k - 1], schedules[k - 1]
+        started = time.perf_counter()
+        trainer = make_trainer(k, len(grades))
+        device = trainer.strategy.root_device
+        x_train, y_train = (t.to(device) for t in data.split("train"))
+        grown = [grow_grade(stair, spec, seed, k, x_train, y_train) for stair, seed in zip(stairs, seeds)]
+        backbones, priors, stacks, heads = (list(part) for part in zip(*grown))
+        module = StackedGradeModule(backbones, stacks, heads, x_train, y_train, priors, schedule, k, seeds,
+                                    check_every, cuda_graph)
+        trainer.fit(module)
+        module.unstack()
+        seconds = time.perf_counter() - started
+        histories = module.loss_history.cpu().numpy()
+        for s, stair in enumerate(stairs):
+            freeze(stacks[s])
+            freeze(heads[s])
+            records[s].append(grade_record(stair, data, k, schedule, histories[:, s], seconds, device))
+            if checkpoint_dirs is not None:
+                save_grade(Path(checkpoint_dirs[s]), stair, records[s][-1], identities[s], stateful[s])
+        log.info("grade %d/%d of %d seeds done in %.1f s, feature cache %.1f MiB", k, len(grades), len(seeds),
+                 seconds, cache_bytes(module.features) / 2**20)
+        if on_grade_end is not None:
+            on_grade_end(stairs, [seed_records[-1] for seed_records in records])
+    return list(zip(stairs, records))

@@ -1,0 +1,84 @@
+"""The grades' CUDA-graph path: the eager path's numbers, resumable, and no host sync.
+
+Needs a CUDA device (skipped without one)."""
+
+import lightning.pytorch as L
+import numpy as np
+import pytest
+import torch
+
+from conftest import device_trainers
+from multigrade.data.synthetic import p1_synthetic
+from multigrade.grades.loop import fit_grades
+from multigrade.grades.records import GradeSpec
+from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stacked import fit_seeds_stacked
+from test_grade_loop import CrashAt
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def fit(directory, cuda_graph, batch_size=64, epochs=30, every=None, *callbacks, check_every=10):
+    """Two grades of P1 setting 2 (600 points) on the GPU; with batch 64, 10 steps per epoch."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    return fit_grades(data, [GradeSpec([32, 32])] * 2, [GradeSchedule(epochs, batch_size, 1e-3, 1e-4)] * 2,
+                      device_trainers("cuda", *callbacks), seed=0, checkpoint_dir=directory,
+                      checkpoint_every=every, check_every=check_every, cuda_graph=cuda_graph)
+
+
+@pytest.mark.parametrize("batch_size, epochs", [(64, 30), (None, 300)])
+def test_graphed_steps_give_the_eager_steps_losses(tmp_path, batch_size, epochs):
+    """300 Adam steps per grade (minibatches of 64 and the epoch's last 24; or full batch)."""
+    _, eager = fit(tmp_path / "eager", False, batch_size, epochs)
+    _, graphed = fit(tmp_path / "graphed", True, batch_size, epochs)
+    assert eager[0].loss_history[-1] < eager[0].loss_history[0]  # it learns
+    for e, g in zip(eager, graphed):
+        np.testing.assert_allclose(g.loss_history, e.loss_history, rtol=1e-4)
+        assert g.metrics["test_rse"] == pytest.approx(e.metrics["test_rse"], rel=1e-3)
+
+
+@pytest.mark.parametrize("first_path, second_path", [(True, True), (False, True), (True, False)],
+                         ids=["graphed_then_graphed", "eager_then_graphed", "graphed_then_eager"])
+def test_an_interrupted_grade_ends_where_an_uninterrupted_one_ends(tmp_path, first_path, second_path):
+    """Killed after 8 epochs of grade 2 (checkpoint after 6), resumed on either path."""
+    full_stair, full = fit(tmp_path / "full", first_path, 64, 10)
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(RuntimeError, match="killed"):
+        fit(interrupted, first_path, 64, 10, 3, CrashAt(grade=2, epoch=7))
+    stair, records = fit(interrupted, second_path, 64, 10, 3)
+    tolerance = 1e-6 if first_path == second_path else 1e-4
+    for a, b in zip(full, records):
+        np.testing.assert_allclose(b.loss_history, a.loss_history, rtol=tolerance)
+    for name, value in full_stair.state_dict().items():
+        torch.testing.assert_close(stair.state_dict()[name], value, rtol=tolerance, atol=1e-6)
+
+
+def test_stacked_seeds_on_graphs_match_their_separate_graphed_runs():
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades, schedules = [GradeSpec([32, 32])] * 2, [GradeSchedule(10, 64, 1e-3, 1e-4)] * 2
+    stacked = fit_seeds_stacked(data, grades, schedules, device_trainers("cuda"), [0, 1, 5], check_every=10)
+    for seed, (_, records) in zip([0, 1, 5], stacked):
+        _, alone = fit_grades(data, grades, schedules, device_trainers("cuda"), seed=seed, check_every=10)
+        for a, s in zip(alone, records):
+            np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-4)
+
+
+class NoHostSync(L.Callback):
+    """Makes any wait of the host for the device an error during the epochs in which the
+    grade reads nothing back (all but every ``check_every``-th)."""
+
+    def on_train_batch_start(self, trainer, module, batch, batch_idx):
+        if (int(batch) + 1) % module.check_every:
+            torch.cuda.set_sync_debug_mode("error")
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        torch.cuda.set_sync_debug_mode("default")
+
+
+@pytest.mark.parametrize("cuda_graph", [True, False], ids=["graphed", "eager"])
+def test_epochs_between_loss_checks_never_wait_for_the_device(tmp_path, cuda_graph):
+    try:
+        _, records = fit(tmp_path, cuda_graph, 64, 20, None, NoHostSync())
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert all(np.isfinite(r.loss_history).all() for r in records)
