@@ -111,9 +111,11 @@ def test_reproduce_writes_a_report_against_the_paper(tmp_path):
     for model in ("mgdl", "sgdl"):
         assert f"(runs/p1_synthetic_s2/{model}/figures/evolution.png)" in report
         assert (out / "runs/p1_synthetic_s2" / model / "figures/evolution.png").is_file()
+    adaptive = json.loads((out / "runs/p1_synthetic_s2/mgdl_adaptive/metrics.json").read_text())["adaptive"]
+    assert f"**MGDL (adaptive)** stopped after grade {adaptive['grades']} ({adaptive['stopped']})" in report
     again = run_module("multigrade.reproduce", "--profile", "smoke", "--only", "p1_synthetic_s2", "--out", str(out),
                        cwd=REPO)
-    assert again.stdout.count("finished earlier, reused") == 2
+    assert again.stdout.count("finished earlier, reused") == 3
 
 
 def test_a_multirun_sweep_runs_each_job_into_its_own_folder(tmp_path):

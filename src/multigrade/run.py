@@ -29,6 +29,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, check_settings, check_sweep_direction, stop_on_input_error
+from multigrade.grades.adaptive import AdaptiveGrading
 from multigrade.grades.loop import cumulative_predictions, fit_grades
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
@@ -56,9 +57,11 @@ def output_dir(cfg: DictConfig) -> Path:
     return Path(folder) if folder else Path(cfg.paths.output_dir)
 
 
-def grade_specs(cfg: DictConfig) -> list[GradeSpec]:
+def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
     """The grades of ``model``: ``model.grades`` lists hidden widths per grade;
-    ``model.activation`` and ``model.output`` are one value or one per grade."""
+    ``model.activation`` and ``model.output`` are one value or one per grade. With
+    ``count`` (adaptive grading), exactly ``count`` grades: the listed ones, then grades
+    like the last listed (of ``model.adaptive_grading.widths`` when given)."""
     grades = cfg.model.grades
     grades = OmegaConf.to_container(grades, resolve=True) if OmegaConf.is_config(grades) else grades
     if not grades or not all(isinstance(g, list) and g for g in grades):
@@ -68,10 +71,15 @@ def grade_specs(cfg: DictConfig) -> list[GradeSpec]:
             + (f" (no structure {cfg.structure!r} in structures)" if "structures" in cfg else "")
         )
     model = OmegaConf.to_container(cfg.model, resolve=True)
+    activation, output = model["activation"], model.get("output", "linear")
+    if count is not None:
+        added = model["adaptive_grading"].get("widths") or grades[-1]
+        grades = grades[:count] + [added] * (count - len(grades))
+        activation, output = padded(activation, count), padded(output, count)
     try:
         return [
-            GradeSpec([int(w) for w in widths], value_for_grade(model["activation"], k, "model.activation"),
-                      value_for_grade(model.get("output", "linear"), k, "model.output"))
+            GradeSpec([int(w) for w in widths], value_for_grade(activation, k, "model.activation"),
+                      value_for_grade(output, k, "model.output"))
             for k, widths in enumerate(grades, start=1)
         ]
     except ValueError as error:
@@ -111,8 +119,38 @@ def uses_paper_settings(cfg: DictConfig) -> bool:
     return paper is not None and training_settings(cfg) == OmegaConf.to_container(paper, resolve=True)
 
 
-def grade_schedules(cfg: DictConfig, count: int) -> list[GradeSchedule]:
+def padded(value: Any, count: int) -> Any:
+    """A per-grade list extended to ``count`` entries with its last one (others unchanged)."""
+    if isinstance(value, list) and value and len(value) < count:
+        return value + [value[-1]] * (count - len(value))
+    return value
+
+
+def adaptive_grading(cfg: DictConfig, metric: str) -> AdaptiveGrading | None:
+    """``model.adaptive_grading`` when ``model.adaptive`` is on, judged on ``metric``."""
+    enabled = cfg.model.get("adaptive", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"model.adaptive must be true or false; got {enabled!r}")
+    if not enabled:
+        return None
+    if cfg.model.kind != "mgdl":
+        raise ConfigError(f"model.adaptive adds grades to MGDL; model={cfg.model.kind} has one grade")
+    if cfg.get("seeds"):
+        raise ConfigError("model.adaptive=true stops each seed at its own grade: run the seeds as a sweep"
+                          " (-m seed=0,1,2) rather than seeds=[...]")
+    settings = OmegaConf.to_container(cfg.model.adaptive_grading, resolve=True)
+    try:
+        return AdaptiveGrading(metric, settings["max_grades"], settings["target"], settings["min_improvement"])
+    except ValueError as error:
+        raise ConfigError(f"model.adaptive_grading: {error}") from None
+
+
+def grade_schedules(cfg: DictConfig, count: int, extend: bool = False) -> list[GradeSchedule]:
+    """Each grade's schedule; with ``extend`` (adaptive grading) per-grade lists shorter
+    than ``count`` repeat their last entry."""
     settings = training_settings(cfg)
+    if extend:
+        settings = {key: padded(value, count) for key, value in settings.items()}
     try:
         return [grade_schedule(settings, k) for k in range(1, count + 1)]
     except ValueError as error:
@@ -133,8 +171,9 @@ def check_single_device(cfg: DictConfig) -> None:
     devices, strategy = cfg.trainer.get("devices", 1), str(cfg.trainer.get("strategy", "auto"))
     if devices not in (1, "1", "auto") or strategy.startswith("ddp"):
         raise ConfigError(f"trainer.devices={devices}, trainer.strategy={strategy}: the grades train on one"
-                          f" device; run seeds or settings side by side with a sweep instead"
-                          f" (-m seed=0,1,2 with hydra/launcher=joblib or cluster=local|slurm)")
+                          f" device; train seeds side by side with seeds=[0,1,2], or run seeds and"
+                          f" settings as a sweep (-m seed=0,1,2 with hydra/launcher=joblib or"
+                          f" cluster=local|slurm)")
 
 
 def prepare_run(cfg: DictConfig) -> Path:
@@ -158,10 +197,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     started = time.perf_counter()
     check_single_device(cfg)
     out = prepare_run(cfg)
-    grades = grade_specs(cfg)
-    schedules = grade_schedules(cfg, len(grades))
     data = instantiate(cfg.data)
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
+    adaptive = adaptive_grading(cfg, data.metrics[0])
+    grades = grade_specs(cfg, adaptive.max_grades if adaptive else None)
+    schedules = grade_schedules(cfg, len(grades), extend=adaptive is not None)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     config = OmegaConf.to_container(cfg, resolve=True)
     log_config(logger, config)
@@ -178,8 +218,12 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                                     on_grade_end=lambda stair, record: log_grade(logger, record),
                                     stateful={"spectra": spectra},
                                     checkpoint_every=cfg.callbacks.checkpoint_every_epochs,
-                                    cuda_graph=cfg.cuda_graph)
+                                    cuda_graph=cfg.cuda_graph, stop=adaptive.stop if adaptive else None)
         metrics = write_results(cfg, data, out, stair, records, spectra, config, int(cfg.seed), started)
+        if adaptive:
+            metrics["adaptive"] = adaptive.summary(records)
+            log.info("adaptive grading stopped after grade %d (%s): %s", len(records),
+                     metrics["adaptive"]["stopped"], metrics["adaptive"]["why"])
         finish(logger, sorted((out / "figures").glob("*.png")), records)
     write_json(out / "metrics.json", metrics)
     headline = data.metrics[0]

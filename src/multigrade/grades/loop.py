@@ -105,6 +105,7 @@ def fit_grades(
     stateful: dict[str, Stateful] | None = None,
     checkpoint_every: int | None = None,
     cuda_graph: bool = True,
+    stop: Callable[[list[GradeRecord]], object | None] | None = None,
 ) -> tuple[StairNetwork, list[GradeRecord]]:
     """Train ``len(grades)`` grades in turn; return the stair network and per-grade records.
 
@@ -116,7 +117,9 @@ def fit_grades(
     checkpoints are already there are loaded instead of trained. With ``checkpoint_every``
     too, ``grade_<k>.partial.pt`` is written every that many epochs of a grade, and a grade
     found there half-done continues from it. ``cuda_graph`` replays each grade's steps
-    from a CUDA graph on a CUDA device (see ``GradeModule``).
+    from a CUDA graph on a CUDA device (see ``GradeModule``). ``stop(records)``, when
+    given, is asked before every grade after the first: anything but None ends the loop
+    (adaptive grading, see ``grades.adaptive``).
     """
     if len(grades) != len(schedules):
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
@@ -128,6 +131,8 @@ def fit_grades(
     if records:
         log.info("grades 1..%d restored from %s", len(records), checkpoint_dir)
     for k in range(len(records) + 1, total + 1):
+        if stop is not None and records and stop(records) is not None:
+            break
         spec, schedule = grades[k - 1], schedules[k - 1]
         started = time.perf_counter()
         trainer = make_trainer(k, total)

@@ -33,10 +33,10 @@ from torch.func import functional_call, stack_module_state, vmap
 from multigrade.data.regression import RegressionData
 from multigrade.grades.checkpoints import Stateful, completed_grades, restore_grades, save_grade
 from multigrade.grades.loop import TrainerFactory, cache_bytes, grade_record, grow_grade, run_identity
-from multigrade.grades.module import GradeTraining, epoch_order, grade_loss
+from multigrade.grades.module import GradeTraining, check_distributions, epoch_order, grade_loss
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stair import StairNetwork, freeze
+from multigrade.grades.stair import SoftmaxHead, StairNetwork, freeze
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ class StackedGradeModule(GradeTraining):
             raise ValueError(f"{len(seeds)} seeds need as many backbones, stacks, heads and priors;"
                              f" got {len(backbones)}, {len(stacks)}, {len(heads)}, {len(priors)}")
         super().__init__(schedule, grade, check_every, cuda_graph, loss_shape=(count,))
+        if isinstance(heads[0], SoftmaxHead):
+            for prior in priors:
+                check_distributions(targets - prior, grade)
         self.seeds = [int(seed) for seed in seeds]
         self.backbones = nn.ModuleList(backbones)
         self.models = [GradeLoss(stack, head) for stack, head in zip(stacks, heads)]

@@ -104,6 +104,18 @@ def experiment_table(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     return lines
 
 
+def adaptive_lines(outcomes: list[RunOutcome]) -> list[str]:
+    """Why each adaptively graded run stopped adding grades."""
+    lines = []
+    for outcome in outcomes:
+        grading = (outcome.metrics or {}).get("adaptive")
+        if grading:
+            lines += ["", f"**{outcome.run.label}** stopped after grade {grading['grades']} ({grading['stopped']}):"
+                      f" {grading['why']}. Rules: target {grading['target']}, min_improvement"
+                      f" {grading['min_improvement']}, max_grades {grading['max_grades']}."]
+    return lines
+
+
 def figure_lines(outcome: RunOutcome, report_dir: Path) -> list[str]:
     if outcome.metrics is None:
         return []
@@ -196,6 +208,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         group = [o for o in outcomes if o.run.experiment == experiment]
         lines += ["", f"## {experiment}: {group[0].run.title}", ""]
         lines += experiment_table(group, report_dir)
+        lines += adaptive_lines(group)
         sources = sorted({paper_numbers(experiment, o.run.name).get("source", "") for o in group} - {""})
         if sources:
             lines += ["", f"Paper numbers: {'; '.join(sources)}."]
