@@ -83,12 +83,13 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     ("seed=x", "seed must be an integer; got 'x'"),
     ("cuda_graph=maybe", "cuda_graph must be true or false; got 'maybe'"),
     ("seeds=[1,1]", "seeds must be a list of different integers, e.g. seeds=[0,1,2], or null; got [1, 1]"),
+    ("experiment=p3_fredholm_k10 train.batch_size=16", "its grades train full batch; set train.batch_size=full"),
     ("train.lr_min=1", "lr_min (1.0) must not exceed lr_max"),
     ("experiment=p1_mnist_b1_k5", "DatasetNotFoundError: cannot load mnist from /nonexistent"),
 ])
 def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message):
     result = subprocess.run(
-        [sys.executable, "-m", "multigrade.run", "profile=smoke", override, "paths.data_dir=/nonexistent",
+        [sys.executable, "-m", "multigrade.run", "profile=smoke", *override.split(), "paths.data_dir=/nonexistent",
          f"paths.output_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1

@@ -1,9 +1,20 @@
-"""The Fredholm equation's closed form, its product-integration rule and the Nyström solve."""
+"""The Fredholm equation's closed form, its product-integration rule, the Nyström solve,
+and grades that learn the equation from its residual."""
+
+import json
 
 import numpy as np
 import pytest
 
+from conftest import REPO, cpu_trainers
+from multigrade.data.fredholm import p3_fredholm
 from multigrade.equations.fredholm import ManufacturedSolution, ProductRule, kernel_integral, nystrom_solve
+from multigrade.grades.loop import fit_grades
+from multigrade.grades.records import GradeSpec
+from multigrade.grades.schedule import GradeSchedule
+from multigrade.reproduce.plan import PlannedRun
+from multigrade.reproduce.report import RunOutcome, write_report
+from test_cli import run_module
 
 # a low and a high frequency, below and near kappa = 50
 SOLUTION = ManufacturedSolution((3.0, 47.0), (1.0, 0.3j))
@@ -56,8 +67,52 @@ def test_the_node_count_grows_with_the_wavenumber():
 def test_nystrom_recovers_the_manufactured_solution():
     kappa, lam = 50.0, 0.5
     rule = ProductRule.for_wavenumber(kappa, 4.0, 1.0)
-    y = nystrom_solve(rule, SOLUTION.f(rule.nodes, kappa, lam), lam)
+    y = nystrom_solve(rule.weights(rule.nodes), SOLUTION.f(rule.nodes, kappa, lam), lam)
     assert np.linalg.norm(y - SOLUTION.y(rule.nodes)) / np.linalg.norm(SOLUTION.y(rule.nodes)) < 1e-8
     x = np.linspace(-1, 1, 1001)
     off_grid = rule.interpolate(y, x)
     assert np.linalg.norm(off_grid - SOLUTION.y(x)) / np.linalg.norm(SOLUTION.y(x)) < 1e-4
+
+
+def test_the_discretised_equation_holds_for_the_exact_solution_far_below_a_trained_loss():
+    data = p3_fredholm(kappa=10.0)
+    operator, rhs = data.equation.operator, data.equation.rhs
+    assert operator.shape == (len(data.x_train), len(data.x_train)) == (80, 80)  # 8 kappa nodes
+    quadrature_loss = 0.5 * (operator(data.y_train) - rhs).square().sum(dim=1).mean()
+    assert quadrature_loss < 1e-12  # against trained losses of 1e-7 and more (below)
+    assert data.baselines["nystrom"]["test_rel_l2"] < 1e-5
+    assert data.name == "p3_fredholm_k10" and data.metrics == ("rel_l2",)
+
+
+def test_grades_learn_the_equation_from_its_residual():
+    data = p3_fredholm(kappa=10.0)
+    _, records = fit_grades(data, [GradeSpec([32, 32], "sin"), GradeSpec([32, 32], "relu")],
+                            [GradeSchedule(400, None, 1e-2, 1e-4), GradeSchedule(400, None, 1e-3, 1e-5)],
+                            cpu_trainers(), seed=0)
+    first, second = records
+    assert first.loss_history[-1] < 1e-2 * first.loss_history[0]  # the equation's residual falls
+    assert second.final_loss < first.final_loss  # grade 2 fits what grade 1 left
+    assert second.metrics["test_rel_l2"] < first.metrics["test_rel_l2"] < 0.5
+    assert 1e-12 < second.final_loss  # the training loss stays far above the quadrature's error
+
+
+def test_an_equation_refuses_minibatches():
+    data = p3_fredholm(kappa=10.0)
+    with pytest.raises(ValueError, match="its grades train full batch; set the batch size to full"):
+        fit_grades(data, [GradeSpec([8], "sin")], [GradeSchedule(1, 16, 1e-3, 1e-3)], cpu_trainers(), seed=0)
+
+
+@pytest.mark.slow
+def test_a_fredholm_run_reports_its_error_and_the_nystrom_baseline(tmp_path):
+    run_module("multigrade.run", "experiment=p3_fredholm_k10", "profile=smoke", f"paths.output_dir={tmp_path}",
+               "callbacks.progress.refresh_rate=0", cwd=REPO)
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["metrics"] == ["rel_l2"] and len(metrics["grades"]) == 3
+    assert metrics["baselines"]["nystrom"]["test_rel_l2"] < 1e-5
+    assert all(0 < g["test_rel_l2"] for g in metrics["grades"])
+    with np.load(tmp_path / "spectra.npz") as spectra:
+        assert spectra["residual"].shape[0] == 3
+    outcome = RunOutcome(PlannedRun("p3_fredholm_k10", "mgdl", "P3"), tmp_path, metrics, tmp_path / "run.log")
+    report = write_report(tmp_path, "smoke", [outcome], 1.0).read_text()
+    assert "## Equations: error against the wavenumber" in report
+    assert f"| P3 Fredholm | 10 | 80 | {metrics['grades'][-1]['test_rel_l2']:.4g} | — |" in report

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from multigrade.grades.metrics import METRICS, accuracy, check_metrics, evaluate, psnr, rse
+from multigrade.grades.metrics import METRICS, accuracy, check_metrics, evaluate, psnr, rel_l2, rse
 
 
 def test_psnr_is_minus_ten_log_mse():
@@ -23,6 +23,13 @@ def test_rse_is_relative_to_the_target_energy():
     target = torch.tensor([[3.0], [4.0]])
     assert rse(target, torch.zeros_like(target)) == 1.0
     assert rse(target, target * 0.9) == pytest.approx(0.01)
+
+
+def test_the_relative_l2_error_of_a_complex_solution_in_two_columns():
+    y = torch.tensor([[3.0, 4.0]])  # 3 + 4i, |y| = 5
+    f = torch.tensor([[3.0, 3.0]])  # off by i
+    assert rel_l2(y, f) == pytest.approx(1 / 5)
+    assert not METRICS["rel_l2"].higher_is_better
 
 
 def test_evaluate_names_split_and_metric_and_unknown_metrics_are_rejected():

@@ -205,7 +205,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     config = OmegaConf.to_container(cfg, resolve=True)
     log_config(logger, config)
+    if data.equation is not None and any(s.batch_size is not None for s in schedules):
+        raise ConfigError(f"{data.name} is an equation coupling all its nodes: its grades train full batch;"
+                          f" set train.batch_size=full (the schedule asks for minibatches)")
     seeds = cfg.get("seeds")
+    if seeds and data.equation is not None:
+        raise ConfigError(f"seeds=[...] trains regression targets side by side; {data.name} is an equation:"
+                          f" run its seeds as a sweep (-m seed=0,1,2)")
     log.info("%s (%s, profile %s): %d grade(s)%s -> %s", cfg.name, cfg.model.kind, cfg.profile.name,
              len(grades), f", seeds {list(seeds)} side by side" if seeds else "", out)
     if seeds:
@@ -310,6 +316,7 @@ def write_results(cfg: DictConfig, data: RegressionData, out: Path, stair: Stair
         "total_seconds": time.perf_counter() - started,
         "metrics": list(data.metrics),
         "grades": [r.summary() for r in records],
+        **({"baselines": data.baselines} if data.baselines else {}),
         "config": config,
     }
 

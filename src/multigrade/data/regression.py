@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from multigrade.equations.linear import LinearEquation
 from multigrade.grades.metrics import check_metrics
 from multigrade.spectra.fourier import RadialGrid, SpectralGrid
 
@@ -23,6 +24,12 @@ class RegressionData:
     heatmap). ``metrics`` name what is reported per split (``grades.metrics``; the first
     is the headline). ``image_shape`` (h, w), when set, says the test split is a whole
     image in row-major pixel order (for the reconstruction figure).
+
+    ``equation``, when set, is what the grades learn instead of the training targets: a
+    linear equation on the values at the training inputs (one equation per input, see
+    ``equations.linear``), whose solution the targets of every split are (for the
+    metrics and spectra). ``baselines`` holds classical solvers' metrics on the same
+    splits (e.g. ``{"nystrom": {"test_rel_l2": ...}}``), reported beside the grades'.
     """
 
     name: str
@@ -36,6 +43,8 @@ class RegressionData:
     target_frequencies: np.ndarray = field(default_factory=lambda: np.zeros(0))
     metrics: tuple[str, ...] = ("rse",)
     image_shape: tuple[int, int] | None = None
+    equation: LinearEquation | None = None
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.metrics = check_metrics(self.metrics)
@@ -56,6 +65,10 @@ class RegressionData:
             for tensor_name, tensor in ((f"x_{split}", x), (f"y_{split}", y)):
                 if not torch.isfinite(tensor).all():
                     raise ValueError(f"{self.name}: {tensor_name} holds NaN or inf values")
+        if self.equation is not None and self.equation.rhs.shape != self.y_train.shape:
+            raise ValueError(f"{self.name}: the equation needs one row per training input and the"
+                             f" targets' columns: rhs {tuple(self.equation.rhs.shape)},"
+                             f" targets {tuple(self.y_train.shape)}")
 
     @property
     def in_features(self) -> int:
@@ -80,12 +93,15 @@ class RegressionData:
         return cls(name=name, **tensors, **fields)
 
     def fingerprint(self) -> str:
-        """SHA-1 of every split's inputs and targets: which data a checkpoint was trained on."""
+        """SHA-1 of every split's inputs and targets (and the equation's operator and
+        right-hand side): which data a checkpoint was trained on."""
         digest = hashlib.sha1()
-        for split in ("train", "val", "test"):
-            for tensor in self.split(split):
-                digest.update(str(tuple(tensor.shape)).encode())
-                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        tensors = [tensor for split in ("train", "val", "test") for tensor in self.split(split)]
+        if self.equation is not None:
+            tensors += [self.equation.operator.real, self.equation.operator.imag, self.equation.rhs]
+        for tensor in tensors:
+            digest.update(str(tuple(tensor.shape)).encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()
 
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -140,8 +140,7 @@ class ProductRule:
         return np.einsum("nq,nq->n", basis, np.asarray(values).reshape(self.panels, self.q)[panel])
 
 
-def nystrom_solve(rule: ProductRule, f_nodes: np.ndarray, lam: float) -> np.ndarray:
-    """The classical solve: collocation at the rule's nodes, ``(I - lam W) y = f``; returns
-    y at the nodes (P,) complex."""
-    weights = rule.weights(rule.nodes)
+def nystrom_solve(weights: np.ndarray, f_nodes: np.ndarray, lam: float) -> np.ndarray:
+    """The classical solve: collocation at the nodes, ``(I - lam W) y = f`` with the
+    weights W (P, P) of a rule at its own nodes; returns y at the nodes (P,) complex."""
     return np.linalg.solve(np.eye(len(f_nodes)) - lam * weights, f_nodes)

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from multigrade.data.regression import RegressionData
+from multigrade.equations.linear import LinearEquation
 from multigrade.grades.checkpoints import (InGradeCheckpoint, Stateful, grade_identity, partial_path,
                                            read_partial, restore_grades, save_grade)
 from multigrade.grades.metrics import evaluate
@@ -68,6 +69,13 @@ def grow_grade(stair: StairNetwork, spec: GradeSpec, seed: int, k: int, x_train:
     stack, head = stair.grow(spec.widths, spec.activation, spec.output)
     stair.to(x_train.device)
     return backbone, prior, stack, head
+
+
+def equation_on(data: RegressionData, device: torch.device) -> LinearEquation | None:
+    """The data's equation (if any) with its right-hand side on ``device``."""
+    if data.equation is None:
+        return None
+    return LinearEquation(data.equation.operator.to(device), data.equation.rhs.to(device))
 
 
 def run_identity(data: RegressionData, seed: int) -> dict:
@@ -140,7 +148,7 @@ def fit_grades(
         x_train, y_train = (t.to(device) for t in data.split("train"))
         backbone, prior, stack, head = grow_grade(stair, spec, seed, k, x_train, y_train)
         module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every,
-                             cuda_graph)
+                             cuda_graph, equation_on(data, device))
         if checkpoint_dir is not None and checkpoint_every:
             expected = grade_identity(spec, schedule, identity)
             partial = read_partial(checkpoint_dir, k, expected)

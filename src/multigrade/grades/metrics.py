@@ -1,6 +1,8 @@
 """Metrics of a prediction ``f`` (N, m) against targets ``y`` (N, m), over all entries.
 
 * ``rse``: relative squared error ``sum (y - f)^2 / sum y^2`` (lower is better);
+* ``rel_l2``: relative L2 error ``sqrt(sum (y - f)^2 / sum y^2)`` (lower is better; for a
+  complex solution stored as (real, imaginary) columns, the complex relative L2 error);
 * ``psnr``: ``-10 log10(mean (y - f)^2)`` in dB, for values in [0, 1] (higher is better);
 * ``accuracy``: the fraction of rows whose ``argmax f`` is ``argmax y`` (higher is better).
 """
@@ -17,6 +19,11 @@ def rse(target: torch.Tensor, prediction: torch.Tensor) -> float:
     """Relative squared error ``sum (y - f)^2 / sum y^2`` over all entries."""
     target, prediction = target.double(), prediction.double()
     return float((target - prediction).square().sum() / target.square().sum())
+
+
+def rel_l2(target: torch.Tensor, prediction: torch.Tensor) -> float:
+    """Relative L2 error ``sqrt(sum (y - f)^2 / sum y^2)`` over all entries."""
+    return rse(target, prediction) ** 0.5
 
 
 def psnr(target: torch.Tensor, prediction: torch.Tensor) -> float:
@@ -41,6 +48,7 @@ class Metric:
 
 METRICS: dict[str, Metric] = {
     "rse": Metric(rse, "RSE", False),
+    "rel_l2": Metric(rel_l2, "relative L2 error", False),
     "psnr": Metric(psnr, "PSNR (dB)", True),
     "accuracy": Metric(accuracy, "accuracy", True),
 }

@@ -8,6 +8,7 @@ import lightning.pytorch as L
 import torch
 from torch import nn
 
+from multigrade.equations.linear import LinearEquation
 from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead
@@ -29,16 +30,20 @@ class NonFiniteLossError(FloatingPointError):
     """A grade's training loss became NaN or infinite."""
 
 
-def grade_loss(stack: nn.Module, head: nn.Module, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+def grade_loss(stack: nn.Module, head: nn.Module, features: torch.Tensor, residual: torch.Tensor,
+               operator: nn.Module | None = None) -> torch.Tensor:
     """A grade's loss on one minibatch, a scalar: features ``Z`` (B, d), residual ``E`` (B, m).
 
     Squared loss ``1/(2B) sum_i ||E_i - A(H(Z_i))||^2``; for a ``SoftmaxHead`` the
     cross-entropy of its logits ``u = W H(Z) + b``, ``-1/B sum_i sum_c E_ic log softmax(u_i)_c``.
+    With a linear ``operator`` L (an equation's, on all nodes at once) the residual is the
+    equation's, (M, m), and the loss ``1/(2M) sum_i ||E_i - (L A(H(Z)))_i||^2``.
     """
     hidden = stack(features)
     if isinstance(head, SoftmaxHead):
         return nn.functional.cross_entropy(head.logits(hidden), residual)
-    return 0.5 * (residual - head(hidden)).square().sum(dim=1).mean()
+    output = head(hidden) if operator is None else operator(head(hidden))
+    return 0.5 * (residual - output).square().sum(dim=1).mean()
 
 
 def check_distributions(residual: torch.Tensor, grade: int) -> None:
@@ -203,7 +208,9 @@ class GradeModule(GradeTraining):
         loss = 1/(2B) * sum_{i in batch} || E_i - A_k(H_k(Z_i)) ||^2
 
     (the cross-entropy for a first softmax grade), with Adam and the schedule's decay (see
-    ``GradeTraining``). Each epoch's minibatch order is a permutation drawn from
+    ``GradeTraining``). Given a linear ``equation`` L y = b on the values at the inputs,
+    the grade fits the equation's residual ``E = b - L F_{k-1}(X)`` instead, full batch,
+    with ``L g_k(X)`` in place of ``g_k(X)`` (``equations.linear``). Each epoch's minibatch order is a permutation drawn from
     (seed, grade, epoch). ``resume(checkpoint)`` continues the grade from an in-grade
     checkpoint: its epochs start where the checkpoint's ended, with Adam's state restored.
     """
@@ -221,6 +228,7 @@ class GradeModule(GradeTraining):
         seed: int,
         check_every: int = 50,
         cuda_graph: bool = True,
+        equation: LinearEquation | None = None,
     ):
         super().__init__(schedule, grade, check_every, cuda_graph)
         if inputs.shape[0] != targets.shape[0] or targets.shape != prior.shape:
@@ -229,7 +237,15 @@ class GradeModule(GradeTraining):
                 f"{tuple(prior.shape)} must agree: (N, d), (N, m), (N, m)"
             )
         if isinstance(head, SoftmaxHead):
+            if equation is not None:
+                raise ValueError(f"grade {grade}: an equation's grades have linear heads, not softmax")
             check_distributions(targets - prior, grade)
+        if equation is not None and schedule.batch_size is not None and schedule.batch_size < inputs.shape[0]:
+            raise ValueError(f"grade {grade}: an equation couples all its nodes, so its grades train full"
+                             f" batch; set the batch size to full (train.batch_size=full), not"
+                             f" {schedule.batch_size}")
+        self.operator = None if equation is None else equation.operator
+        self.register_buffer("rhs", None if equation is None else equation.rhs, persistent=False)
         self.backbone = backbone
         self.stack = stack
         self.head = head
@@ -248,9 +264,12 @@ class GradeModule(GradeTraining):
         self.resumed_optimizer = checkpoint["optimizer"]
 
     # ----------------------------------------------------------------- data
+    @torch.no_grad()
     def on_fit_start(self) -> None:
+        """Cache the features; the residual is ``Y - F_{k-1}(X)``, or the equation's
+        ``b - L F_{k-1}(X)``."""
         self.features = self.cache_features()
-        self.residual = self.targets - self.prior
+        self.residual = self.targets - self.prior if self.operator is None else self.rhs - self.operator(self.prior)
 
     @torch.no_grad()
     def cache_features(self) -> torch.Tensor:
@@ -275,7 +294,7 @@ class GradeModule(GradeTraining):
 
     def loss(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         """The grade's training loss on one minibatch (see ``grade_loss``)."""
-        return grade_loss(self.stack, self.head, features, residual)
+        return grade_loss(self.stack, self.head, features, residual, self.operator)
 
     def trained_parameters(self) -> list[nn.Parameter]:
         return list(self.stack.parameters()) + list(self.head.parameters())

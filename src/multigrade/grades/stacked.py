@@ -204,6 +204,9 @@ def fit_seeds_stacked(
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"the seeds must differ; got {seeds}")
+    if data.equation is not None:
+        raise ValueError(f"{data.name}: seeds side by side learn regression targets, not an equation;"
+                         f" run the seeds one by one (a sweep over seed)")
     stateful = stateful or [{} for _ in seeds]
     identities = [run_identity(data, seed) for seed in seeds]
     stairs = [StairNetwork(data.in_features, data.out_features) for _ in seeds]

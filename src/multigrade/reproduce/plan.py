@@ -47,6 +47,8 @@ def _decimal(b: float) -> str:
     return f"{b:g}".replace(".", "p")
 
 
+WAVENUMBERS = (10, 50, 100, 200, 500)  # P3's sweep over kappa
+
 EXPERIMENTS: dict[str, str] = {
     "p1_synthetic_s1": "P1 §3.1 synthetic, setting 1 (constant amplitudes)",
     "p1_synthetic_s2": "P1 §3.1 synthetic, setting 2 (decreasing amplitudes)",
@@ -75,6 +77,7 @@ EXPERIMENTS: dict[str, str] = {
         for dataset, label in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"))
         for rate in (20, 40)
     },
+    **{f"p3_fredholm_k{kappa}": f"P3 oscillatory Fredholm equation, kappa = {kappa}" for kappa in WAVENUMBERS},
 }
 
 # Runs of every experiment whose name starts with the prefix, besides MGDL and SGDL.
@@ -96,6 +99,10 @@ NOT_BY_DEFAULT: dict[str, str] = {
     "p1_mnist": (
         "P1 §3.4 runs its other eleven (b, k) pairs only with ONLY=p1_mnist (three runs of a few"
         " minutes each per pair on a CPU); the default runs b = 1, k = 5, the pair P1 logs"
+    ),
+    "p3_fredholm_k500": (
+        "P3 at kappa = 500 (4,000 nodes: a dense 4,000 x 4,000 complex operator, about"
+        " 10 minutes on a CPU) runs only with ONLY=p3_fredholm"
     ),
 }
 DEFAULT_EXCEPTIONS = ("p1_manifold_increase_q0", "p1_mnist_b1_k5")
