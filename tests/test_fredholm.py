@@ -1,20 +1,15 @@
 """The Fredholm equation's closed form, its product-integration rule, the Nyström solve,
 and grades that learn the equation from its residual."""
 
-import json
-
 import numpy as np
 import pytest
 
-from conftest import REPO, cpu_trainers
+from conftest import cpu_trainers
 from multigrade.data.fredholm import p3_fredholm
 from multigrade.equations.fredholm import ManufacturedSolution, ProductRule, kernel_integral, nystrom_solve
 from multigrade.grades.loop import fit_grades
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.reproduce.plan import PlannedRun
-from multigrade.reproduce.report import RunOutcome, write_report
-from test_cli import run_module
 
 # a low and a high frequency, below and near kappa = 50
 SOLUTION = ManufacturedSolution((3.0, 47.0), (1.0, 0.3j))
@@ -100,19 +95,3 @@ def test_an_equation_refuses_minibatches():
     data = p3_fredholm(kappa=10.0)
     with pytest.raises(ValueError, match="its grades train full batch; set the batch size to full"):
         fit_grades(data, [GradeSpec([8], "sin")], [GradeSchedule(1, 16, 1e-3, 1e-3)], cpu_trainers(), seed=0)
-
-
-@pytest.mark.slow
-def test_a_fredholm_run_reports_its_error_and_the_nystrom_baseline(tmp_path):
-    run_module("multigrade.run", "experiment=p3_fredholm_k10", "profile=smoke", f"paths.output_dir={tmp_path}",
-               "callbacks.progress.refresh_rate=0", cwd=REPO)
-    metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["metrics"] == ["rel_l2"] and len(metrics["grades"]) == 3
-    assert metrics["baselines"]["nystrom"]["test_rel_l2"] < 1e-5
-    assert all(0 < g["test_rel_l2"] for g in metrics["grades"])
-    with np.load(tmp_path / "spectra.npz") as spectra:
-        assert spectra["residual"].shape[0] == 3
-    outcome = RunOutcome(PlannedRun("p3_fredholm_k10", "mgdl", "P3"), tmp_path, metrics, tmp_path / "run.log")
-    report = write_report(tmp_path, "smoke", [outcome], 1.0).read_text()
-    assert "## Equations: error against the wavenumber" in report
-    assert f"| P3 Fredholm | 10 | 80 | {metrics['grades'][-1]['test_rel_l2']:.4g} | — |" in report

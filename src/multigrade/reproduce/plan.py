@@ -78,6 +78,7 @@ EXPERIMENTS: dict[str, str] = {
         for rate in (20, 40)
     },
     **{f"p3_fredholm_k{kappa}": f"P3 oscillatory Fredholm equation, kappa = {kappa}" for kappa in WAVENUMBERS},
+    **{f"helmholtz1d_k{k}": f"1D Helmholtz equation by finite differences, k = {k}" for k in (10, 50, 100)},
 }
 
 # Runs of every experiment whose name starts with the prefix, besides MGDL and SGDL.
@@ -99,6 +100,10 @@ NOT_BY_DEFAULT: dict[str, str] = {
     "p1_mnist": (
         "P1 §3.4 runs its other eleven (b, k) pairs only with ONLY=p1_mnist (three runs of a few"
         " minutes each per pair on a CPU); the default runs b = 1, k = 5, the pair P1 logs"
+    ),
+    "helmholtz1d_k100": (
+        "The 1D Helmholtz equation at k = 100 (1,001 grid points; SGDL about 15 minutes on a"
+        " CPU) runs only with ONLY=helmholtz1d"
     ),
     "p3_fredholm_k500": (
         "P3 at kappa = 500 (4,000 nodes: a dense 4,000 x 4,000 complex operator, about"
