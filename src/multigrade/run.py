@@ -215,7 +215,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     log.info("%s (%s, profile %s): %d grade(s)%s -> %s", cfg.name, cfg.model.kind, cfg.profile.name,
              len(grades), f", seeds {list(seeds)} side by side" if seeds else "", out)
     if seeds:
-        metrics = fit_stacked_seeds(cfg, data, grades, schedules, logger, config, out, started)
+        metrics = run_seeds_side_by_side(cfg, data, grades, schedules, logger, config, out, started)
     else:
         spectra = new_spectra(cfg, data, out)
         stair, records = fit_grades(data, grades, schedules, trainer_factory(cfg, logger, spectra), cfg.seed,
@@ -261,9 +261,9 @@ def trainer_factory(cfg: DictConfig, logger, callback: L.Callback):
     return make_trainer
 
 
-def fit_stacked_seeds(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec],
-                      schedules: list[GradeSchedule], logger, config: dict, out: Path,
-                      started: float) -> dict[str, Any]:
+def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec],
+                           schedules: list[GradeSchedule], logger, config: dict, out: Path,
+                           started: float) -> dict[str, Any]:
     """Train ``cfg.seeds`` as one stacked model (``grades.stacked``); write each seed's run
     folder ``seed_<s>/`` (its metrics, spectra, curves, figures and grade checkpoints, as a
     run of that seed alone writes them) and return the seeds' mean (and std) per grade."""
