@@ -11,7 +11,7 @@ RUNS    ?= outputs
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install reproduce bench sync-wandb test lint clean
+.PHONY: help install ngspice reproduce bench sync-wandb test lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,9 +25,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -e '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv with the package and its test tools
+install: $(VENV)/.installed ngspice ## create .venv with the package and its test tools (and ngspice)
 
-reproduce: $(VENV)/.installed ## run the papers' experiments (PROFILE, ONLY) and write $(OUT)/REPORT.md
+# ngspice checks the side-channel neuron model against its transistor netlist; without it
+# that check skips and everything else runs.
+ngspice: ## install the Debian package ngspice when it is missing (root or sudo)
+	@command -v ngspice >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get install -y -q ngspice >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null 2>&1 && $$sudo apt-get install -y -q ngspice >/dev/null 2>&1; } \
+	  || echo "warning: could not install ngspice (Debian: apt-get install ngspice); its circuit check will skip"; }
+
+reproduce: $(VENV)/.installed ngspice ## run the papers' experiments (PROFILE, ONLY) and write $(OUT)/REPORT.md
 	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY))
 
 bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> $(BENCH_OUT)/bench.json
@@ -38,7 +46,7 @@ sync-wandb: $(VENV)/.installed ## publish the offline W&B runs under $(RUNS)
 	if [ -z "$$runs" ]; then echo "no offline W&B runs under $(RUNS) (logger=wandb writes them)"; exit 1; fi; \
 	$(VENV)/bin/wandb sync $$runs
 
-test: $(VENV)/.installed ## run the test suite
+test: $(VENV)/.installed ngspice ## run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed ## compile-check every module

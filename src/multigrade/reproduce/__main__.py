@@ -1,10 +1,11 @@
 """``python -m multigrade.reproduce --profile quick [--only p1_synthetic_s2]``.
 
 Runs every planned experiment (MGDL and SGDL as ``python -m multigrade.run``, the spiking
-runs as ``python -m multigrade.snn``), each in its own process, into
+runs as ``python -m multigrade.snn``, the side-channel attacks as ``python -m
+multigrade.scann``), each in its own process, into
 ``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that already finished in
 the same profile, resumes unfinished MGDL runs after their last completed grade (an
-unfinished spiking run starts again), and writes
+unfinished spiking or attack run starts again), and writes
 ``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
 """
@@ -51,7 +52,8 @@ def started_with_profile(folder: Path) -> str | None:
 
 def run_one(planned: PlannedRun, profile: str, folder: Path, log: Path, overrides: list[str]) -> int:
     """One run in its own process: all output to ``log``, its progress lines echoed."""
-    quiet = ["trainer.enable_progress_bar=false"] if planned.spiking else ["callbacks.progress.refresh_rate=0"]
+    quiet = (["trainer.enable_progress_bar=false"] if planned.spiking
+             else [] if planned.side_channel else ["callbacks.progress.refresh_rate=0"])
     command = [sys.executable, *planned.arguments, f"profile={profile}", f"paths.output_dir={folder}",
                *quiet, *overrides]
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,11 @@ def run_one(planned: PlannedRun, profile: str, folder: Path, log: Path, override
 
 
 def outcome_line(metrics: dict) -> str:
-    """``test RSE 0.07 after 4 grade(s)`` or, for a spiking run, ``test accuracy 0.97``."""
+    """``test RSE 0.07 after 4 grade(s)``; for a spiking run ``test accuracy 0.97``; for an
+    attack ``success 0.95 at 30 dB (chance 0.125)``."""
+    if "success_vs_snr" in metrics:
+        return (f"success {metrics['success_vs_snr']['gaussian'][-1]:.3g} at {metrics['snr_db'][-1]:g} dB"
+                f" (chance {metrics['chance']:.3g})")
     if "grades" not in metrics:
         return f"test accuracy {metrics['test_accuracy']:.4g}"
     headline = metrics["metrics"][0]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class PlannedRun:
     """One run: an experiment config, a model (``mgdl`` or ``sgdl``; ``snn`` for the
-    spiking runs) and, for a variant (e.g. P1 §3.4's MGDL structure 2, a distillation
-    path and seed), its name and Hydra overrides."""
+    spiking runs, ``scann`` for the side-channel attacks) and, for a variant (e.g. P1
+    §3.4's MGDL structure 2, a distillation path and seed), its name and Hydra overrides."""
 
     experiment: str
     model: str
@@ -22,10 +22,16 @@ class PlannedRun:
         return self.model == "snn"
 
     @property
+    def side_channel(self) -> bool:
+        return self.model == "scann"
+
+    @property
     def arguments(self) -> list[str]:
         """``python -m <module> <arguments>`` of the run (without profile and folder)."""
         if self.spiking:
             return ["-m", "multigrade.snn", f"spiking={self.experiment}", *self.overrides]
+        if self.side_channel:
+            return ["-m", "multigrade.scann", f"attack={self.experiment}", *self.overrides]
         return ["-m", "multigrade.run", f"experiment={self.experiment}", f"model={self.model}", *self.overrides]
 
     @property
@@ -136,9 +142,17 @@ SPIKING: list[PlannedRun] = [
       for kd in ("alone", "snn_to_dnn")),
 ]
 
+SECRET_TITLES = {"weight": "a synaptic weight", "neurons": "the neurons per layer",
+                 "threshold": "the membrane threshold", "capacitors": "the capacitor sizes"}
+SIDE_CHANNEL: list[PlannedRun] = [
+    PlannedRun(f"scann_{secret}_{channel}", "scann", f"SCANN template attack on {title} through {channel}")
+    for secret, title in SECRET_TITLES.items() for channel in ("power", "timing")
+]
+
 PLAN: list[PlannedRun] = [
     *(run for experiment, title in EXPERIMENTS.items() for run in runs_of(experiment, title)),
     *SPIKING,
+    *SIDE_CHANNEL,
 ]
 
 

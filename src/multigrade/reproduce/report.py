@@ -15,6 +15,7 @@ from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
 from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
+from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
 from multigrade.run import CONF_DIR
 
@@ -158,7 +159,9 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     experiments not run to the reason."""
     info = profile_info(profile)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    devices = sorted({o.metrics["device"] for o in outcomes if o.metrics})
+    attacks = [o for o in outcomes if o.run.side_channel]
+    outcomes = [o for o in outcomes if not o.run.side_channel]
+    devices = sorted({o.metrics["device"] for o in outcomes + attacks if o.metrics})
     lines = [
         "# multigrade: reproduction report",
         "",
@@ -178,15 +181,19 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     lines += [
         f"Generated {now} on {platform.node()} ({', '.join(devices) or 'no device'}); "
         f"wall time of this invocation {wall_seconds:.0f} s "
-        f"({sum(o.reused for o in outcomes)} of {len(outcomes)} runs reused from earlier).",
-        "",
-        "Metrics are cumulative, of f_k = g_1 + ... + g_k after each grade: RSE = sum (y - f)^2 /"
-        " sum y^2; PSNR = -10 log10(mean (y - f)^2) for images in [0, 1]; accuracy = share of"
-        " argmax f equal to the true class. Paper columns: the papers' logged"
-        " run outputs where published (— where not). Each number comes from the run folder named"
-        " under its table, whose `.hydra/config.yaml` is the exact configuration.",
+        f"({sum(o.reused for o in outcomes + attacks)} of {len(outcomes) + len(attacks)} runs reused from earlier).",
         "",
     ]
+    if outcomes:
+        lines += [
+            "Metrics are cumulative, of f_k = g_1 + ... + g_k after each grade: RSE = sum (y - f)^2 /"
+            " sum y^2; PSNR = -10 log10(mean (y - f)^2) for images in [0, 1]; accuracy = share of"
+            " argmax f equal to the true class. Paper columns: the papers' logged"
+            " run outputs where published (— where not).",
+            "",
+        ]
+    lines += ["Each number comes from the run folder named under its table, whose `.hydra/config.yaml`"
+              " is the exact configuration.", ""]
     for prefix, reason in (left_out or {}).items():
         kept = [f"`{name}`" for name in DEFAULT_EXCEPTIONS if name.startswith(prefix)]
         but = f" except {', '.join(kept)}" if kept else ""
@@ -246,6 +253,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         for outcome in group:
             lines += figure_lines(outcome, report_dir)
     lines += spiking_section(spiking, report_dir)
+    lines += scann_section(attacks, report_dir)
     path = report_dir / "REPORT.md"
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(lines) + "\n")

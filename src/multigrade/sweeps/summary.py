@@ -4,7 +4,8 @@
 A job is a numbered sub-folder with ``.hydra/overrides.yaml``; it finished when its
 ``metrics.json`` is there (written last by every run). Final metrics: the last grade's
 ``<split>_<metric>`` of an MGDL/SGDL run, the ``val_*`` / ``test_*`` numbers of a spiking
-run, and ``total_seconds``. Writes ``sweep_summary.csv`` (one row per job) and
+run, the Gaussian template's success rate at each SNR of an attack (``success_<snr>dB``),
+and ``total_seconds``. Writes ``sweep_summary.csv`` (one row per job) and
 ``sweep_summary.md`` (the jobs, then the seed statistics)::
 
     python -m multigrade.sweeps.summary outputs/multirun/<time>
@@ -48,6 +49,9 @@ def final_metrics(metrics: dict) -> dict[str, float]:
         last = metrics["grades"][-1]
         names = [f"{split}_{name}" for name in metrics["metrics"] for split in ("train", "val", "test")]
         values = {name: last[name] for name in names if name in last}
+    elif "success_vs_snr" in metrics:
+        values = {f"success_{snr:g}dB": rate
+                  for snr, rate in zip(metrics["snr_db"], metrics["success_vs_snr"]["gaussian"])}
     else:
         values = {k: v for k, v in metrics.items()
                   if k.startswith(("val_", "test_")) and isinstance(v, (int, float))}

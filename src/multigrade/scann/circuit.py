@@ -1,0 +1,101 @@
+"""The axon-hillock neuron's circuit values and the closed forms its behaviour follows.
+
+The membrane node (``C_mem`` to ground) is coupled to the output through ``C_fb``; two
+CMOS inverters form the amplifier. Below the first inverter's switching voltage ``V_th``
+the membrane integrates its input, ``dV/dt = I_in / (C_mem + C_fb)``; at ``V_th`` the
+output switches to ``V_dd`` and ``C_fb`` lifts the membrane by
+``ΔV = V_dd C_fb / (C_mem + C_fb)``. While the output is high the reset branch sinks
+``I_r``, ``dV/dt = (I_in - I_r) / (C_mem + C_fb)``, until the membrane is back at ``V_th``,
+where the output falls and the membrane drops by ``ΔV``. Hence, for a constant input,
+
+* first spike from a discharged membrane: ``t_1 = (C_mem + C_fb) V_th / I_in``,
+* spike period: ``T = V_dd C_fb (1 / I_in + 1 / (I_r - I_in))``, of which the output is
+  high ``V_dd C_fb / (I_r - I_in)``.
+
+The supply delivers the input current, the reset current while the output is high, the
+first inverter's short-circuit current (long-channel saturation current of whichever
+transistor limits it, ``min(K_n/2 (V - V_tn)², K_p/2 (V_dd - |V_tp| - V)²)``, the input
+being the membrane voltage ``V``), and per output edge the charge of the node it lifts:
+``V_dd (C_out + C_fb C_mem / (C_mem + C_fb))`` when the output rises, ``V_dd C_int`` (the
+first inverter's output node) when it falls, i.e. energy ``C V_dd²`` per edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AxonHillock:
+    """Circuit values in SI units (volts, farads, amperes, A/V²). ``k_n`` is the first
+    inverter's NMOS transconductance ``μ C_ox W / L``; its PMOS gets the ``k_p`` that puts
+    the switching voltage at ``threshold``."""
+
+    vdd: float = 1.8
+    c_mem: float = 2.0e-12
+    c_fb: float = 0.81e-12
+    c_out: float = 10e-15
+    c_int: float = 5e-15
+    threshold: float = 0.89
+    v_tn: float = 0.45
+    v_tp: float = 0.45
+    k_n: float = 25e-6
+    i_reset: float = 10e-9
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            if not getattr(self, field.name) > 0:
+                raise ValueError(f"circuit.{field.name} must be positive; got {getattr(self, field.name)!r}")
+        if not self.v_tn < self.threshold < self.vdd - self.v_tp:
+            raise ValueError(f"circuit.threshold must lie between v_tn ({self.v_tn}) and vdd - v_tp"
+                             f" ({self.vdd - self.v_tp}) for both inverter transistors to switch; got {self.threshold}")
+
+    def with_values(self, **values: float) -> "AxonHillock":
+        return replace(self, **values)
+
+    @property
+    def c_total(self) -> float:
+        return self.c_mem + self.c_fb
+
+    @property
+    def swing(self) -> float:
+        """``ΔV = V_dd C_fb / (C_mem + C_fb)``: the membrane's jump at each output edge."""
+        return self.vdd * self.c_fb / self.c_total
+
+    @property
+    def k_p(self) -> float:
+        """The PMOS transconductance that makes ``threshold`` the switching voltage:
+        ``K_n (V_th - V_tn)² = K_p (V_dd - |V_tp| - V_th)²``."""
+        return self.k_n * ((self.threshold - self.v_tn) / (self.vdd - self.v_tp - self.threshold)) ** 2
+
+    @property
+    def rise_charge(self) -> float:
+        """Charge the supply gives when the output rises: ``V_dd (C_out + C_fb C_mem / C_total)``."""
+        return self.vdd * (self.c_out + self.c_fb * self.c_mem / self.c_total)
+
+    @property
+    def fall_charge(self) -> float:
+        """Charge the supply gives when the output falls (the first inverter's output rises)."""
+        return self.vdd * self.c_int
+
+    def first_spike_time(self, i_in: float) -> float:
+        """``(C_mem + C_fb) V_th / I_in``: the first spike of a discharged membrane."""
+        return self.c_total * self.threshold / i_in
+
+    def period(self, i_in: float) -> float:
+        """``V_dd C_fb (1/I_in + 1/(I_r - I_in))`` for a constant input below ``I_r``."""
+        if not 0 < i_in < self.i_reset:
+            raise ValueError(f"a constant input fires periodically only between 0 and i_reset"
+                             f" ({self.i_reset}); got {i_in}")
+        return self.vdd * self.c_fb * (1 / i_in + 1 / (self.i_reset - i_in))
+
+    def short_circuit(self, v: np.ndarray, k_n: np.ndarray | float | None = None,
+                      k_p: np.ndarray | float | None = None) -> np.ndarray:
+        """The first inverter's short-circuit current at membrane voltage ``v`` (any shape)."""
+        k_n = self.k_n if k_n is None else k_n
+        k_p = self.k_p if k_p is None else k_p
+        pull_down = 0.5 * k_n * np.clip(v - self.v_tn, 0.0, None) ** 2
+        pull_up = 0.5 * k_p * np.clip(self.vdd - self.v_tp - v, 0.0, None) ** 2
+        return np.minimum(pull_down, pull_up)
