@@ -8,10 +8,14 @@ OUT     ?= outputs/reproduce
 BENCH_OUT ?= outputs/bench
 SIZE    ?=
 RUNS    ?= outputs
+LOIHI_VENV ?= .venv-loihi
+# Python 3.10 for the Loihi environment: python3.10 on the PATH, or pyenv's (lava accepts nothing newer)
+PYTHON310  ?= $(shell for p in python3.10 $$(pyenv root 2>/dev/null)/versions/3.10*/bin/python; do \
+                $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null && { command -v $$p; break; }; done)
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install ngspice reproduce bench sync-wandb test lint clean
+.PHONY: help install ngspice loihi-env loihi-env-if-possible reproduce bench sync-wandb test lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +39,21 @@ ngspice: ## install the Debian package ngspice when it is missing (root or sudo)
 	  $$sudo apt-get install -y -q ngspice >/dev/null 2>&1 || { $$sudo apt-get update -q >/dev/null 2>&1 && $$sudo apt-get install -y -q ngspice >/dev/null 2>&1; } \
 	  || echo "warning: could not install ngspice (Debian: apt-get install ngspice); its circuit check will skip"; }
 
-reproduce: $(VENV)/.installed ngspice ## run the papers' experiments (PROFILE, ONLY) and write $(OUT)/REPORT.md
+$(LOIHI_VENV)/.installed: loihi/requirements.txt
+	@test -n "$(PYTHON310)" || { echo "make loihi-env needs Python 3.10 (python3.10, or pyenv install 3.10); set PYTHON310=<path>"; exit 1; }
+	$(PYTHON310) -m venv $(LOIHI_VENV)
+	$(LOIHI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOIHI_VENV)/bin/python -m pip install --quiet -r loihi/requirements.txt
+	@touch $@
+
+loihi-env: $(LOIHI_VENV)/.installed ## create .venv-loihi (Python 3.10, lava-dl, lava-nc) for target=loihi
+
+# make test and make reproduce build the Loihi environment where Python 3.10 is installed
+loihi-env-if-possible:
+	@if [ -n "$(PYTHON310)" ]; then $(MAKE) --no-print-directory loihi-env; \
+	else echo "note: no Python 3.10, so no Loihi environment: the Loihi tests and section are skipped"; fi
+
+reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY) and write $(OUT)/REPORT.md
 	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY))
 
 bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> $(BENCH_OUT)/bench.json
@@ -46,12 +64,12 @@ sync-wandb: $(VENV)/.installed ## publish the offline W&B runs under $(RUNS)
 	if [ -z "$$runs" ]; then echo "no offline W&B runs under $(RUNS) (logger=wandb writes them)"; exit 1; fi; \
 	$(VENV)/bin/wandb sync $$runs
 
-test: $(VENV)/.installed ngspice ## run the test suite
+test: $(VENV)/.installed ngspice loihi-env-if-possible ## run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed ## compile-check every module
 	$(PY) -m compileall -q src tests
 
-clean: ## remove outputs and caches (keeps .venv)
+clean: ## remove outputs and caches (keeps .venv and .venv-loihi)
 	rm -rf outputs .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

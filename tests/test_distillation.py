@@ -4,13 +4,17 @@ path switched off is gone from the loss."""
 import pytest
 import torch
 
+from multigrade.loihi.student import LoihiStudent
 from multigrade.spiking.distillation import DistillationModule, softened_kl
 from multigrade.spiking.networks import CNNTeacher, ConvLIFStudent, LIFStudent, MLPTeacher
 
 
-def make(output=0.0, intermediate=0.0, snn_to_dnn=0.0, teacher=True):
+STUDENTS = {"lif": lambda: LIFStudent((784, 32, 10), steps=4), "loihi": lambda: LoihiStudent((784, 32, 10), steps=4)}
+
+
+def make(output=0.0, intermediate=0.0, snn_to_dnn=0.0, teacher=True, student="lif"):
     torch.manual_seed(0)
-    return DistillationModule(LIFStudent((784, 32, 10), steps=4), MLPTeacher((784, 48, 24, 10)) if teacher else None,
+    return DistillationModule(STUDENTS[student](), MLPTeacher((784, 48, 24, 10)) if teacher else None,
                               output, intermediate, snn_to_dnn, temperature=3.0)
 
 
@@ -58,8 +62,9 @@ def grads_of(module, term):
             if net is not None}
 
 
-def test_each_path_trains_the_network_it_names():
-    module = make(1.0, 0.1, 0.5)
+@pytest.mark.parametrize("student", sorted(STUDENTS))
+def test_each_path_trains_the_network_it_names(student):
+    module = make(1.0, 0.1, 0.5, student=student)
     assert grads_of(module, "output") == {"student": True, "teacher": False, "decoder": False}
     assert grads_of(module, "intermediate") == {"student": True, "teacher": False, "decoder": True}
     assert grads_of(module, "snn_to_dnn") == {"student": False, "teacher": True, "decoder": False}
@@ -86,8 +91,8 @@ def test_mismatched_students_and_layers_are_named():
 
     with pytest.raises(TypeError, match="method=binary trains a BinarySNN .* not a LIFStudent"):
         BinarySNNModule(LIFStudent((784, 8, 10)))
-    with pytest.raises(TypeError, match=r"method=distill needs a SpikingStudent \(student=lif_mlp or lif_cnn\),"
-                                        " not a BinarySNN"):
+    with pytest.raises(TypeError, match=r"method=distill needs a SpikingStudent \(student=lif_mlp, lif_cnn or"
+                                        r" loihi_mlp\), not a BinarySNN"):
         DistillationModule(BinarySNN((784, 8, 10)), MLPTeacher((784, 8, 10)))
     with pytest.raises(ValueError, match="teacher_layer=3, but the teacher has 2 hidden layer"):
         DistillationModule(LIFStudent((784, 8, 10)), MLPTeacher((784, 16, 8, 10)), intermediate_weight=1.0,

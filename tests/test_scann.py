@@ -17,6 +17,7 @@ from multigrade.scann.__main__ import attack_settings
 from multigrade.scann.attack import run_attack
 from multigrade.scann.channels import spike_histograms
 from multigrade.scann.circuit import AxonHillock
+from multigrade.scann.countermeasures import DummyPool
 from multigrade.scann.layer import LayerDevices, simulate_layer, synaptic_pulses
 from multigrade.scann.spice import NgspiceError, run_ngspice
 from multigrade.scann.templates import Templates, success_rates
@@ -77,6 +78,10 @@ def test_synaptic_pulses_and_spike_windows():
     assert pulses[:, 1].tolist() == [0, 0, 0, 0, 0, 0, 0, 1, 1, 1]
     counts = spike_histograms(np.array([0, 0, 1, 1]), np.array([0.05, 0.95, 0.5, 1.5]), 2, 4, 1.0)
     assert counts.tolist() == [[1, 0, 0, 1], [0, 0, 1, 0]]  # the spike moved past the window is lost
+    # dummy activity: each trace gets the spikes of the pool draw it is dealt
+    pool = DummyPool(np.zeros((3, 2)), np.array([0, 2, 2, 0, 1]), np.array([0.1, 0.5, 0.6, 0.2, 0.9]), 1.0, 4, 0.0)
+    owner, times = pool.spikes_of(np.array([2, 0, 1, 2]))
+    assert owner.tolist() == [0, 0, 1, 1, 2, 3, 3] and times.tolist() == [0.5, 0.6, 0.1, 0.2, 0.9, 0.5, 0.6]
 
 
 @pytest.mark.skipif(shutil.which("ngspice") is None and not NEED_NGSPICE,
@@ -171,6 +176,13 @@ def test_the_same_seed_gives_the_same_numbers():
     ("+layer.gain=2", "layer.gain"),
     ("+circuit.c_gate=1e-15", "circuit.c_gate"),
     ("layer.dt=1e-4", "layer.dt"),
+    ("layer.dt=0", "layer.dt"),
+    ("layer.weight_range=[-1,2]", "layer.weight_range"),
+    ("measurement.power_bins=0", "measurement.power_bins"),
+    ("measurement.timing_bins=100000", "measurement.timing_bins"),
+    ("measurement.averages=[0,4]", "measurement.averages"),
+    ("countermeasures.flattening.loop_gain=-1", "countermeasures.flattening.loop_gain"),
+    ("countermeasures.dummy.rates=[0,10]", "countermeasures.dummy"),
 ])
 def test_a_bad_setting_names_its_key(override, key):
     attack = "scann_threshold_power" if override.startswith("attack.values=[0.8") else "scann_weight_power"

@@ -18,6 +18,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.data.digits import DatasetNotFoundError
 from multigrade.grades.checkpoints import CheckpointError
+from multigrade.loihi.deploy import LoihiEnvironmentError
+from multigrade.loihi.netx import ExportError
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +28,8 @@ class ConfigError(ValueError):
     """The composed configuration cannot describe a run; the message names the key."""
 
 
-INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError)
+INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError, LoihiEnvironmentError,
+                ExportError)
 
 
 @contextmanager

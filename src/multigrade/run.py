@@ -196,6 +196,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     gets its own run folder ``seed_<s>/``; the run's ``metrics.json`` holds their means."""
     started = time.perf_counter()
     check_single_device(cfg)
+    if cfg.target.kind != "none":
+        raise ConfigError(f"target={cfg.target.kind} deploys spiking students (python -m multigrade.snn);"
+                          " the grades run on the host: leave target=none")
     out = prepare_run(cfg)
     data = instantiate(cfg.data)
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)

@@ -6,27 +6,35 @@ experiment's schedule for the profile, evaluates it on the test set,
 and writes into ``paths.output_dir``: ``metrics.json`` (written last; ``val_accuracy``,
 ``test_accuracy``, the teacher's ``*_teacher_accuracy`` when there is one, and
 ``test_activity``: per test image the spikes of every spiking layer, the synaptic
-operations of student and teacher, and their 45 nm energy estimates), ``logs/metrics.csv``
-and ``.hydra/``. With ``trainer.strategy=ddp trainer.devices=N`` it trains and evaluates
-in N processes (data-parallel; the counts are summed over them) and the first writes.
+operations of student and teacher, and their 45 nm energy estimates; with ``target=loihi``
+also ``loihi``: the student on lava's Loihi 2 simulation, see ``multigrade.loihi.deploy``),
+``logs/metrics.csv``, ``.hydra/`` and, with ``target=loihi``, ``student.h5`` (the netx
+file). With ``trainer.strategy=ddp trainer.devices=N`` it trains and evaluates in N
+processes (data-parallel; the counts are summed over them) and the first writes.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.io import write_json
 from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
+from multigrade.io import write_json
+from multigrade.loihi.deploy import deploy_to_loihi, loihi_python
+from multigrade.loihi.student import LoihiStudent
 from multigrade.run import CONF_DIR, prepare_run, with_overrides
+from multigrade.spiking.distillation import DistillationModule
 from multigrade.tracking import finish, log_config
 
 log = logging.getLogger(__name__)
+
+TARGETS = ("none", "loihi")
 
 
 def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
@@ -51,11 +59,39 @@ def check_distributed(cfg: DictConfig) -> None:
                           f" or hydra/launcher=joblib instead")
 
 
+def deployment(cfg: DictConfig, student: Any, datamodule: Any, out: Path) -> dict[str, Any]:
+    """``{"loihi": ...}`` for ``target=loihi`` (the first ``target.images`` test images
+    simulated on lava, see ``deploy_to_loihi``); ``{}`` for ``target=none``."""
+    if cfg.target.kind != "loihi":
+        return {}
+    images, labels = datamodule.splits["test"][: cfg.target.images]
+    python = loihi_python(cfg.target.python)
+    log.info("deploying to lava's Loihi 2 simulation: %d test images with %s", len(labels), python)
+    return {"loihi": deploy_to_loihi(student.student, images, labels, out, cfg.seed, python, cfg.target.timeout)}
+
+
+def check_target(cfg: DictConfig) -> None:
+    """``target.kind`` is none or loihi; loihi needs a Loihi student trained by
+    ``method=distill`` and some test images."""
+    kind = cfg.target.kind
+    if kind not in TARGETS:
+        raise ConfigError(f"target.kind must be one of {', '.join(TARGETS)}; got {kind!r}")
+    if kind == "loihi":
+        if cfg.student.get("_target_") != f"{LoihiStudent.__module__}.{LoihiStudent.__name__}":
+            raise ConfigError("target=loihi deploys a Loihi student: add student=loihi_mlp")
+        if cfg.method.get("_target_") != f"{DistillationModule.__module__}.{DistillationModule.__name__}":
+            raise ConfigError("target=loihi deploys a distilled student: add method=distill (and a teacher)")
+        if not (isinstance(cfg.target.images, int) and cfg.target.images > 0):
+            raise ConfigError(f"target.images must be a positive integer; got {cfg.target.images!r}")
+        loihi_python(cfg.target.python)  # a missing environment stops the run before training
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train, validate and test the student; write the run folder; return the metrics."""
     started = time.perf_counter()
     check_sweep_direction("val_accuracy", higher_is_better=True)
     check_distributed(cfg)
+    check_target(cfg)
     out = prepare_run(cfg)
     settings = schedule_settings(cfg)
     datamodule = instantiate(cfg.digits)
@@ -87,6 +123,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     finish(logger, [], [])
     if not trainer.is_global_zero:  # one process of a distributed run: the first writes
         return metrics
+    metrics.update(deployment(cfg, student, datamodule, out))
     write_json(out / "metrics.json", metrics)
     log.info("done in %.1f s: test accuracy %.4f (validation %.4f) -> %s", metrics["total_seconds"],
              metrics["test_accuracy"], metrics.get("val_accuracy", float("nan")), out / "metrics.json")

@@ -23,7 +23,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from multigrade.grades.metrics import METRICS
-from multigrade.reproduce.plan import PlannedRun, left_out, select
+from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
+from multigrade.reproduce.plan import NEEDS_LOIHI, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 
 PROFILES = ("smoke", "quick", "paper")
@@ -82,10 +83,23 @@ def outcome_line(metrics: dict) -> str:
     return f"test {METRICS[headline].label} {value:.4g} after {len(metrics['grades'])} grade(s)"
 
 
+def without_loihi(runs: list[PlannedRun]) -> tuple[list[PlannedRun], dict[str, str]]:
+    """The runs this machine can do, and the experiments left out for want of the Loihi
+    environment, with the reason."""
+    try:
+        loihi_python()
+        return runs, {}
+    except LoihiEnvironmentError as error:
+        missing = {run.experiment: str(error) for run in runs if run.experiment in NEEDS_LOIHI}
+        return [run for run in runs if run.experiment not in missing], missing
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    runs = select(args.only)
+    runs, unavailable = without_loihi(select(args.only))
+    for experiment, reason in unavailable.items():
+        print(f"left out {experiment}: {reason}", flush=True)
     outcomes: list[RunOutcome] = []
     for index, planned in enumerate(runs, start=1):
         folder = args.out / "runs" / planned.experiment / planned.name
@@ -108,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    done in {time.perf_counter() - begun:.0f} s: {outcome_line(metrics)}", flush=True)
         outcomes.append(RunOutcome(planned, folder, metrics, log))
     report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
-                          left_out(args.only))
+                          {**left_out(args.only), **unavailable})
     print(f"report: {report}")
     failed = [o.run.key for o in outcomes if o.metrics is None]
     if failed:

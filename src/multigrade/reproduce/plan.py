@@ -140,6 +140,8 @@ SPIKING: list[PlannedRun] = [
     *(PlannedRun("distill_mnist_conv", "snn", "DNN -> SNN distillation on MNIST with convolutional networks",
                  f"{kd}_seed0", (f"kd={kd}", "seed=0"))
       for kd in ("alone", "snn_to_dnn")),
+    PlannedRun("distill_mnist_loihi", "snn", "A distilled Loihi 2 student on lava's Loihi 2 simulation",
+               "snn_to_dnn_seed0", ("kd=snn_to_dnn", "seed=0")),
 ]
 
 SECRET_TITLES = {"weight": "a synaptic weight", "neurons": "the neurons per layer",
@@ -148,6 +150,9 @@ SIDE_CHANNEL: list[PlannedRun] = [
     PlannedRun(f"scann_{secret}_{channel}", "scann", f"SCANN template attack on {title} through {channel}")
     for secret, title in SECRET_TITLES.items() for channel in ("power", "timing")
 ]
+
+# Experiments that need the Loihi environment (make loihi-env); without it they are left out.
+NEEDS_LOIHI = ("distill_mnist_loihi",)
 
 PLAN: list[PlannedRun] = [
     *(run for experiment, title in EXPERIMENTS.items() for run in runs_of(experiment, title)),

@@ -101,6 +101,56 @@ CONV_ABLATION_TEXT = (
 )
 
 
+LOIHI_TEXT = (
+    "The distilled student (MLP teacher 784-512-256-10, all three paths) is a Loihi 2 network:"
+    " 784-128-10 fixed-point CUBA neurons with lava's bit-accurate arithmetic, 8-bit weights"
+    " with a power-of-two step per layer, one step of synaptic delay per layer. After training"
+    " it is exported as a netx file and the first test images are simulated on lava-dl's"
+    " Loihi 2 model (`Loihi2SimCfg(select_tag='fixed_pt')`, lava-nc 0.10.0) with the same input"
+    " spikes as the training-time model's own run."
+)
+
+
+def loihi_rows(outcomes: list["RunOutcome"]) -> list[str]:
+    """One table per deployed run: accuracy, parity, activity, energy and time per image."""
+    lines: list[str] = []
+    for outcome in outcomes:
+        m = outcome.metrics
+        if m is None:
+            lines += [f"{outcome.run.variant}: failed, see `{outcome.log}`", ""]
+            continue
+        loihi, student = m["loihi"], m["test_activity"]["student"]
+        emulation, lava, parity = loihi["per_image"]["emulation"], loihi["per_image"]["lava"], loihi["parity"]
+        first = parity["first_difference"]
+        agreement = (f"identical: {parity['spikes_compared']:,} spike slots compared" if parity["identical"] else
+                     f"differ first at image {first['image']}, layer {first['layer']}, step {first['step']}"
+                     f" (neurons {first['neurons'][:8]})")
+
+        def spikes(activity: dict) -> str:
+            return ", ".join(f"{value:,.1f}" for value in activity["spikes"])
+
+        lines += [
+            f"| {outcome.run.variant.replace('_', ' ')} | training-time model | Loihi simulation (lava) |",
+            "|---|---|---|",
+            f"| accuracy, first {loihi['images']} test images | {loihi['accuracy']['emulation']:.4f}"
+            f" | {loihi['accuracy']['lava']:.4f} |",
+            f"| accuracy, all {m['test_activity']['images']:,} test images | {m['test_accuracy']:.4f} | — |",
+            f"| spikes, every layer and step | {agreement} | |",
+            f"| spikes per image (per layer) | {spikes(emulation)} | {spikes(lava)} |",
+            f"| synaptic ops per image | {sum(emulation['synaptic_ops']):,.0f} | {sum(lava['synaptic_ops']):,.0f} |",
+            f"| energy per image (estimate) | {student['energy_pj'] / 1e3:,.1f} nJ (45 nm host, all test images)"
+            f" | {lava['energy_nj']:,.1f} nJ (Loihi figures) |",
+            f"| time per image (estimate) | — | {lava['latency_us']:,.1f} µs (one core) |",
+            f"| time steps per image | {loihi['steps']} | {loihi['steps']} |",
+            f"| simulation seconds per image | — | {loihi['seconds']['per_image']:.2f} (lava on this CPU;"
+            f" {loihi['seconds']['import']:.0f} s to import lava) |",
+            "",
+            f"Loihi energy and time: {lava['estimate']}. Host: {m['test_activity']['estimate']}.",
+            "",
+        ]
+    return lines
+
+
 def _energy_row(network: str, run: str, activity: list[dict]) -> str:
     """One network's activity per test image, averaged over the runs in ``activity``."""
     def mean(key: str) -> float:
@@ -141,6 +191,7 @@ def spiking_section(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]
         ("yin_binary_mnist", BINARY_TEXT, lambda group: binary_rows(group, report_dir)),
         ("distill_mnist", ABLATION_TEXT, ablation_rows),
         ("distill_mnist_conv", CONV_ABLATION_TEXT, ablation_rows),
+        ("distill_mnist_loihi", LOIHI_TEXT, loihi_rows),
     )
     lines = ["## Spiking networks", ""] if outcomes else []
     for experiment, text, table in parts:

@@ -10,11 +10,11 @@ repeatable number for number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from multigrade.scann.channels import CHANNELS, Measurement
+from multigrade.scann.channels import CHANNELS, Extra, Measurement
 from multigrade.scann.circuit import AxonHillock
 from multigrade.scann.countermeasures import DummyPool, flattened
 from multigrade.scann.layer import LayerDevices, LayerTrace, poisson_spikes, simulate_layer, synaptic_pulses
@@ -36,6 +36,15 @@ class LayerSettings:
     input_rate: float
     duration: float
     dt: float
+
+    def __post_init__(self) -> None:
+        for key in ("inputs", "neurons", "i_unit", "pulse", "input_rate", "duration", "dt"):
+            if not getattr(self, key) > 0:
+                raise ValueError(f"layer.{key} must be positive; got {getattr(self, key)!r}")
+        low, high = self.weight_range
+        if not 0 <= low <= high:
+            raise ValueError(f"layer.weight_range must be [low, high] with 0 <= low <= high (a current-mode"
+                             f" synapse injects current); got {list(self.weight_range)}")
 
     @property
     def steps(self) -> int:
@@ -88,6 +97,19 @@ class AttackSettings:
         if self.layer.dt > shortest_high / 10:
             raise ValueError(f"layer.dt = {self.layer.dt:g} s is too long: an output pulse lasts"
                              f" {shortest_high:.3g} s or more; use at most a tenth of that")
+        for key in ("power_bins", "timing_bins"):
+            if not 1 <= getattr(self, key) <= self.layer.steps:
+                raise ValueError(f"measurement.{key} must lie between 1 and the {self.layer.steps} steps;"
+                                 f" got {getattr(self, key)!r}")
+        if not self.snr_db or not self.averages or any(n < 1 or n != int(n) for n in self.averages):
+            raise ValueError(f"measurement.snr_db must list SNRs and measurement.averages positive integers;"
+                             f" got {list(self.snr_db)} and {list(self.averages)}")
+        if self.loop_gain < 0 or self.margin < 0:
+            raise ValueError(f"countermeasures.flattening.loop_gain and margin must be >= 0; got {self.loop_gain}"
+                             f" and {self.margin}")
+        if self.dummy_neurons < 1 or self.dummy_pool < 1 or not 0 < self.dummy_rates[0] <= self.dummy_rates[1]:
+            raise ValueError(f"countermeasures.dummy needs neurons >= 1, pool >= 1 and rates [low, high] with"
+                             f" 0 < low <= high; got {self.dummy_neurons}, {self.dummy_pool}, {list(self.dummy_rates)}")
         if self.profiling < 2 or self.victims < 1:
             raise ValueError(f"traces: profiling must be at least 2 and victims at least 1 per class;"
                              f" got {self.profiling} and {self.victims}")
@@ -149,9 +171,6 @@ def example_device(settings: AttackSettings, seed: int, value: float) -> LayerTr
                                                   {}, rng["profiling"])
     return simulate_layer(devices, device_weights, pulses, settings.layer.i_unit, settings.layer.dt,
                           record_membrane=True)
-
-
-Extra = Callable[[np.random.Generator], np.ndarray] | None
 
 
 def run_attack(settings: AttackSettings, seed: int) -> dict[str, Any]:

@@ -21,6 +21,8 @@ import numpy as np
 from multigrade.scann.layer import LayerTrace
 
 CHANNELS = ("power", "timing")
+# What a countermeasure adds to one measurement: (rng, timing jitter in seconds) -> (B, D)
+Extra = Callable[[np.random.Generator, float], np.ndarray] | None
 
 
 def power_features(trace: LayerTrace, bins: int) -> np.ndarray:
@@ -76,18 +78,19 @@ class Measurement:
         return self.duration * self.traces / max(len(self.spike_time), 1)
 
     def measure(self, rng: np.random.Generator, snr_db: float, scale: float, averages: int = 1,
-                extra: Callable[[np.random.Generator], np.ndarray] | None = None) -> np.ndarray:
-        """(B, D) features averaged over ``averages`` noisy measurements; ``extra(rng)``
-        adds what a countermeasure adds to one measurement (B, D)."""
+                extra: Extra = None) -> np.ndarray:
+        """(B, D) features averaged over ``averages`` noisy measurements; ``extra(rng, jitter)``
+        adds what a countermeasure adds to one measurement (B, D), its spikes moved by the
+        same timing jitter."""
         total = np.zeros((self.traces, self.bins))
+        jitter = scale / 10 ** (snr_db / 20) if self.channel == "timing" else 0.0
         for _ in range(averages):
             if self.channel == "power":
                 sigma = np.sqrt(scale / 10 ** (snr_db / 10))
                 one = self.clean + sigma * rng.standard_normal(self.clean.shape)
             else:
-                jitter = scale / 10 ** (snr_db / 20)
                 moved = self.spike_time + jitter * rng.standard_normal(self.spike_time.shape)
                 one = spike_histograms(self.spike_trace, moved, self.traces, self.bins, self.duration)
-            total += one if extra is None else one + extra(rng)
+            total += one if extra is None else one + extra(rng, jitter)
         return total / averages
 

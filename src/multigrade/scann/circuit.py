@@ -12,10 +12,13 @@ where the output falls and the membrane drops by ``ΔV``. Hence, for a constant 
 * spike period: ``T = V_dd C_fb (1 / I_in + 1 / (I_r - I_in))``, of which the output is
   high ``V_dd C_fb / (I_r - I_in)``.
 
-The supply delivers the input current, the reset current while the output is high, the
-first inverter's short-circuit current (long-channel saturation current of whichever
-transistor limits it, ``min(K_n/2 (V - V_tn)², K_p/2 (V_dd - |V_tp| - V)²)``, the input
-being the membrane voltage ``V``), and per output edge the charge of the node it lifts:
+The current trace (the "supply current" of the power channel) is what probes on the supply
+pin and on the reset branch's return read together: the input current (the synapses draw it
+from the supply), the reset current while the output is high (it returns the membrane's
+charge to ground, so over a period it carries as much charge as the input), the first
+inverter's short-circuit current (long-channel saturation current of whichever transistor
+limits it, ``min(K_n/2 (V - V_tn)², K_p/2 (V_dd - |V_tp| - V)²)``, the input being the
+membrane voltage ``V``), and per output edge the charge of the node it lifts:
 ``V_dd (C_out + C_fb C_mem / (C_mem + C_fb))`` when the output rises, ``V_dd C_int`` (the
 first inverter's output node) when it falls, i.e. energy ``C V_dd²`` per edge.
 """

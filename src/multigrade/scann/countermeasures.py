@@ -14,11 +14,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
-from multigrade.scann.channels import Measurement, power_features, spike_histograms
+from multigrade.scann.channels import Extra, Measurement, power_features, spike_histograms
 from multigrade.scann.layer import LayerTrace
 
 COUNTERMEASURES = ("none", "dummy", "flattening")
@@ -27,22 +25,43 @@ COUNTERMEASURES = ("none", "dummy", "flattening")
 @dataclass
 class DummyPool:
     """Simulated dummy activity to draw from: ``power`` (P, D) features of the dummies'
-    supply current and ``timing`` (P, D) their spike counts per window."""
+    supply current, their spikes (``spike_trace``, ``spike_time``) for the timing channel,
+    and their mean current."""
 
     power: np.ndarray
-    timing: np.ndarray
+    spike_trace: np.ndarray
+    spike_time: np.ndarray
+    duration: float
+    timing_bins: int
     mean_current: float
 
     @classmethod
     def of(cls, trace: LayerTrace, power_bins: int, timing_bins: int) -> "DummyPool":
-        pool = trace.supply.shape[1]
-        timing = spike_histograms(trace.spike_trace, trace.spike_time, pool, timing_bins, trace.duration)
-        return cls(power_features(trace, power_bins), timing, float(trace.supply.mean()))
+        return cls(power_features(trace, power_bins), trace.spike_trace, trace.spike_time, trace.duration,
+                   timing_bins, float(trace.supply.mean()))
 
-    def draws(self, channel: str, traces: int) -> Callable[[np.random.Generator], np.ndarray]:
-        """``extra(rng)``: (traces, D) features of one fresh draw of dummy activity per trace."""
-        pool = self.power if channel == "power" else self.timing
-        return lambda rng: pool[rng.integers(len(pool), size=traces)]
+    def spikes_of(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The spikes of pool draws ``chosen`` (B,), as (trace b, time) pairs."""
+        order = np.argsort(self.spike_trace, kind="stable")
+        counts = np.bincount(self.spike_trace, minlength=len(self.power))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        taken = counts[chosen]
+        owner = np.repeat(np.arange(len(chosen)), taken)
+        offset = np.arange(taken.sum()) - np.repeat(np.cumsum(taken) - taken, taken)
+        return owner, self.spike_time[order[np.repeat(starts[chosen], taken) + offset]]
+
+    def draws(self, channel: str, traces: int) -> Extra:
+        """``extra(rng, jitter)``: (traces, D) features of one fresh draw of dummy activity per
+        trace, its spikes jittered like the layer's."""
+        def power(rng: np.random.Generator, jitter: float) -> np.ndarray:
+            return self.power[rng.integers(len(self.power), size=traces)]
+
+        def timing(rng: np.random.Generator, jitter: float) -> np.ndarray:
+            owner, times = self.spikes_of(rng.integers(len(self.power), size=traces))
+            moved = times + jitter * rng.standard_normal(times.shape)
+            return spike_histograms(owner, moved, traces, self.timing_bins, self.duration)
+
+        return power if channel == "power" else timing
 
 
 def flattened(measurement: Measurement, level: float, loop_gain: float) -> Measurement:

@@ -98,8 +98,8 @@ def simulate_layer(devices: LayerDevices, weights: np.ndarray, pulses: np.ndarra
     for every trace, or (T, B, N). Per step, with ``I`` the synaptic current and ``h`` the
     output (1 high), ``V <- V + (I - h I_r) dt / C_total``; crossing ``V_th`` upwards sets
     ``h = 1`` and adds ``ΔV``, downwards (while high) sets ``h = 0`` and subtracts it. The
-    supply current per step is ``I + I_r (time high) / dt + I_sc(V) + (edge charges) / dt``
-    over the active neurons.
+    current trace per step is ``I + I_r (time high) / dt + I_sc(V) + (edge charges) / dt``
+    over the active neurons (see ``circuit`` for what it measures).
     """
     c = devices.circuit
     steps = pulses.shape[0]

@@ -6,7 +6,9 @@ Netlist: a constant input current from the supply into the membrane (``C_mem`` t
 ``k_n`` and ``k_p`` with a process transconductance of 100 µA/V²) drives node ``a``
 (``C_int``); the second inverter (1 µm / 1 µm) drives the output (``C_out``); the reset
 branch sinks ``I_r V_out / V_dd`` from the membrane through a 0 V source that measures it.
-The supply current is the ``V_dd`` source's current plus the reset branch's.
+The trace is the ``V_dd`` source's current plus the reset branch's (see ``circuit``): the
+reset current comes from ngspice's own switching of the output, so its timing is checked,
+not assumed.
 """
 
 from __future__ import annotations

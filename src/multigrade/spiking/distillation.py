@@ -47,7 +47,7 @@ class DistillationModule(ScheduledModule):
         if any(w < 0 for w in weights.values()) or temperature <= 0:
             raise ValueError(f"path weights must be >= 0 and the temperature > 0; got {weights}, T = {temperature}")
         if not isinstance(student, SpikingStudent):
-            raise TypeError(f"method=distill needs a SpikingStudent (student=lif_mlp or lif_cnn), not a"
+            raise TypeError(f"method=distill needs a SpikingStudent (student=lif_mlp, lif_cnn or loihi_mlp), not a"
                             f" {type(student).__name__}; the binary SNN trains with method=binary")
         self.save_hyperparameters(ignore=["student", "teacher"])
         self.student, self.teacher = student, teacher

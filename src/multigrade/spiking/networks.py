@@ -62,14 +62,14 @@ class CNNTeacher(nn.Module):
 
 
 class SpikingStudent(nn.Module):
-    """Leaky integrate-and-fire layers run for ``steps`` steps on encoded input (B, 784).
+    """A spiking network run for ``steps`` steps on encoded input (B, 784): ``blocks[l]`` maps
+    the spikes of layer l - 1 (the encoded input for l = 0) at one step to the input of
+    layer l; the last block's neurons are the ``classes`` outputs. Subclasses define the
+    neurons (``run``); logits are the output layer's mean membrane (``membrane``) or spike
+    count (``count``)."""
 
-    ``blocks[l]`` maps the spikes of layer l - 1 (the encoded input for l = 0) at one step to
-    the input current of layer l, whose neurons are ``snntorch.Leaky`` (see the module
-    docstring); the last block's neurons are the ``classes`` outputs."""
-
-    def __init__(self, blocks: list[nn.Module], beta: float = 0.9, steps: int = 10, encoding: str = "rate",
-                 readout: str = "membrane", slope: float = 25.0):
+    def __init__(self, blocks: list[nn.Module], steps: int = 10, encoding: str = "rate",
+                 readout: str = "membrane"):
         super().__init__()
         if readout not in STUDENT_READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {STUDENT_READOUTS}")
@@ -77,20 +77,10 @@ class SpikingStudent(nn.Module):
             raise ValueError(f"steps must be a positive integer; got {steps}")
         self.steps, self.encoding, self.readout = int(steps), check_encoding(encoding), readout
         self.blocks = nn.ModuleList(blocks)
-        spike_grad = surrogate.fast_sigmoid(slope=slope)
-        self.neurons = nn.ModuleList(snn.Leaky(beta=beta, spike_grad=spike_grad) for _ in self.blocks)
 
     def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Spikes (T, B, *shape_l) of every layer and the output membrane (T, B, classes)."""
-        membranes = [neuron.reset_mem() for neuron in self.neurons]
-        spikes: list[list[torch.Tensor]] = [[] for _ in self.blocks]
-        output_membrane = []
-        for inputs in encode(x, self.steps, self.encoding):
-            for l, (block, neuron) in enumerate(zip(self.blocks, self.neurons)):
-                inputs, membranes[l] = neuron(block(inputs), membranes[l])
-                spikes[l].append(inputs)
-            output_membrane.append(membranes[-1])
-        return [torch.stack(s) for s in spikes], torch.stack(output_membrane)
+        raise NotImplementedError
 
     def logits(self, spikes: list[torch.Tensor], membrane: torch.Tensor) -> torch.Tensor:
         """Class scores (B, classes) of one ``run``: mean output membrane or spike count."""
@@ -102,14 +92,35 @@ class SpikingStudent(nn.Module):
         return self.logits(spikes, membrane), [s.mean(dim=0).flatten(1) for s in spikes[:-1]]
 
 
-class LIFStudent(SpikingStudent):
+class LeakyStudent(SpikingStudent):
+    """``SpikingStudent`` of ``snntorch.Leaky`` neurons (see the module docstring)."""
+
+    def __init__(self, blocks: list[nn.Module], beta: float = 0.9, steps: int = 10, encoding: str = "rate",
+                 readout: str = "membrane", slope: float = 25.0):
+        super().__init__(blocks, steps, encoding, readout)
+        spike_grad = surrogate.fast_sigmoid(slope=slope)
+        self.neurons = nn.ModuleList(snn.Leaky(beta=beta, spike_grad=spike_grad) for _ in self.blocks)
+
+    def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        membranes = [neuron.reset_mem() for neuron in self.neurons]
+        spikes: list[list[torch.Tensor]] = [[] for _ in self.blocks]
+        output_membrane = []
+        for inputs in encode(x, self.steps, self.encoding):
+            for l, (block, neuron) in enumerate(zip(self.blocks, self.neurons)):
+                inputs, membranes[l] = neuron(block(inputs), membranes[l])
+                spikes[l].append(inputs)
+            output_membrane.append(membranes[-1])
+        return [torch.stack(s) for s in spikes], torch.stack(output_membrane)
+
+
+class LIFStudent(LeakyStudent):
     """Fully connected LIF network ``sizes`` (784, ..., classes)."""
 
     def __init__(self, sizes: tuple[int, ...] = (784, 256, 10), **neuron_settings):
         super().__init__([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])], **neuron_settings)
 
 
-class ConvLIFStudent(SpikingStudent):
+class ConvLIFStudent(LeakyStudent):
     """Convolutional LIF network on 28 x 28 images: per entry c of ``channels`` a
     conv ``kernel`` x ``kernel`` (c) -> max-pool 2 -> LIF block, then fc(classes) -> LIF.
     Pooling acts on the input currents, so every layer still receives spikes."""

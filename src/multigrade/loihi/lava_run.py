@@ -1,0 +1,120 @@
+"""Run a netx network on lava's Loihi 2 simulation, one image at a time (run in the Loihi
+environment, Python 3.10 with lava-dl 0.6.0 and lava-nc 0.10.0; it imports nothing else of
+this package)::
+
+    python lava_run.py NET.h5 INPUTS.npz OUT_DIR
+
+``INPUTS.npz`` holds ``spikes`` (images, T, n_in) of 0/1. For every image a fresh
+``lava.lib.dl.netx.hdf5.Network`` (lava keeps neuron state across runs) is driven by the
+spikes through a ``RingBuffer`` source and run for T steps with
+``Loihi2SimCfg(select_tag="fixed_pt")``; sinks on every layer record its spikes.
+
+Writes ``OUT_DIR/spikes.npz`` (``layer_<l>``: (images, T, n_l) uint8) and, last,
+``OUT_DIR/result.json``: per image the prediction (the output neuron with the most spikes,
+the lowest index on a tie), the spikes and synaptic operations (input spikes that arrive
+within the run times their nonzero fan-out) per layer; the steps; the seconds to import lava, and per image to build
+and to run. Exit status 2 with a message on stderr when an input is missing or unreadable.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def fail(message: str) -> None:
+    print(f"lava_run: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def read_inputs(net_file: Path, inputs_file: Path) -> np.ndarray:
+    for path in (net_file, inputs_file):
+        if not path.is_file():
+            fail(f"{path} does not exist")
+    try:
+        with np.load(inputs_file) as arrays:
+            spikes = arrays["spikes"]
+    except (OSError, ValueError, KeyError) as error:
+        fail(f"{inputs_file} is not an npz file with an array 'spikes': {error}")
+    if spikes.ndim != 3:
+        fail(f"spikes must be (images, steps, inputs); got shape {spikes.shape}")
+    return spikes
+
+
+def fan_outs(net_file: Path) -> list[np.ndarray]:
+    """Per dense layer, the nonzero synapses leaving each of its inputs (n_{l-1},)."""
+    import h5py
+
+    with h5py.File(net_file, "r") as handle:
+        layers = handle["layer"]
+        dense = [layers[str(i)] for i in range(len(layers)) if layers[str(i)]["type"][0] == b"dense"]
+        return [(np.asarray(layer["weight"]) != 0).sum(axis=0) for layer in dense]
+
+
+def run_image(net_file: Path, spikes: np.ndarray) -> tuple[list[np.ndarray], float, float]:
+    """Per-layer spikes (T, n_l) of one image (spikes (T, n_in)), the build and run seconds."""
+    from lava.lib.dl import netx
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+    from lava.proc.io.sink import RingBuffer as Sink
+    from lava.proc.io.source import RingBuffer as Source
+
+    started = time.perf_counter()
+    steps = spikes.shape[0]
+    net = netx.hdf5.Network(net_config=str(net_file))
+    source = Source(data=spikes.T.astype(np.int32))
+    source.s_out.connect(net.inp)
+    sinks = []
+    for block in net.layers:
+        sink = Sink(shape=block.out.shape, buffer=steps)
+        block.out.connect(sink.a_in)
+        sinks.append(sink)
+    built = time.perf_counter()
+    try:
+        net.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+        recorded = [sink.data.get().T.astype(np.uint8) for sink in sinks]
+    finally:
+        net.stop()
+    return recorded, built - started, time.perf_counter() - built
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) != 3:
+        fail("usage: lava_run.py NET.h5 INPUTS.npz OUT_DIR")
+    net_file, inputs_file, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
+    spikes = read_inputs(net_file, inputs_file)
+    try:
+        fan_out = fan_outs(net_file)
+    except (OSError, KeyError) as error:
+        fail(f"{net_file} is not a netx network file: {error}")
+    started = time.perf_counter()
+    import lava.lib.dl.netx  # noqa: F401  (the import alone takes seconds: timed apart)
+    import_seconds = time.perf_counter() - started
+    layers: list[list[np.ndarray]] = []
+    images, build, run = [], [], []
+    for image in spikes:
+        recorded, built, ran = run_image(net_file, image)
+        layers.append(recorded)
+        build.append(built)
+        run.append(ran)
+        inputs = [image] + recorded[:-1]
+        counts = [int(layer.sum()) for layer in recorded]
+        # a spike sent at the last step would arrive after the run: it costs no synaptic op
+        sops = [int((spikes_in[:-1].astype(np.int64) @ fans).sum()) for spikes_in, fans in zip(inputs, fan_out)]
+        images.append({"prediction": int(recorded[-1].sum(axis=0).argmax()), "spikes": counts, "synaptic_ops": sops})
+    out.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out / "spikes.npz", **{f"layer_{l + 1}": np.stack([image[l] for image in layers])
+                                              for l in range(len(fan_out))})
+    summary = {"images": images, "steps": int(spikes.shape[1]), "import_seconds": import_seconds,
+               "build_seconds": build, "run_seconds": run}
+    partial = out / "result.json.tmp"
+    partial.write_text(json.dumps(summary))
+    partial.replace(out / "result.json")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,272 @@
+"""The Loihi student: lava's fixed-point CUBA arithmetic, its weights and delays, the netx
+export, and the round trip through lava's Loihi 2 simulation with spike-for-spike parity."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from conftest import REPO, job_config
+from multigrade.checks import ConfigError
+from multigrade.loihi.cuba import cuba_step
+from multigrade.loihi.deploy import (LoihiEnvironmentError, deploy_to_loihi, first_difference, loihi_python,
+                                     simulate_on_lava)
+from multigrade.loihi.netx import ExportError, check_weights, export_netx, integer_weights
+from multigrade.loihi.student import LoihiStudent
+from multigrade.run import run as run_grades
+from multigrade.snn import check_target
+
+HAS_MNIST = (Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / "MNIST" / "raw").is_dir()
+
+
+def python310() -> str | None:
+    """A Python 3.10 interpreter, as ``make loihi-env`` finds one."""
+    pyenv = shutil.which("pyenv")
+    root = subprocess.run([pyenv, "root"], capture_output=True, text=True).stdout.strip() if pyenv else ""
+    for candidate in [shutil.which("python3.10"), *sorted(glob.glob(f"{root}/versions/3.10*/bin/python"))]:
+        if candidate and subprocess.run([candidate, "-c", "import sys; assert sys.version_info[:2] == (3, 10)"],
+                                        capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+needs_loihi = pytest.mark.skipif(python310() is None, reason="Python 3.10 is not installed; the Loihi environment"
+                                                             " (make loihi-env) needs it")
+
+
+@pytest.fixture
+def loihi():
+    """The Loihi environment's Python; a machine with Python 3.10 must have built it."""
+    try:
+        return loihi_python()
+    except LoihiEnvironmentError as error:
+        pytest.fail(str(error))
+
+
+def state(*values):
+    return torch.tensor([list(values)], dtype=torch.float64)
+
+
+def test_the_cuba_step_rounds_toward_zero_wraps_and_resets_as_lava():
+    # u: trunc(-5001 * 3072 / 4096) = trunc(-3750.75) = -3750 (floor would give -3751), plus 64 a
+    u, v, s = cuba_step(state(-5001.0, 5001.0), state(0.0, 0.0), state(1.0, 0.0), 1024, 0, 10**6)
+    assert u.tolist() == [[-3750 + 64, 3750]] and v.tolist() == [[-3686, 3750]] and s.sum() == 0
+    # v: trunc(1000 * (4096 - 410) / 4096) = trunc(899.90) = 899
+    _, v, _ = cuba_step(state(0.0), state(1000.0), state(0.0), 4096, 410, 10**6)
+    assert v.tolist() == [[899]]
+    # the current wraps once into (-2^23, 2^23]; the voltage saturates at ±(2^23 - 1)
+    u, v, _ = cuba_step(state(2**23 - 10.0, 2**23 - 100.0), state(2**23 - 5.0, 2**23 - 5.0), state(1.0, 1.0),
+                        0, 0, 2**17)  # a threshold of 2^23: no spike
+    assert u.tolist() == [[2**23 - 10 + 64 - 2**24, 2**23 - 36]]
+    assert v.tolist() == [[(2**23 - 5) + (2**23 - 10 + 64 - 2**24), 2**23 - 1]]
+    # threshold 64 θ_m, strict; a spike zeroes v but not u
+    u, v, s = cuba_step(state(0.0, 0.0), state(0.0, 0.0), state(10.0, 11.0), 4096, 4096, 10)
+    assert s.tolist() == [[0, 1]] and v.tolist() == [[640, 0]] and u.tolist() == [[640, 704]]
+
+
+def test_weights_are_8_bit_integers_with_a_shared_power_of_two_step():
+    torch.manual_seed(0)
+    student = LoihiStudent(sizes=(784, 32, 10))
+    for block, weights, mantissa in zip(student.blocks, integer_weights(student), student.threshold_mantissas()):
+        step = 2.0 ** block.step_exponent()
+        assert 127 < np.abs(weights).max() <= 254 and weights.min() < 0 < weights.max()
+        assert np.array_equal(weights, torch.round(block.weight.detach() / step).numpy())
+        assert mantissa == round(1.0 / step)
+    logits, rates = student(torch.rand(4, 784))
+    F.cross_entropy(logits, torch.arange(4)).backward()
+    assert all(block.weight.grad.abs().sum() > 0 for block in student.blocks)  # rounding passes gradients
+    assert logits.shape == (4, 10) and rates[0].shape == (4, 32)
+
+
+def test_each_layer_adds_one_step_of_synaptic_delay():
+    student = LoihiStudent(sizes=(3, 2, 2), steps=1, current_decay=1.0, voltage_decay=1.0)
+    with torch.no_grad():
+        student.blocks[0].weight.copy_(torch.tensor([[1.5, 0.0, 0.0], [0.0, 0.0, -1.5]]))
+        student.blocks[1].weight.copy_(torch.tensor([[0.0, 1.5], [1.5, 0.0]]))  # 1.5 > θ = 1
+    frames = torch.zeros(4, 1, 3)
+    frames[0, 0, 0] = 1.0  # one input spike at step 0
+    first, second = student.run_spikes(frames)
+    assert first[:, 0].tolist() == [[0, 0], [1, 0], [0, 0], [0, 0]]
+    assert second[:, 0].tolist() == [[0, 0], [0, 0], [0, 1], [0, 0]]
+
+
+def test_the_export_is_the_netx_layout_with_the_students_integers(tmp_path):
+    torch.manual_seed(1)
+    student = LoihiStudent(sizes=(784, 16, 10), current_decay=0.5, voltage_decay=0.25)
+    path = export_netx(student, tmp_path / "net.h5")
+    with h5py.File(path, "r") as handle:
+        layers = handle["layer"]
+        assert sorted(layers) == ["0", "1", "2"]
+        assert layers["0"]["type"][0] == b"input" and layers["0"]["shape"][()].tolist() == [784]
+        assert "neuron" not in layers["0"]
+        for index, (weights, mantissa) in enumerate(zip(integer_weights(student), student.threshold_mantissas()), 1):
+            layer = layers[str(index)]
+            assert layer["type"][0] == b"dense" and layer["shape"][()].tolist() == [weights.shape[0]]
+            assert layer["weight"].dtype == np.float32 and np.array_equal(layer["weight"][()], weights)
+            neuron = layer["neuron"]
+            assert neuron["type"][()] == b"CUBA"
+            assert (neuron["iDecay"][()], neuron["vDecay"][()], neuron["vThMant"][()]) == (2048, 1024, mantissa)
+    with torch.no_grad():
+        student.blocks[1].weight.zero_()
+    with pytest.raises(ExportError, match="layer 2: every weight is 0"):
+        export_netx(student, tmp_path / "zero.h5")
+    assert not (tmp_path / "zero.h5").exists()
+    for weights, exact in (([[-3, -5]], True), ([[-4, -1]], False), ([[0, -5]], False), ([[-256, 254]], True),
+                           ([[-257, 3]], False), ([[255, 0]], True), ([[256, 1]], False)):
+        if exact:
+            check_weights(1, np.array(weights))
+        else:
+            with pytest.raises(ExportError, match="layer 1"):
+                check_weights(1, np.array(weights))
+
+
+def test_the_first_difference_is_the_earliest_step_then_the_lowest_layer():
+    emulated = [np.zeros((2, 5, 4), dtype=np.uint8), np.zeros((2, 5, 3), dtype=np.uint8)]
+    simulated = [layer.copy() for layer in emulated]
+    assert first_difference(emulated, simulated) is None
+    simulated[1][1, 2, 0] = 1  # image 1: layer 2 differs at step 2 ...
+    simulated[0][1, 3, [1, 3]] = 1  # ... before layer 1 differs at step 3
+    simulated[0][1, 2, 2] = 1  # and layer 1 at step 2 too: the lower layer comes first
+    assert first_difference(emulated, simulated) == {"image": 1, "layer": 1, "step": 2, "neurons": [2]}
+
+
+def test_a_bad_target_setting_is_named_before_training(monkeypatch):
+    with pytest.raises(LoihiEnvironmentError, match="make loihi-env"):
+        loihi_python("/nowhere/python")
+    with pytest.raises(ConfigError, match="student=loihi_mlp"):
+        check_target(job_config("spiking=distill_mnist", "target=loihi", config_name="snn"))
+    with pytest.raises(ConfigError, match="method=distill"):
+        check_target(job_config("spiking=yin_binary_mnist", "student=loihi_mlp", "target=loihi", config_name="snn"))
+    with pytest.raises(ConfigError, match="target.images"):
+        check_target(job_config("spiking=distill_mnist_loihi", "target.images=0", config_name="snn"))
+    monkeypatch.setenv("MULTIGRADE_LOIHI_PYTHON", "/nowhere/python")
+    with pytest.raises(LoihiEnvironmentError, match="/nowhere/python does not exist"):
+        check_target(job_config("spiking=distill_mnist_loihi", config_name="snn"))
+    with pytest.raises(ConfigError, match="target=loihi deploys spiking students"):
+        run_grades(job_config("experiment=p2_sin", "target=loihi"))
+
+
+def trained_student(images: int = 2000, steps: int = 60) -> tuple[LoihiStudent, torch.Tensor, torch.Tensor]:
+    """A small Loihi student trained briefly on MNIST, with test images and labels."""
+    from multigrade.data.digits import load_digits
+
+    x, y = load_digits(os.environ.get("MULTIGRADE_DATA_DIR", "data"), "mnist", True, False)
+    test_x, test_y = load_digits(os.environ.get("MULTIGRADE_DATA_DIR", "data"), "mnist", False, False)
+    x, y = torch.from_numpy(x[:images]), torch.from_numpy(y[:images])
+    torch.manual_seed(0)
+    student = LoihiStudent(sizes=(784, 48, 10), steps=12, current_decay=0.5, voltage_decay=0.1)
+    optimizer = torch.optim.Adam(student.parameters(), lr=2e-3)
+    for step in range(steps):
+        batch = torch.randint(len(y), (100,))
+        loss = F.cross_entropy(student(x[batch])[0] * 0.3, y[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return student, torch.from_numpy(test_x), torch.from_numpy(test_y)
+
+
+@needs_loihi
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_MNIST, reason="MNIST is not in MULTIGRADE_DATA_DIR")
+def test_a_trained_student_runs_on_lava_spike_for_spike(tmp_path, loihi):
+    student, test_x, test_y = trained_student()
+    result = deploy_to_loihi(student, test_x[:12], test_y[:12], tmp_path, seed=3, python=loihi, timeout=600)
+    assert result["parity"] == {"identical": True, "first_difference": None, "predictions_equal": True,
+                                "spikes_compared": 12 * (12 + 2) * (48 + 10)}
+    assert result["accuracy"]["lava"] == result["accuracy"]["emulation"] > 0.5
+    emulation, lava = result["per_image"]["emulation"], result["per_image"]["lava"]
+    assert emulation == lava  # the same spikes, so the same activity
+    assert lava["spikes"][0] > 0 and lava["synaptic_ops"][0] > lava["synaptic_ops"][1] > 0
+    assert lava["energy_nj"] > 0 and lava["latency_us"] > 0 and "estimate" in lava["estimate"]
+    steps = 12 + 2
+    assert lava["active_updates"] + lava["inactive_updates"] == steps * (48 + 10)
+
+
+@needs_loihi
+def test_a_broken_network_file_is_named(tmp_path, loihi):
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not hdf5")
+    with pytest.raises(LoihiEnvironmentError, match="is not a netx network file"):
+        simulate_on_lava(bad, np.zeros((1, 3, 784), dtype=np.uint8), loihi, 120)
+
+
+@needs_loihi
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_MNIST, reason="MNIST is not in MULTIGRADE_DATA_DIR")
+def test_a_distillation_run_deploys_its_student_to_lava(tmp_path, loihi):
+    command = [sys.executable, "-m", "multigrade.snn", "spiking=distill_mnist_loihi", "profile=smoke",
+               "target.images=6", f"paths.output_dir={tmp_path}", "trainer.enable_progress_bar=false"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    loihi_metrics = metrics["loihi"]
+    assert loihi_metrics["images"] == 6 and loihi_metrics["parity"]["identical"]
+    assert loihi_metrics["accuracy"]["lava"] == loihi_metrics["accuracy"]["emulation"]
+    assert (tmp_path / "student.h5").is_file() and loihi_metrics["net_file"] == "student.h5"
+
+
+def activity(first_layer_spikes: float) -> dict:
+    return {"spikes": [first_layer_spikes, 21.0], "synaptic_ops": [190000.0, first_layer_spikes * 10],
+            "active_updates": 2000.0, "inactive_updates": 300.0, "energy_nj": 5000.0, "latency_us": 800.0,
+            "host_energy_nj": 180.0, "estimate": "Loihi estimate"}
+
+
+def loihi_metrics(identical: bool) -> dict:
+    first = None if identical else {"image": 2, "layer": 1, "step": 7, "neurons": [5]}
+    return {
+        "experiment": "distill_mnist_loihi", "profile": "quick", "paper_settings": False, "device": "cpu",
+        "total_seconds": 100.0, "epochs": 3, "val_accuracy": 0.95, "test_accuracy": 0.9512,
+        "test_activity": {"images": 10000, "estimate": "45 nm estimate",
+                          "student": {"spikes": [900.0, 20.0], "sops": 2e5, "macs": 0.0, "energy_pj": 1.8e5,
+                                      "dense_macs": 1e5, "dense_energy_pj": 4.6e5}},
+        "loihi": {"images": 100, "steps": 18, "net_file": "student.h5",
+                  "accuracy": {"emulation": 0.95, "lava": 0.95 if identical else 0.94},
+                  "parity": {"identical": identical, "first_difference": first, "spikes_compared": 248400,
+                             "predictions_equal": identical},
+                  "per_image": {"emulation": activity(900.0), "lava": activity(901.5)},
+                  "seconds": {"import": 6.0, "per_image": 0.61}},
+    }
+
+
+@pytest.mark.parametrize("identical", [True, False])
+def test_the_report_shows_accuracy_parity_and_energy_on_loihi(tmp_path, identical):
+    from multigrade.io import write_json
+    from multigrade.reproduce.plan import select
+    from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+
+    [planned] = select("distill_mnist_loihi")
+    write_json(tmp_path / "run" / "metrics.json", loihi_metrics(identical))
+    outcome = RunOutcome(planned, tmp_path / "run", load_metrics(tmp_path / "run"), tmp_path / "run.log")
+    report = write_report(tmp_path, "quick", [outcome], 1.0).read_text()
+    assert "### distill_mnist_loihi: A distilled Loihi 2 student" in report
+    lava = "0.9500" if identical else "0.9400"
+    assert f"| accuracy, first 100 test images | 0.9500 | {lava} |" in report
+    assert "| accuracy, all 10,000 test images | 0.9512 | — |" in report
+    agreement = ("identical: 248,400 spike slots compared" if identical
+                 else "differ first at image 2, layer 1, step 7 (neurons [5])")
+    assert f"| spikes, every layer and step | {agreement} | |" in report
+    assert "| spikes per image (per layer) | 900.0, 21.0 | 901.5, 21.0 |" in report
+    assert "| synaptic ops per image | 199,000 | 199,015 |" in report
+    assert "| energy per image (estimate) | 180.0 nJ (45 nm host, all test images) | 5,000.0 nJ (Loihi figures) |" \
+        in report
+    assert "| time steps per image | 18 | 18 |" in report
+
+
+def test_make_reproduce_leaves_the_loihi_run_out_without_its_environment(monkeypatch):
+    from multigrade.reproduce.__main__ import without_loihi
+    from multigrade.reproduce.plan import select
+
+    runs = select("distill_mnist")
+    monkeypatch.setenv("MULTIGRADE_LOIHI_PYTHON", "/nowhere/python")
+    kept, missing = without_loihi(runs + select("distill_mnist_loihi"))
+    assert kept == runs and list(missing) == ["distill_mnist_loihi"]
+    assert "make loihi-env" in missing["distill_mnist_loihi"]
