@@ -165,7 +165,8 @@ def test_seeds_side_by_side_write_the_run_folders_their_own_runs_would(tmp_path)
 
 
 @pytest.mark.parametrize("experiment, solver, bound", [("p3_fredholm_k10", "nystrom", 1e-5),
-                                                       ("helmholtz1d_k10", "direct", 1e-3)])
+                                                       ("helmholtz1d_k10", "direct", 1e-3),
+                                                       ("helmholtz2d_k10", "direct", 1e-3)])
 def test_an_equation_run_reports_its_error_beside_the_classical_solve(tmp_path, experiment, solver, bound):
     run_module("multigrade.run", f"experiment={experiment}", "profile=smoke", f"paths.output_dir={tmp_path}",
                "callbacks.progress.refresh_rate=0", cwd=REPO)

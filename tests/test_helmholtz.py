@@ -1,11 +1,15 @@
-"""The 1D Helmholtz equation by finite differences: the discrete solution is the exact one
-on the grid, and grades learn it from the equation's residual."""
+"""The Helmholtz equation by finite differences in 1D and on the unit square: the discrete
+solution is the exact one on the grid, and grades learn it from the equation's residual."""
+
+import math
 
 import numpy as np
 import pytest
+import torch
 
 from conftest import cpu_trainers
-from multigrade.data.helmholtz import helmholtz_1d, stencil_matrix
+from multigrade.data.helmholtz import helmholtz_1d, helmholtz_2d, resonant_2d, stencil_matrix, stencil_matrix_2d
+from multigrade.equations.linear import LinearOperator
 from multigrade.grades.loop import fit_grades
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
@@ -31,10 +35,42 @@ def test_the_discrete_solution_is_the_exact_one_on_the_grid():
         helmholtz_1d(k=float(np.pi * 4))
 
 
-def test_grades_learn_the_helmholtz_equation_from_its_residual():
-    data = helmholtz_1d(k=10.0)
-    _, records = fit_grades(data, [GradeSpec([64, 64], "sin"), GradeSpec([64, 64], "relu")],
-                            [GradeSchedule(600, None, 1e-3, 1e-5)] * 2, cpu_trainers(), seed=0)
+def test_the_2d_stencil_is_the_laplacian_over_k_squared_plus_identity():
+    k, n = 6.0, 200
+    axis = np.linspace(0, 1, n + 1)
+    x, y = (values.reshape(-1) for values in np.meshgrid(axis, axis, indexing="ij"))
+    u = np.sin(2.0 * x) * np.cos(3.0 * y)
+    exact = -13.0 * u / k**2 + u  # (u_xx + u_yy)/k^2 + u
+    matrix = stencil_matrix_2d(k, n)
+    applied = matrix @ u
+    interior = ((x > 0) & (x < 1) & (y > 0) & (y < 1))
+    np.testing.assert_allclose(applied[interior], exact[interior], atol=1e-5)  # O(h^2) / k^2
+    weight = (n - 1) / (2 * math.sqrt(n))
+    np.testing.assert_allclose(applied[~interior], weight * u[~interior])
+    assert (~interior).sum() == 4 * n and matrix.nnz == 5 * (n - 1) ** 2 + 4 * n
+    # the sparse operator computes what the dense matrix does
+    small = stencil_matrix_2d(3.0, 8)
+    values = torch.rand(81, 1)
+    torch.testing.assert_close(LinearOperator(small)(values), LinearOperator(small.toarray())(values))
+
+
+def test_the_2d_discrete_solution_is_the_exact_one_on_the_grid():
+    data = helmholtz_2d(k=10.0)
+    assert data.x_train.shape == (101 * 101, 2) and data.name == "helmholtz2d_k10"
+    assert data.equation.operator.sparse and data.baselines["direct"]["train_rel_l2"] < 1e-10
+    assert data.baselines["direct"]["test_rel_l2"] < 1e-3  # bilinear interpolation between the nodes
+    residual = data.equation.operator(data.y_train) - data.equation.rhs
+    assert float(residual.square().mean()) < 1e-9
+    assert resonant_2d(math.pi * math.sqrt(5)) and not resonant_2d(10.0)
+    with pytest.raises(ValueError, match="resonance"):
+        helmholtz_2d(k=math.pi * math.sqrt(8))
+
+
+@pytest.mark.parametrize("make", [lambda: helmholtz_1d(k=10.0), lambda: helmholtz_2d(k=4.0, n_val=200, test_side=41)],
+                         ids=["1d", "2d"])
+def test_grades_learn_the_helmholtz_equation_from_its_residual(make):
+    _, records = fit_grades(make(), [GradeSpec([64, 64], "sin"), GradeSpec([64, 64], "relu")],
+                            [GradeSchedule(300, None, 1e-3, 1e-5)] * 2, cpu_trainers(), seed=0)
     first, second = records
     assert first.loss_history[-1] < 0.1 * first.loss_history[0]
     assert second.final_loss < first.final_loss

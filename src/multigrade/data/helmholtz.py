@@ -1,4 +1,5 @@
-"""The 1D Helmholtz equation, discretised by finite differences, as data for the grades.
+"""The Helmholtz equation, discretised by finite differences, as data for the grades: in 1D
+(``helmholtz_1d``, below) and on the unit square (``helmholtz_2d``, a sparse system).
 
     u''(x) + k^2 u(x) = f(x) on (0, 1),      u(0) = g_0,  u(1) = g_1
 
@@ -27,12 +28,15 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.interpolate
+import scipy.sparse
+import scipy.sparse.linalg
 import torch
 
 from multigrade.data.regression import RegressionData
 from multigrade.equations.linear import LinearEquation, LinearOperator
 from multigrade.grades.metrics import rel_l2
-from multigrade.spectra.fourier import SpectralGrid
+from multigrade.spectra.fourier import RadialGrid, SpectralGrid
 
 
 def stencil_matrix(k: float, n: int) -> np.ndarray:
@@ -75,6 +79,82 @@ def helmholtz_1d(k: float = 50.0, relative_frequencies: tuple[float, ...] = (0.1
         splits,
         spectral_grid=SpectralGrid(n=n + 1, length=1.0, positions=grid, max_frequency=1.5 * highest),
         target_frequencies=np.array([r * k / (2 * math.pi) for r in relative_frequencies]),
+        metrics=("rel_l2",),
+        equation=LinearEquation(LinearOperator(matrix), torch.from_numpy(rhs[:, None].astype(np.float32))),
+        baselines={"direct": baseline},
+    )
+
+
+def stencil_matrix_2d(k: float, n: int) -> scipy.sparse.csr_matrix:
+    """The 2D system of ``helmholtz_2d`` on the (n + 1)^2 grid nodes in row-major order
+    (node ``i (n + 1) + j`` at ``(x_i, y_j)``): sparse, (n + 1)^2 x (n + 1)^2."""
+    side = n + 1
+    scale = (k / n) ** -2  # 1 / (k h)^2
+    second = scipy.sparse.diags([1.0, -2.0, 1.0], [-1, 0, 1], shape=(side, side))
+    identity = scipy.sparse.identity(side)
+    stencil = scale * (scipy.sparse.kron(second, identity) + scipy.sparse.kron(identity, second))
+    stencil = stencil + scipy.sparse.identity(side * side)
+    inner = np.zeros(side, dtype=bool)
+    inner[1:-1] = True
+    interior = np.outer(inner, inner).reshape(-1)
+    weight = (n - 1) / (2 * math.sqrt(n))  # the 4n boundary rows weigh as much as the (n - 1)^2 interior ones
+    rows = scipy.sparse.diags(interior.astype(float)) @ stencil + weight * scipy.sparse.diags((~interior).astype(float))
+    return rows.tocsr()
+
+
+def resonant_2d(k: float, tolerance: float = 1e-9) -> bool:
+    """Whether ``k^2 = pi^2 (p^2 + q^2)`` for integers p, q >= 1 (a Dirichlet eigenvalue)."""
+    target = (k / math.pi) ** 2
+    return any(math.isclose(target, p * p + q * q, rel_tol=tolerance)
+               for p in range(1, int(math.sqrt(target)) + 1) for q in range(1, int(math.sqrt(target)) + 1))
+
+
+def helmholtz_2d(k: float = 10.0, relative_frequencies: tuple[float, ...] = (0.1, 0.6, 0.95),
+                 directions: tuple[float, ...] = (0.3, 1.1, 2.0), amplitudes: tuple[float, ...] = (1.0, 0.5, 0.25),
+                 phases: tuple[float, ...] = (0.5, 1.0, 2.0), points_per_k: float = 10.0, n_val: int = 2000,
+                 test_side: int = 201, val_seed: int = 0) -> RegressionData:
+    """The 2D Helmholtz equation ``Δu + k^2 u = f`` on (0, 1)^2 with Dirichlet conditions by
+    finite differences, as ``helmholtz_1d`` in 1D: on the grid ``(i/n, j/n)``,
+    ``n = ceil(points_per_k k)``, interior rows are the five-point stencil divided by k^2,
+
+        (u_{i-1,j} + u_{i+1,j} + u_{i,j-1} + u_{i,j+1} - 4 u_{i,j}) / (k h)^2 + u_{i,j} = f_{i,j} / k^2,
+
+    and the 4n boundary rows ``w u = w g`` with ``w = (n - 1) / (2 sqrt(n))``, so that they
+    weigh as much as the interior rows together. The manufactured solution is a sum of plane
+    waves, ``u(x, y) = sum_j a_j sin(r_j k (x cos t_j + y sin t_j) + phi_j)`` (wavenumbers
+    relative to k, directions t_j), and the right-hand side is the stencil applied to it, so
+    the discrete solution is u on the grid. Inputs (x, y); train: the (n + 1)^2 nodes in
+    row-major order, validation ``n_val`` uniform random points, test a ``test_side`` square
+    grid, all against the exact u (``rel_l2``). Baseline: the sparse direct solve,
+    interpolated bilinearly. The settings are this project's."""
+    if not len(relative_frequencies) == len(directions) == len(amplitudes) == len(phases):
+        raise ValueError("give one direction, amplitude and phase per relative frequency")
+    if resonant_2d(k):
+        raise ValueError(f"k = {k} is a resonance of the Dirichlet problem on the unit square: choose another")
+
+    def u(points: np.ndarray) -> np.ndarray:
+        return sum(a * np.sin(r * k * (points[:, 0] * math.cos(t) + points[:, 1] * math.sin(t)) + p)
+                   for r, t, a, p in zip(relative_frequencies, directions, amplitudes, phases))
+
+    n = math.ceil(points_per_k * k)
+    axis = np.linspace(0.0, 1.0, n + 1)
+    grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
+    matrix = stencil_matrix_2d(k, n)
+    rhs = matrix @ u(grid)
+    x_val = np.random.RandomState(val_seed).uniform(0.0, 1.0, (n_val, 2))
+    test_axis = np.linspace(0.0, 1.0, test_side)
+    x_test = np.stack(np.meshgrid(test_axis, test_axis, indexing="ij"), axis=-1).reshape(-1, 2)
+    splits = {name: (x, u(x)) for name, x in (("train", grid), ("val", x_val), ("test", x_test))}
+    direct = scipy.interpolate.RegularGridInterpolator((axis, axis), scipy.sparse.linalg.spsolve(
+        matrix.tocsc(), rhs).reshape(n + 1, n + 1))
+    baseline = {f"{name}_rel_l2": rel_l2(torch.from_numpy(y[:, None]), torch.from_numpy(direct(x)[:, None]))
+                for name, (x, y) in splits.items()}
+    cycles = [r * k / (2 * math.pi) for r in relative_frequencies]  # per unit length: rings of the radial spectrum
+    return RegressionData.from_arrays(
+        f"helmholtz2d_k{k:g}",
+        splits,
+        spectral_grid=RadialGrid(n + 1, n + 1),
+        target_frequencies=np.unique(np.round(cycles)),
         metrics=("rel_l2",),
         equation=LinearEquation(LinearOperator(matrix), torch.from_numpy(rhs[:, None].astype(np.float32))),
         baselines={"direct": baseline},

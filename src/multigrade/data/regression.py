@@ -98,7 +98,7 @@ class RegressionData:
         digest = hashlib.sha1()
         tensors = [tensor for split in ("train", "val", "test") for tensor in self.split(split)]
         if self.equation is not None:
-            tensors += [self.equation.operator.real, self.equation.operator.imag, self.equation.rhs]
+            tensors += [*self.equation.operator.contents(), self.equation.rhs]
         for tensor in tensors:
             digest.update(str(tuple(tensor.shape)).encode())
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())

@@ -14,32 +14,56 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 import torch
 from torch import nn
 
 
-class LinearOperator(nn.Module):
-    """A matrix (M, P), real or complex, applied to values at P nodes: (P, m) -> (M, m);
-    complex values are (real, imaginary) columns, m = 2."""
+def _tensor(matrix: np.ndarray | scipy.sparse.spmatrix) -> torch.Tensor:
+    """float32 dense, or sparse COO for a scipy sparse matrix."""
+    if scipy.sparse.issparse(matrix):
+        coo = scipy.sparse.coo_matrix(matrix)
+        indices = torch.from_numpy(np.stack([coo.row, coo.col]).astype(np.int64))
+        values = torch.from_numpy(coo.data.astype(np.float32))
+        return torch.sparse_coo_tensor(indices, values, coo.shape, check_invariants=True).coalesce()
+    return torch.from_numpy(np.ascontiguousarray(matrix, dtype=np.float32))
 
-    def __init__(self, matrix: np.ndarray):
+
+class LinearOperator(nn.Module):
+    """A matrix (M, P), real or complex, dense or sparse (a scipy sparse matrix, e.g. a
+    stencil on a 2D grid), applied to values at P nodes: (P, m) -> (M, m); complex values
+    are (real, imaginary) columns, m = 2."""
+
+    def __init__(self, matrix: np.ndarray | scipy.sparse.spmatrix):
         super().__init__()
-        matrix = np.asarray(matrix)
+        self.sparse = bool(scipy.sparse.issparse(matrix))
+        if not self.sparse:
+            matrix = np.asarray(matrix)
         if matrix.ndim != 2:
             raise ValueError(f"the operator is a matrix (M, P); got shape {matrix.shape}")
         self.complex = bool(np.iscomplexobj(matrix))
-        self.register_buffer("real", torch.from_numpy(np.ascontiguousarray(matrix.real, dtype=np.float32)))
-        self.register_buffer("imag", torch.from_numpy(np.ascontiguousarray(matrix.imag, dtype=np.float32)))
+        self.register_buffer("real", _tensor(matrix.real))
+        self.register_buffer("imag", _tensor(matrix.imag))
 
     @property
     def shape(self) -> tuple[int, int]:
         return tuple(self.real.shape)
 
+    def contents(self) -> list[torch.Tensor]:
+        """Dense tensors that determine the operator (for a fingerprint)."""
+        if not self.sparse:
+            return [self.real, self.imag]
+        return [part for matrix in (self.real, self.imag) for part in (matrix.indices(), matrix.values())]
+
+    def _times(self, matrix: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+        return torch.sparse.mm(matrix, values) if self.sparse else matrix @ values
+
     def forward(self, values: torch.Tensor) -> torch.Tensor:
         if not self.complex:
-            return self.real @ values
+            return self._times(self.real, values)
         re, im = values[:, :1], values[:, 1:]
-        return torch.cat([self.real @ re - self.imag @ im, self.imag @ re + self.real @ im], dim=1)
+        return torch.cat([self._times(self.real, re) - self._times(self.imag, im),
+                          self._times(self.imag, re) + self._times(self.real, im)], dim=1)
 
 
 @dataclass

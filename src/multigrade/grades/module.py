@@ -296,6 +296,12 @@ class GradeModule(GradeTraining):
         """The grade's training loss on one minibatch (see ``grade_loss``)."""
         return grade_loss(self.stack, self.head, features, residual, self.operator)
 
+    @property
+    def captures(self) -> bool:
+        """As ``GradeTraining.captures``, but an equation with a sparse operator runs eagerly
+        (its sparse products are not recorded in CUDA graphs)."""
+        return super().captures and not (self.operator is not None and self.operator.sparse)
+
     def trained_parameters(self) -> list[nn.Parameter]:
         return list(self.stack.parameters()) + list(self.head.parameters())
 

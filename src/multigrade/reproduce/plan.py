@@ -85,6 +85,8 @@ EXPERIMENTS: dict[str, str] = {
     },
     **{f"p3_fredholm_k{kappa}": f"P3 oscillatory Fredholm equation, kappa = {kappa}" for kappa in WAVENUMBERS},
     **{f"helmholtz1d_k{k}": f"1D Helmholtz equation by finite differences, k = {k}" for k in (10, 50, 100)},
+    **{f"helmholtz2d_k{k}": f"2D Helmholtz equation on the unit square by finite differences, k = {k}"
+       for k in (10, 20)},
 }
 
 # Runs of every experiment whose name starts with the prefix, besides MGDL and SGDL.
@@ -110,6 +112,10 @@ NOT_BY_DEFAULT: dict[str, str] = {
     "helmholtz1d_k100": (
         "The 1D Helmholtz equation at k = 100 (1,001 grid points; SGDL about 15 minutes on a"
         " CPU) runs only with ONLY=helmholtz1d"
+    ),
+    "helmholtz2d": (
+        "The 2D Helmholtz equation (10,201 grid nodes at k = 10, 40,401 at k = 20; at k = 10 MGDL"
+        " takes about 9 minutes on a CPU, SGDL longer) runs only with ONLY=helmholtz2d"
     ),
     "p3_fredholm_k500": (
         "P3 at kappa = 500 (4,000 nodes: a dense 4,000 x 4,000 complex operator, about"
