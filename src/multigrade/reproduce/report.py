@@ -14,6 +14,7 @@ from multigrade.grades.loop import SPLITS
 from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
+from multigrade.reproduce.paths import shown_path
 from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
@@ -90,7 +91,7 @@ def experiment_table(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     for outcome in outcomes:
         paper = papers[outcome.run.key]
         if outcome.metrics is None:
-            log = outcome.log.relative_to(report_dir) if outcome.log.is_relative_to(report_dir) else outcome.log
+            log = shown_path(outcome.log, report_dir)
             lines.append(f"| {outcome.run.label} | — | failed: see `{log}` |" + " |" * (len(header) + 1))
             continue
         grades = outcome.metrics["grades"]
@@ -146,7 +147,7 @@ def adaptive_lines(outcomes: list[RunOutcome]) -> list[str]:
 def figure_lines(outcome: RunOutcome, report_dir: Path) -> list[str]:
     if outcome.metrics is None:
         return []
-    rel = outcome.folder.relative_to(report_dir) if outcome.folder.is_relative_to(report_dir) else outcome.folder
+    rel = shown_path(outcome.folder, report_dir)
     figures = [(name, caption) for name, caption in FIGURES if (outcome.folder / "figures" / f"{name}.png").is_file()]
     cells = [f"![{outcome.run.name} {caption}]({rel}/figures/{name}.png)" for name, caption in figures]
     return [f"**{outcome.run.label}** (run folder `{rel}`, config `{rel}/.hydra/config.yaml`)", "",

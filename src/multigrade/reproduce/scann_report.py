@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from multigrade.reproduce.paths import shown_path
+
 if TYPE_CHECKING:
     from multigrade.reproduce.report import RunOutcome
 
@@ -43,11 +45,6 @@ def _pair(rates: dict[str, float] | dict[str, list[float]], index: int | None = 
 def _attack(outcome: "RunOutcome") -> str:
     m = outcome.metrics
     return f"{m['secret']} ({m['channel']})"
-
-
-def _folder(outcome: "RunOutcome", report_dir: Path) -> Path:
-    folder = outcome.folder
-    return folder.relative_to(report_dir) if folder.is_relative_to(report_dir) else folder
 
 
 def sweep_rows(done: list["RunOutcome"], axis: str, rates: str, heading: Callable[[float], str]) -> list[str]:
@@ -98,11 +95,11 @@ def scann_section(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for outcome in done:
-        m, rel = outcome.metrics, _folder(outcome, report_dir)
+        m, rel = outcome.metrics, shown_path(outcome.folder, report_dir)
         traces = m["traces_per_class"]
         figures = ", ".join(f"[{name}]({rel}/figures/{name}.png)" for name in ("success", "templates", "device"))
         lines.append(f"| {_attack(outcome)} | {m['total_seconds']:.0f} | {traces['profiling']} / {traces['victims']}"
                      f" | `{rel}` | {figures} |")
     lines += ["", "Success against SNR and against averaged traces, per attack:", ""]
-    lines += [f"![{_attack(outcome)}]({_folder(outcome, report_dir)}/figures/success.png)" for outcome in done]
+    lines += [f"![{_attack(o)}]({shown_path(o.folder, report_dir)}/figures/success.png)" for o in done]
     return lines + [""]

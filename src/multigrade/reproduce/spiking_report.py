@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from multigrade.reproduce.paths import shown_path
 from multigrade.reproduce.plan import ABLATION
 from multigrade.spiking.activity import ESTIMATE
 
@@ -20,11 +21,6 @@ ABLATION_LABELS = {
     "intermediate": "+ intermediate path",
     "snn_to_dnn": "+ SNN -> DNN path",
 }
-
-
-def _folder(outcome: "RunOutcome", report_dir: Path) -> Path:
-    folder = outcome.folder
-    return folder.relative_to(report_dir) if folder.is_relative_to(report_dir) else folder
 
 
 def _mean_std(values: list[float]) -> str:
@@ -50,7 +46,7 @@ def binary_rows(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
         lines.append(
             f"| {outcome.run.variant} | {m['test_accuracy']:.4f} | {m.get('val_accuracy', float('nan')):.4f} "
             f"| {spikes} | {m['epochs']} | {m['total_seconds']:.0f} | > 0.98 (400 epochs) "
-            f"| `{_folder(outcome, report_dir)}` |"
+            f"| `{shown_path(outcome.folder, report_dir)}` |"
         )
     return lines
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from multigrade.scann.channels import CHANNELS, Extra, Measurement
+from multigrade.scann.channels import CHANNELS, Extra, Measurement, power_features
 from multigrade.scann.circuit import AxonHillock
 from multigrade.scann.countermeasures import DummyPool, flattened
 from multigrade.scann.layer import LayerDevices, LayerTrace, poisson_spikes, simulate_layer, synaptic_pulses
@@ -195,7 +195,7 @@ def run_attack(settings: AttackSettings, seed: int) -> dict[str, Any]:
 
     mean_current = float(profiled.supply.mean())
     dummies = DummyPool.of(simulate_dummies(settings, rng["dummy"]), settings.power_bins, settings.timing_bins)
-    level = float(Measurement.of("power", profiled, settings.power_bins).clean.max()) * (1 + settings.margin)
+    level = float(power_features(profiled, settings.power_bins).max()) * (1 + settings.margin)
     protected = {
         "dummy": (profiles, victims, (dummies.draws(settings.channel, profiles.traces),
                                       dummies.draws(settings.channel, victims.traces))),

@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+
 import numpy as np
 
 from multigrade.scann.channels import Extra, Measurement, power_features, spike_histograms
@@ -40,11 +42,16 @@ class DummyPool:
         return cls(power_features(trace, power_bins), trace.spike_trace, trace.spike_time, trace.duration,
                    timing_bins, float(trace.supply.mean()))
 
-    def spikes_of(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The spikes of pool draws ``chosen`` (B,), as (trace b, time) pairs."""
+    @cached_property
+    def _by_draw(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The spikes' order by pool draw, each draw's spike count and first position."""
         order = np.argsort(self.spike_trace, kind="stable")
         counts = np.bincount(self.spike_trace, minlength=len(self.power))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        return order, counts, np.concatenate([[0], np.cumsum(counts)[:-1]])
+
+    def spikes_of(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The spikes of pool draws ``chosen`` (B,), as (trace b, time) pairs."""
+        order, counts, starts = self._by_draw
         taken = counts[chosen]
         owner = np.repeat(np.arange(len(chosen)), taken)
         offset = np.arange(taken.sum()) - np.repeat(np.cumsum(taken) - taken, taken)
