@@ -159,23 +159,28 @@ def test_seeds_side_by_side_write_the_run_folders_their_own_runs_would(tmp_path)
     (stacked / "seed_0" / "checkpoints" / "grade_4.pt").unlink()  # as if killed while saving grade 4
     (stacked / "metrics.json").unlink()
     rerun = run_module(*common, "seeds=[0,3]", f"paths.output_dir={stacked}", cwd=REPO)
-    assert "grades 1..3 of 2 seeds restored" in rerun.stdout + rerun.stderr
+    assert "grades 1..3 of 2 models restored" in rerun.stdout + rerun.stderr
     again = json.loads((stacked / "metrics.json").read_text())
     assert [g | {"seconds": 0} for g in again["grades"]] == [g | {"seconds": 0} for g in summary["grades"]]
 
 
-@pytest.mark.parametrize("experiment, solver, bound", [("p3_fredholm_k10", "nystrom", 1e-5),
-                                                       ("helmholtz1d_k10", "direct", 1e-3),
-                                                       ("helmholtz2d_k10", "direct", 1e-3)])
-def test_an_equation_run_reports_its_error_beside_the_classical_solve(tmp_path, experiment, solver, bound):
+@pytest.mark.parametrize("experiment, solver, bound, grades, fit", [
+    ("p3_fredholm_k10", "nystrom", 1e-5, 3, "residual"),
+    ("helmholtz1d_k10", "direct", 1e-3, 3, "residual"),
+    ("helmholtz2d_k10", "direct", 1e-3, 3, "residual"),
+    ("helmholtz2d_fdmgdl_k10", "direct", 1e-2, 6, "direct solve"),  # the scheme's own error at k h = 1/6
+])
+def test_an_equation_run_reports_its_error_beside_the_classical_solve(tmp_path, experiment, solver, bound, grades,
+                                                                      fit):
     run_module("multigrade.run", f"experiment={experiment}", "profile=smoke", f"paths.output_dir={tmp_path}",
                "callbacks.progress.refresh_rate=0", cwd=REPO)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["metrics"] == ["rel_l2"] and len(metrics["grades"]) == 3
+    assert metrics["metrics"] == ["rel_l2"] and len(metrics["grades"]) == grades
     assert 0 < metrics["baselines"][solver]["test_rel_l2"] < bound  # interpolated between the nodes
     with np.load(tmp_path / "spectra.npz") as spectra:
-        assert spectra["residual"].shape[0] == 3
+        assert spectra["residual"].shape[0] == grades
     outcome = RunOutcome(PlannedRun(experiment, "mgdl", experiment), tmp_path, metrics, tmp_path / "run.log")
     report = write_report(tmp_path, "smoke", [outcome], 1.0).read_text()
     assert "## Equations: error against the wavenumber" in report
     assert f"| {experiment} | 10 | {metrics['grades'][-1]['test_rel_l2']:.4g} | — |" in report
+    assert report.count(f" | {solver} | {fit} |") == 1

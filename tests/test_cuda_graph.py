@@ -12,7 +12,7 @@ from multigrade.data.synthetic import p1_synthetic
 from multigrade.grades.loop import fit_grades
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stacked import fit_seeds_stacked
+from multigrade.grades.stacked import fit_stacked
 from test_grade_loop import CrashAt
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -53,12 +53,13 @@ def test_an_interrupted_grade_ends_where_an_uninterrupted_one_ends(tmp_path, fir
         torch.testing.assert_close(stair.state_dict()[name], value, rtol=tolerance, atol=1e-6)
 
 
-def test_stacked_seeds_on_graphs_match_their_separate_graphed_runs():
+def test_stacked_models_on_graphs_match_their_separate_graphed_runs():
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    grades, schedules = [GradeSpec([32, 32])] * 2, [GradeSchedule(10, 64, 1e-3, 1e-4)] * 2
-    stacked = fit_seeds_stacked(data, grades, schedules, device_trainers("cuda"), [0, 1, 5], check_every=10)
-    for seed, (_, records) in zip([0, 1, 5], stacked):
-        _, alone = fit_grades(data, grades, schedules, device_trainers("cuda"), seed=seed, check_every=10)
+    grades = [GradeSpec([32, 32])] * 2
+    schedules = [[GradeSchedule(10, 64, lr, lr / 10)] * 2 for lr in (1e-3, 1e-3, 3e-3)]
+    stacked = fit_stacked(data, grades, schedules, device_trainers("cuda"), [0, 1, 5], check_every=10)
+    for seed, own, (_, records) in zip([0, 1, 5], schedules, stacked):
+        _, alone = fit_grades(data, grades, own, device_trainers("cuda"), seed=seed, check_every=10)
         for a, s in zip(alone, records):
             np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-4)
 

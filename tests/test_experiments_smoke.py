@@ -18,7 +18,7 @@ from multigrade.run import run
 SAME_CODE_AS_ANOTHER = ("p1_mnist_b0p5", "p1_mnist_b3", "p1_mnist_b1_k1", "p1_mnist_b1_k10",
                         "p1_mnist_b1_k50", "p2_mnist_noise40", "p2_fashion_mnist_noise40",
                         "p3_fredholm_k50", "p3_fredholm_k100", "p3_fredholm_k200",  # k50 also covers k500
-                        "helmholtz1d_k50", "helmholtz1d_k100")
+                        "helmholtz1d_k50", "helmholtz1d_k100", "helmholtz2d_fdmgdl_k50")
 SMOKE = [e for e in EXPERIMENTS if not e.startswith(SAME_CODE_AS_ANOTHER)]
 DIGITS = ("p1_mnist", "p2_mnist", "p2_fashion_mnist")
 HAS_DIGITS = all((Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / name / "raw").is_dir()

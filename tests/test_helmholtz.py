@@ -75,3 +75,34 @@ def test_grades_learn_the_helmholtz_equation_from_its_residual(make):
     assert first.loss_history[-1] < 0.1 * first.loss_history[0]
     assert second.final_loss < first.final_loss
     assert second.metrics["test_rel_l2"] < first.metrics["test_rel_l2"] < 1.0
+
+
+FD_MGDL = dict(relative_frequencies=(1.0, 1.0), directions=(-math.pi / 4, math.pi / 4), amplitudes=(0.5, 0.5),
+               phases=(math.pi / 2, -math.pi / 2), rhs="continuous", n_val=100, test_side=41)
+
+
+def test_fd_mgdl_problem_pollution_falls_as_h_squared_and_its_grades_regress_on_the_fd_solution():
+    coarse, fine = (helmholtz_2d(k=10.0, points_per_k=p, fit="solution", **FD_MGDL) for p in (6.0, 12.0))
+    # the two waves are FD-MGDL's sin(k x / sqrt 2) sin(k y / sqrt 2), a solution of Δu + k^2 u = 0
+    x_test, y_test = coarse.split("test")
+    a = 10.0 / math.sqrt(2)
+    torch.testing.assert_close(y_test[:, 0], torch.sin(a * x_test[:, 0]) * torch.sin(a * x_test[:, 1]),
+                               atol=1e-6, rtol=0)
+    # the equation's own right-hand side: the discrete solution carries the scheme's O((k h)^2) error
+    errors = [data.baselines["direct"]["train_rel_l2"] for data in (coarse, fine)]
+    assert 1e-3 < errors[0] < 0.05 and errors[0] / errors[1] == pytest.approx(4.0, rel=0.1)
+    # fit=solution: no equation; the training targets are U_h, not the exact u
+    assert coarse.equation is None
+    exact = torch.sin(a * coarse.x_train[:, 0]) * torch.sin(a * coarse.x_train[:, 1])
+    train_error = float((coarse.y_train[:, 0] - exact).norm() / exact.norm())
+    assert train_error == pytest.approx(errors[0], rel=1e-3)
+    # fit=residual keeps the system, whose residual the exact solution leaves at the O((k h)^2) level
+    system = helmholtz_2d(k=10.0, points_per_k=6.0, **FD_MGDL)
+    assert float((system.equation.operator(system.y_train) - system.equation.rhs).abs().max()) > 1e-3
+
+
+@pytest.mark.parametrize("bad, message", [({"rhs": "exact"}, "rhs must be discrete or continuous, got 'exact'"),
+                                          ({"fit": "values"}, "fit must be residual or solution, got 'values'")])
+def test_unknown_helmholtz_2d_forms_are_named(bad, message):
+    with pytest.raises(ValueError, match=message):
+        helmholtz_2d(k=4.0, **bad)

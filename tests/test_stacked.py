@@ -1,4 +1,5 @@
-"""Seeds trained as one stacked model take the steps each takes trained alone."""
+"""Models trained as one stacked model (seeds, and learning rates) take the steps each takes
+trained alone."""
 
 import numpy as np
 import pytest
@@ -9,19 +10,24 @@ from multigrade.data.synthetic import p1_synthetic
 from multigrade.grades.loop import fit_grades
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stacked import fit_seeds_stacked
+from multigrade.grades.stacked import fit_stacked
 
 SEEDS = [0, 1, 5]
+RATES = [(1e-3, 1e-4), (3e-3, 1e-3), (1e-2, 1e-4)]  # (lr_max, lr_min) of the models in the second case
 
 
-@pytest.mark.parametrize("batch_size, epochs", [(64, 6), (None, 40)], ids=["minibatch", "full_batch"])
-def test_stacked_seeds_match_their_separate_runs(batch_size, epochs):
+@pytest.mark.parametrize("batch_size, epochs, rates", [(64, 6, RATES[:1] * 3), (None, 40, RATES[:1] * 3),
+                                                       (64, 6, RATES)],
+                         ids=["seeds_minibatch", "seeds_full_batch", "seeds_and_learning_rates"])
+def test_stacked_models_match_their_separate_runs(batch_size, epochs, rates):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    grades, schedules = [GradeSpec([16, 16])] * 2, [GradeSchedule(epochs, batch_size, 1e-3, 1e-4)] * 2
-    stacked = fit_seeds_stacked(data, grades, schedules, cpu_trainers(), SEEDS)
+    grades = [GradeSpec([16, 16])] * 2
+    schedules = [[GradeSchedule(epochs, batch_size, *pair)] * 2 for pair in rates]
+    stacked = fit_stacked(data, grades, schedules, cpu_trainers(), SEEDS)
     finals = []
-    for seed, (stair, records) in zip(SEEDS, stacked):
-        alone_stair, alone = fit_grades(data, grades, schedules, cpu_trainers(), seed=seed)
+    for seed, own, (stair, records) in zip(SEEDS, schedules, stacked):
+        alone_stair, alone = fit_grades(data, grades, own, cpu_trainers(), seed=seed)
+        assert [r.schedule for r in records] == [schedule.as_dict() for schedule in own]
         for a, s in zip(alone, records):
             np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-5)
             assert s.metrics == pytest.approx(a.metrics, rel=1e-5)
@@ -37,4 +43,43 @@ def test_seeds_and_modules_must_agree_in_number():
     x = torch.zeros(4, 1)
     with pytest.raises(ValueError, match="2 seeds need as many backbones"):
         StackedGradeModule([torch.nn.Identity()], [torch.nn.Linear(1, 2)] * 2, [torch.nn.Linear(2, 1)] * 2,
-                           x, x, [x, x], GradeSchedule(1, None, 1e-3, 1e-3), 1, [0, 1])
+                           x, x, [x, x], [GradeSchedule(1, None, 1e-3, 1e-3)] * 2, 1, [0, 1])
+
+
+@pytest.mark.parametrize("other, field", [(GradeSchedule(7, 64, 1e-3, 1e-4), "epochs"),
+                                          (GradeSchedule(6, 32, 1e-3, 1e-4), "batch_size")])
+def test_models_side_by_side_differ_in_learning_rates_only(other, field):
+    data = p1_synthetic(2, n_train=200, n_val=50, n_test=50)
+    schedules = [[GradeSchedule(6, 64, 1e-3, 1e-4)], [other]]
+    with pytest.raises(ValueError, match=f"grade 1: models trained side by side share {field}"):
+        fit_stacked(data, [GradeSpec([8])], schedules, cpu_trainers(), [0, 1])
+    with pytest.raises(ValueError, match="two models have the same seed and schedules"):
+        fit_stacked(data, [GradeSpec([8])], [schedules[0]] * 2, cpu_trainers(), [0, 0])
+
+
+def test_stacked_adam_takes_each_models_adam_steps_at_its_own_rate():
+    from multigrade.grades.stacked_adam import StackedAdam
+    generator = torch.Generator().manual_seed(0)
+    rates = torch.tensor([1e-3, 1e-2, 3e-2], dtype=torch.float64)
+    stacked = [torch.nn.Parameter(torch.randn(3, 5, 4, generator=generator)),
+               torch.nn.Parameter(torch.randn(3, 4, generator=generator))]
+    alone = [[torch.nn.Parameter(p[s].detach().clone()) for p in stacked] for s in range(3)]
+    start = stacked[0].detach().clone()
+    optimizer = StackedAdam(stacked, rates)
+    references = [torch.optim.Adam(params, lr=float(rate)) for params, rate in zip(alone, rates)]
+    for _ in range(100):
+        grads = [torch.randn(p.shape, generator=generator) for p in stacked]
+        for param, grad in zip(stacked, grads):
+            param.grad = grad
+        optimizer.step()
+        for s, reference in enumerate(references):
+            for param, grad in zip(alone[s], grads):
+                param.grad = grad[s].clone()
+            reference.step()
+    for s in range(3):
+        for param, own in zip(stacked, alone[s]):
+            torch.testing.assert_close(param[s].detach(), own.detach(), rtol=0, atol=1e-6)
+    moved = (stacked[0].detach() - start).abs().mean(dim=(1, 2))
+    assert float(moved[2] / moved[0]) > 10  # each model moved at its own rate
+    with pytest.raises(ValueError, match="not a stack of 2 models"):
+        StackedAdam(stacked, rates[:2])

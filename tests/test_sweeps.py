@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 SMOKE = ("experiment=p2_sin", "profile=smoke", "train.epochs=2", "logger=none", "callbacks.progress.refresh_rate=0")
 
 
-def sweep(tmp_path: Path, *overrides: str, ok: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "multigrade.run", "-m", *SMOKE, *overrides,
+def sweep(tmp_path: Path, *overrides: str, ok: bool = True, base: tuple[str, ...] = SMOKE) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "multigrade.run", "-m", *base, *overrides,
                              f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True,
                             timeout=600)
     assert (result.returncode == 0) == ok, result.stdout[-3000:] + result.stderr[-3000:]
@@ -92,6 +92,50 @@ def test_parallel_and_submitit_jobs_end_as_the_basic_launcher_does(tmp_path, lau
     if launcher == ("cluster=local",):
         (folder,) = (tmp_path / "other" / "multirun").iterdir()
         assert list((folder / ".submitit").iterdir()), "submitit wrote no job folders"
+
+
+@pytest.mark.slow
+def test_jobs_side_by_side_end_as_the_basic_launcher_ends_them(tmp_path):
+    # ReLU grades at moderate rates: batched and single products round differently, and
+    # sine grades at P2's rates (1e-1) amplify that into other minima within an epoch
+    grid = ("experiment=p1_synthetic_s2", "profile=smoke", "callbacks.progress.refresh_rate=0",
+            "seed=0,1", "train.lr_max=1e-3,3e-3", "train.epochs=4")
+    sweep(tmp_path / "basic", *grid, "logger=none", base=())
+    stacked = sweep(tmp_path / "stacked", *grid, "logger=csv", "hydra/launcher=stacked", base=())
+    assert "jobs #0, #1, #2, #3 train side by side" in stacked.stdout + stacked.stderr
+    basic, side = summary_rows(tmp_path / "basic"), summary_rows(tmp_path / "stacked")
+    assert [(r["seed"], r["train.lr_max"]) for r in side] == [(r["seed"], r["train.lr_max"]) for r in basic]
+    for name in ("train_rse", "val_rse", "test_rse"):  # up to the rounding of batched products (3e-4 seen)
+        assert [float(r[name]) for r in side] == pytest.approx([float(r[name]) for r in basic], rel=1e-3)
+    assert len({r["test_rse"] for r in side}) == 4  # four different models
+    (folder,) = (tmp_path / "stacked" / "multirun").iterdir()
+    for job in range(4):  # each job's folder holds what it holds run alone, its curves included
+        config = yaml.safe_load((folder / str(job) / ".hydra" / "config.yaml").read_text())
+        metrics = json.loads((folder / str(job) / "metrics.json").read_text())
+        assert metrics["config"]["seed"] == config["seed"] and metrics["config"]["train"] == config["train"]
+        with open(folder / str(job) / "logs" / "metrics.csv") as handle:
+            rows = list(csv.DictReader(handle))
+        last = f"grade_{len(metrics['grades'])}/loss"
+        losses = [float(r[last]) for r in rows if r.get(last)]
+        assert losses[-1] == pytest.approx(metrics["grades"][-1]["final_loss"])
+
+
+def test_jobs_group_by_all_but_seed_and_learning_rates():
+    from conftest import job_config
+    from multigrade.sweeps.side_by_side import group_jobs
+    jobs = [job_config("experiment=p2_sin", *extra) for extra in
+            [("seed=0",), ("seed=1", "train.lr_max=0.03"), ("train.epochs=7",), ("seed=2", "train.lr_min=1e-5"),
+             ("model.adaptive=true",), ("model.adaptive=true", "seed=1")]]
+    assert group_jobs(jobs) == [[0, 1, 3], [2], [4], [5]]
+
+
+def test_an_equation_sweep_side_by_side_is_refused_with_the_launcher_to_use(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "multigrade.run", "-m", "experiment=helmholtz1d_k10",
+                             "profile=smoke", "logger=none", "seed=0,1", "hydra/launcher=stacked",
+                             f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 1
+    assert ("helmholtz1d_k10 is an equation: its jobs train one by one; use the basic launcher"
+            in result.stdout + result.stderr)
 
 
 def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():

@@ -107,7 +107,7 @@ def build_stacked(case: Case, device: torch.device, seeds: int) -> StackedGradeM
     grades = [build(case, device, seed) for seed in range(seeds)]
     first = grades[0]
     return StackedGradeModule([g.backbone for g in grades], [g.stack for g in grades], [g.head for g in grades],
-                              first.inputs, first.targets, [g.prior for g in grades], first.schedule,
+                              first.inputs, first.targets, [g.prior for g in grades], [first.schedule] * seeds,
                               first.grade, list(range(seeds)), check_every=CHECK_EVERY)
 
 

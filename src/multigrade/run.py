@@ -9,7 +9,9 @@ experiment's data and writes into ``paths.output_dir``:
 
 With ``seeds=[0,1,2]`` the seeds train side by side as one stacked model (on a GPU in
 about the time of one) and each writes the files above (but the logs) into ``seed_<s>/``;
-the run's own ``metrics.json`` then holds their mean and standard deviation per grade.
+the run's own ``metrics.json`` then holds their mean and standard deviation per grade. A
+sweep's jobs that differ only in seed and learning rates train the same way, each into its
+own job folder, with ``hydra/launcher=stacked`` (``multigrade.sweeps.side_by_side``).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.data.regression import RegressionData
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
-from multigrade.grades.stacked import ForEachSeed, fit_seeds_stacked
+from multigrade.grades.stacked import ForEachSeed, fit_stacked
 from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
@@ -176,6 +178,14 @@ def check_single_device(cfg: DictConfig) -> None:
                           f" cluster=local|slurm)")
 
 
+def check_grade_run(cfg: DictConfig) -> None:
+    """What a grade run needs besides ``check_settings``: one device, no target."""
+    check_single_device(cfg)
+    if cfg.target.kind != "none":
+        raise ConfigError(f"target={cfg.target.kind} deploys spiking students (python -m multigrade.snn);"
+                          " the grades run on the host: leave target=none")
+
+
 def prepare_run(cfg: DictConfig) -> Path:
     """Check the settings, create the run folder, make cuBLAS deterministic when the
     trainer is, quieten Lightning and seed every generator from ``cfg.seed``; return the
@@ -195,10 +205,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     ``seeds`` set, every listed seed is trained side by side in one stacked model and
     gets its own run folder ``seed_<s>/``; the run's ``metrics.json`` holds their means."""
     started = time.perf_counter()
-    check_single_device(cfg)
-    if cfg.target.kind != "none":
-        raise ConfigError(f"target={cfg.target.kind} deploys spiking students (python -m multigrade.snn);"
-                          " the grades run on the host: leave target=none")
+    check_grade_run(cfg)
     out = prepare_run(cfg)
     data = instantiate(cfg.data)
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
@@ -264,28 +271,44 @@ def trainer_factory(cfg: DictConfig, logger, callback: L.Callback):
     return make_trainer
 
 
-def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec],
-                           schedules: list[GradeSchedule], logger, config: dict, out: Path,
-                           started: float) -> dict[str, Any]:
-    """Train ``cfg.seeds`` as one stacked model (``grades.stacked``); write each seed's run
-    folder ``seed_<s>/`` (its metrics, spectra, curves, figures and grade checkpoints, as a
-    run of that seed alone writes them) and return the seeds' mean (and std) per grade."""
-    seeds = [int(seed) for seed in cfg.seeds]
-    folders = [out / f"seed_{seed}" for seed in seeds]
-    spectra = [new_spectra(cfg, data, folder) for folder in folders]
+def fit_side_by_side(cfgs: list[DictConfig], seeds: list[int], folders: list[Path], data: RegressionData,
+                     grades: list[GradeSpec], schedules: list[list[GradeSchedule]], logger,
+                     started: float) -> list[tuple[dict[str, Any], list[GradeRecord]]]:
+    """Train model s (config ``cfgs[s]``, seed ``seeds[s]``, grade schedules ``schedules[s]``)
+    for every s as one stacked model (``grades.stacked``); write each model's run folder
+    ``folders[s]`` (metrics.json, spectra, curves, figures and grade checkpoints, as a run of
+    that model alone writes them) and return each one's metrics and grade records. The
+    training losses (``loss_<s>``) and the mean of each grade's metrics go to ``logger``."""
+    spectra = [new_spectra(cfg, data, folder) for cfg, folder in zip(cfgs, folders)]
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)
-    fitted = fit_seeds_stacked(
-        data, grades, schedules, trainer_factory(cfg, logger, ForEachSeed(spectra)), seeds,
-        check_every=cfg.callbacks.log_every_epochs, cuda_graph=cfg.cuda_graph,
+    first = cfgs[0]
+    fitted = fit_stacked(
+        data, grades, schedules, trainer_factory(first, logger, ForEachSeed(spectra)), seeds,
+        check_every=first.callbacks.log_every_epochs, cuda_graph=first.cuda_graph,
         checkpoint_dirs=[folder / "checkpoints" for folder in folders],
         stateful=[{"spectra": callback} for callback in spectra],
         on_grade_end=lambda stairs, records: log_grade(logger, GradeRecord.mean(records)),
     )
-    runs = []
-    for folder, seed, callback, (stair, records) in zip(folders, seeds, spectra, fitted):
-        runs.append(write_results(cfg, data, folder, stair, records, callback, config, seed, started))
-        write_json(folder / "metrics.json", runs[-1])
+    results = []
+    for cfg, seed, folder, callback, (stair, records) in zip(cfgs, seeds, folders, spectra, fitted):
+        config = OmegaConf.to_container(cfg, resolve=True)
+        metrics = write_results(cfg, data, folder, stair, records, callback, config, seed, started)
+        write_json(folder / "metrics.json", metrics)
+        results.append((metrics, records))
+    return results
+
+
+def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec],
+                           schedules: list[GradeSchedule], logger, config: dict, out: Path,
+                           started: float) -> dict[str, Any]:
+    """Train ``cfg.seeds`` as one stacked model (``fit_side_by_side``) into the run folders
+    ``seed_<s>/`` and return the seeds' mean (and std) per grade."""
+    seeds = [int(seed) for seed in cfg.seeds]
+    folders = [out / f"seed_{seed}" for seed in seeds]
+    fitted = fit_side_by_side([cfg] * len(seeds), seeds, folders, data, grades, [schedules] * len(seeds), logger,
+                              started)
+    runs = [metrics for metrics, _ in fitted]
     per_grade = [[record for _, records in fitted for record in records if record.grade == k]
                  for k in range(1, len(grades) + 1)]
     means = [GradeRecord.mean(records) for records in per_grade]
@@ -339,13 +362,17 @@ def write_reconstructions(out: Path, stair: StairNetwork, data: RegressionData,
     return save_figure(figure, out / "figures" / "reconstructions.png")
 
 
+def job_value(metrics: dict[str, Any]) -> float:
+    """The value a job returns to the sweeper: its last grade's ``val_<headline metric>``."""
+    return metrics["grades"][-1][f"val_{metrics['metrics'][0]}"]
+
+
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float:
     """Run one job; return the final validation value of the data's headline metric (the
     quantity a sweeper optimises: minimise RSE, maximise PSNR or accuracy)."""
     with stop_on_input_error():
-        metrics = run(cfg)
-    return metrics["grades"][-1][f"val_{metrics['metrics'][0]}"]
+        return job_value(run(cfg))
 
 
 if __name__ == "__main__":

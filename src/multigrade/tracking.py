@@ -18,7 +18,9 @@ from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.loggers import Logger, WandbLogger
 
 from multigrade.checks import in_multirun
+from multigrade.grades.module import is_check_epoch
 from multigrade.grades.records import GradeRecord
+from multigrade.grades.schedule import GradeSchedule
 
 GRADE_STEP = "grade"
 
@@ -47,6 +49,21 @@ def log_config(logger: Logger | None, config: dict[str, Any]) -> None:
     if logger:
         logger.log_hyperparams(config)
         logger.save()
+
+
+def log_losses(logger: Logger | None, record: GradeRecord, every: int) -> None:
+    """Grade k's training curve as its training logs it live (``grade_<k>/loss`` and
+    ``grade_<k>/lr`` at the epochs ``is_check_epoch`` picks), from the record, for a model
+    trained side by side with others."""
+    if not logger:
+        return
+    schedule = GradeSchedule(**{**record.schedule, "betas": tuple(record.schedule["betas"])})
+    history = record.loss_history
+    for epoch in range(len(history)):
+        if is_check_epoch(epoch, max(1, every), len(history)):
+            logger.log_metrics({f"grade_{record.grade}/loss": float(history[epoch]),
+                                f"grade_{record.grade}/lr": schedule.lr_max * schedule.lr_factor(epoch + 1)},
+                               step=epoch + 1)
 
 
 def log_grade(logger: Logger | None, record: GradeRecord) -> None:

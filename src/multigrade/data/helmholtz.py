@@ -94,12 +94,17 @@ def stencil_matrix_2d(k: float, n: int) -> scipy.sparse.csr_matrix:
     identity = scipy.sparse.identity(side)
     stencil = scale * (scipy.sparse.kron(second, identity) + scipy.sparse.kron(identity, second))
     stencil = stencil + scipy.sparse.identity(side * side)
-    inner = np.zeros(side, dtype=bool)
-    inner[1:-1] = True
-    interior = np.outer(inner, inner).reshape(-1)
+    interior = ~boundary_nodes_2d(n)
     weight = (n - 1) / (2 * math.sqrt(n))  # the 4n boundary rows weigh as much as the (n - 1)^2 interior ones
     rows = scipy.sparse.diags(interior.astype(float)) @ stencil + weight * scipy.sparse.diags((~interior).astype(float))
     return rows.tocsr()
+
+
+def boundary_nodes_2d(n: int) -> np.ndarray:
+    """Which of the (n + 1)^2 grid nodes (row-major) lie on the boundary: ((n + 1)^2,) bool."""
+    inner = np.zeros(n + 1, dtype=bool)
+    inner[1:-1] = True
+    return ~np.outer(inner, inner).reshape(-1)
 
 
 def resonant_2d(k: float, tolerance: float = 1e-9) -> bool:
@@ -112,7 +117,8 @@ def resonant_2d(k: float, tolerance: float = 1e-9) -> bool:
 def helmholtz_2d(k: float = 10.0, relative_frequencies: tuple[float, ...] = (0.1, 0.6, 0.95),
                  directions: tuple[float, ...] = (0.3, 1.1, 2.0), amplitudes: tuple[float, ...] = (1.0, 0.5, 0.25),
                  phases: tuple[float, ...] = (0.5, 1.0, 2.0), points_per_k: float = 10.0, n_val: int = 2000,
-                 test_side: int = 201, val_seed: int = 0) -> RegressionData:
+                 test_side: int = 201, val_seed: int = 0, rhs: str = "discrete",
+                 fit: str = "residual") -> RegressionData:
     """The 2D Helmholtz equation ``Δu + k^2 u = f`` on (0, 1)^2 with Dirichlet conditions by
     finite differences, as ``helmholtz_1d`` in 1D: on the grid ``(i/n, j/n)``,
     ``n = ceil(points_per_k k)``, interior rows are the five-point stencil divided by k^2,
@@ -122,33 +128,58 @@ def helmholtz_2d(k: float = 10.0, relative_frequencies: tuple[float, ...] = (0.1
     and the 4n boundary rows ``w u = w g`` with ``w = (n - 1) / (2 sqrt(n))``, so that they
     weigh as much as the interior rows together. The manufactured solution is a sum of plane
     waves, ``u(x, y) = sum_j a_j sin(r_j k (x cos t_j + y sin t_j) + phi_j)`` (wavenumbers
-    relative to k, directions t_j), and the right-hand side is the stencil applied to it, so
-    the discrete solution is u on the grid. Inputs (x, y); train: the (n + 1)^2 nodes in
-    row-major order, validation ``n_val`` uniform random points, test a ``test_side`` square
-    grid, all against the exact u (``rel_l2``). Baseline: the sparse direct solve,
-    interpolated bilinearly. The settings are this project's."""
+    relative to k, directions t_j). Inputs (x, y); train: the (n + 1)^2 nodes in row-major
+    order, validation ``n_val`` uniform random points, test a ``test_side`` square grid, all
+    against the exact u (``rel_l2``). Baseline: the sparse direct solve ``U_h``,
+    interpolated bilinearly.
+
+    ``rhs="discrete"``: the right-hand side is the stencil applied to u, so ``U_h`` is u on
+    the grid and errors measure how well the equation is solved, not the discretisation.
+    ``rhs="continuous"``: the equation's own, ``f/k^2 = sum_j a_j (1 - r_j^2) sin(...)``
+    inside and ``g = u`` on the boundary, so ``U_h`` carries the scheme's dispersion
+    ("pollution") error, as in FD-MGDL (Zhao, Wang, Wu & Xu 2026). Its solution
+    ``sin(k x / sqrt 2) sin(k y / sqrt 2)`` is the two waves r = 1, t = -pi/4 and pi/4,
+    amplitudes 1/2, phases pi/2 and -pi/2 (so f = 0).
+
+    ``fit="residual"``: the grades fit the system's residual ``b - A F`` (an ``equation``).
+    ``fit="solution"``: FD-MGDL's form, the grades regress onto ``U_h`` at the nodes, i.e.
+    they fit the residual through the stencil's inverse, ``A^{-1}(b - A F) = U_h - F``; the
+    train error is then against ``U_h``. The settings are this project's, or FD-MGDL's
+    where an experiment says so."""
     if not len(relative_frequencies) == len(directions) == len(amplitudes) == len(phases):
         raise ValueError("give one direction, amplitude and phase per relative frequency")
     if resonant_2d(k):
         raise ValueError(f"k = {k} is a resonance of the Dirichlet problem on the unit square: choose another")
+    if rhs not in ("discrete", "continuous"):
+        raise ValueError(f"rhs must be discrete or continuous, got {rhs!r}")
+    if fit not in ("residual", "solution"):
+        raise ValueError(f"fit must be residual or solution, got {fit!r}")
+    waves = list(zip(relative_frequencies, directions, amplitudes, phases))
 
-    def u(points: np.ndarray) -> np.ndarray:
-        return sum(a * np.sin(r * k * (points[:, 0] * math.cos(t) + points[:, 1] * math.sin(t)) + p)
-                   for r, t, a, p in zip(relative_frequencies, directions, amplitudes, phases))
+    def u(points: np.ndarray, weight=lambda r: 1.0) -> np.ndarray:
+        """``sum_j weight(r_j) a_j sin(r_j k (x cos t_j + y sin t_j) + phi_j)``: (P, 2) -> (P,)."""
+        return sum(weight(r) * a * np.sin(r * k * (points[:, 0] * math.cos(t) + points[:, 1] * math.sin(t)) + p)
+                   for r, t, a, p in waves)
 
     n = math.ceil(points_per_k * k)
     axis = np.linspace(0.0, 1.0, n + 1)
     grid = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
     matrix = stencil_matrix_2d(k, n)
-    rhs = matrix @ u(grid)
+    if rhs == "discrete":
+        b = matrix @ u(grid)
+    else:  # boundary rows w u = w g; interior rows the equation divided by k^2
+        b = np.where(boundary_nodes_2d(n), matrix.diagonal() * u(grid), u(grid, lambda r: 1.0 - r * r))
+    solved = scipy.sparse.linalg.spsolve(matrix.tocsc(), b)
     x_val = np.random.RandomState(val_seed).uniform(0.0, 1.0, (n_val, 2))
     test_axis = np.linspace(0.0, 1.0, test_side)
     x_test = np.stack(np.meshgrid(test_axis, test_axis, indexing="ij"), axis=-1).reshape(-1, 2)
     splits = {name: (x, u(x)) for name, x in (("train", grid), ("val", x_val), ("test", x_test))}
-    direct = scipy.interpolate.RegularGridInterpolator((axis, axis), scipy.sparse.linalg.spsolve(
-        matrix.tocsc(), rhs).reshape(n + 1, n + 1))
+    direct = scipy.interpolate.RegularGridInterpolator((axis, axis), solved.reshape(n + 1, n + 1))
     baseline = {f"{name}_rel_l2": rel_l2(torch.from_numpy(y[:, None]), torch.from_numpy(direct(x)[:, None]))
                 for name, (x, y) in splits.items()}
+    equation = LinearEquation(LinearOperator(matrix), torch.from_numpy(b[:, None].astype(np.float32)))
+    if fit == "solution":
+        splits["train"], equation = (grid, solved), None
     cycles = [r * k / (2 * math.pi) for r in relative_frequencies]  # per unit length: rings of the radial spectrum
     return RegressionData.from_arrays(
         f"helmholtz2d_k{k:g}",
@@ -156,6 +187,6 @@ def helmholtz_2d(k: float = 10.0, relative_frequencies: tuple[float, ...] = (0.1
         spectral_grid=RadialGrid(n + 1, n + 1),
         target_frequencies=np.unique(np.round(cycles)),
         metrics=("rel_l2",),
-        equation=LinearEquation(LinearOperator(matrix), torch.from_numpy(rhs[:, None].astype(np.float32))),
+        equation=equation,
         baselines={"direct": baseline},
     )

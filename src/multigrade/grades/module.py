@@ -57,6 +57,17 @@ def check_distributions(residual: torch.Tensor, grade: int) -> None:
         )
 
 
+def is_check_epoch(epoch: int, every: int, epochs: int) -> bool:
+    """Whether epoch ``epoch`` (0-based) of ``epochs`` reads its loss on the host and logs
+    it: every ``every``-th epoch and the last."""
+    return (epoch + 1) % every == 0 or epoch + 1 == epochs
+
+
+def per_model(name: str, value: float | list[float]) -> dict[str, float]:
+    """``{name: value}``, or ``{name_0: value[0], ...}`` for one value per model."""
+    return {f"{name}_{i}": v for i, v in enumerate(value)} if isinstance(value, list) else {name: value}
+
+
 class GradeTraining(L.LightningModule):
     """The epoch loop of grade training, shared by one grade (``GradeModule``) and many
     grades of one shape trained side by side (``grades.stacked.StackedGradeModule``).
@@ -122,10 +133,8 @@ class GradeTraining(L.LightningModule):
         optimizer = self.optimizers(use_pl_optimizer=False)
         if self.resumed_optimizer is not None:
             optimizer.load_state_dict(self.resumed_optimizer)
-        lr: float | torch.Tensor = self.schedule.lr_max * self.schedule.lr_factor(self.start_epoch)
-        if self.lr is not None:
-            lr = self.lr.fill_(lr)
-        set_step_mode(optimizer, lr, capturable=self.captures)
+        self.prepare_optimizer(optimizer)
+        self.set_lr(self.start_epoch)
         if self.captures:
             models = self.loss_history[0].numel()
             self.graphs = GraphedSteps(
@@ -156,27 +165,30 @@ class GradeTraining(L.LightningModule):
     def training_step(self, epoch: int, batch_idx: int) -> None:
         epoch_loss = self.epoch_loss_sum(epoch) / self.rows_per_model
         self.loss_history[epoch] = epoch_loss
-        lr = self.schedule.lr_max * self.schedule.lr_factor(epoch + 1)
-        self.set_lr(lr)
-        if (epoch + 1) % self.check_every == 0 or epoch + 1 == self.schedule.epochs:
+        self.set_lr(epoch + 1)
+        if is_check_epoch(epoch, self.check_every, self.schedule.epochs):
             self.reported_loss = self.check_finite(epoch, epoch_loss)
-            losses = self.reported_loss if isinstance(self.reported_loss, list) else None
-            metrics = ({f"grade_{self.grade}/loss": self.reported_loss} if losses is None else
-                       {f"grade_{self.grade}/loss_{i}": value for i, value in enumerate(losses)})
+            metrics = {**per_model(f"grade_{self.grade}/loss", self.reported_loss),
+                       **per_model(f"grade_{self.grade}/lr", self.learning_rate(epoch + 1))}
             for logger in self.loggers:
-                logger.log_metrics({**metrics, f"grade_{self.grade}/lr": lr}, step=epoch + 1)
+                logger.log_metrics(metrics, step=epoch + 1)
 
     def check_finite(self, epoch: int, epoch_loss: torch.Tensor) -> float | list[float]:
         """``epoch_loss`` read on the host; raises ``NonFiniteLossError`` when NaN/inf."""
         value = epoch_loss.tolist()
         if not all(math.isfinite(v) for v in (value if isinstance(value, list) else [value])):
-            lr = self.schedule.lr_max * self.schedule.lr_factor(epoch)
+            lr = self.learning_rate(epoch)
+            shown = f"{lr:.3g}" if isinstance(lr, float) else "[" + ", ".join(f"{r:.3g}" for r in lr) + "]"
             raise NonFiniteLossError(
                 f"grade {self.grade}: the training loss is {value} at epoch {epoch + 1}"
-                f" (learning rate {lr:.3g}); lower the learning rate (train.lr_max) or check the"
+                f" (learning rate {shown}); lower the learning rate (train.lr_max) or check the"
                 f" data for NaN/inf"
             )
         return value
+
+    def learning_rate(self, epoch: int) -> float | list[float]:
+        """The learning rate of epoch ``epoch``'s steps, ``lr_max exp(-gamma epoch)``."""
+        return self.schedule.lr_max * self.schedule.lr_factor(epoch)
 
     def configure_optimizers(self):
         lr: float | torch.Tensor = self.schedule.lr_max
@@ -186,9 +198,14 @@ class GradeTraining(L.LightningModule):
         return torch.optim.Adam(self.trained_parameters(), lr=lr, betas=self.schedule.betas,
                                 eps=self.schedule.eps, capturable=self.captures)
 
-    def set_lr(self, lr: float) -> None:
-        """The learning rate of the next steps: written into the tensor the graphs read, or
-        into Adam's groups (a pure function of the epoch, so there is no scheduler state)."""
+    def prepare_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        """Adam in the form the steps need, whatever state was loaded into it (``set_step_mode``)."""
+        set_step_mode(optimizer, self.schedule.lr_max if self.lr is None else self.lr, capturable=self.captures)
+
+    def set_lr(self, epoch: int) -> None:
+        """The learning rate of epoch ``epoch``'s steps: written into the tensor the graphs
+        read, or into Adam's groups (a pure function of the epoch: no scheduler state)."""
+        lr = self.learning_rate(epoch)
         if self.lr is not None:
             self.lr.fill_(lr)
             return

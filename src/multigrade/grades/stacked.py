@@ -1,17 +1,20 @@
-"""Many grades of one shape trained as one model: the seeds of an experiment side by side.
+"""Many grades of one shape trained as one model: the seeds of an experiment, or the
+settings of a sweep that differ only in seed and learning rates, side by side.
 
-S grades (one per seed, each on its own frozen backbone and residual) have their
+S grades (one per model, each on its own frozen backbone and residual) have their
 parameters stacked along a new leading axis, ``theta = [theta_1; ...; theta_S]``, and one
 step updates all of them::
 
     Z_s[I_s] (B, d), E_s[I_s] (B, m)     model s's minibatch, from its own permutation
     loss_s = grade_loss(theta_s; Z_s[I_s], E_s[I_s])           (vmapped over s: batched matmuls)
-    theta  = Adam(theta, d sum_s loss_s / d theta)
+    theta_s = Adam(theta_s, d sum_s loss_s / d theta_s; lr_s(epoch))   (``StackedAdam``)
 
 Model s's loss depends on ``theta_s`` only, so the gradient of the sum is each model's
-own gradient, and Adam's update is elementwise: each model takes the steps it would take
-trained alone, up to floating-point rounding (batched and single matrix products sum in
-other orders). On a GPU the S small models fill the device that one leaves idle.
+own gradient, and Adam's update is elementwise, at model s's own learning rate
+``lr_s(i) = lr_max_s exp(-gamma_s i)``: each model takes the steps it would take trained
+alone, up to floating-point rounding (batched and single matrix products sum in other
+orders). The models share each grade's epochs and minibatch size. On a GPU the S small
+models fill the device that one leaves idle.
 
 Rows of model s sit at ``s * N + i`` in the stacked features (S * N, d) and residual
 (S * N, m): one copy of each model's training features on the device.
@@ -36,6 +39,7 @@ from multigrade.grades.loop import TrainerFactory, cache_bytes, grade_record, gr
 from multigrade.grades.module import GradeTraining, check_distributions, epoch_order, grade_loss
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stacked_adam import StackedAdam
 from multigrade.grades.stair import SoftmaxHead, StairNetwork, freeze
 
 log = logging.getLogger(__name__)
@@ -54,20 +58,29 @@ class GradeLoss(nn.Module):
 
 class StackedGradeModule(GradeTraining):
     """Grade k of S models at once: model s has its frozen ``backbones[s]``, trainable
-    ``stacks[s]`` and ``heads[s]`` (all of one shape), prior ``priors[s]`` (N, m) and seed
-    ``seeds[s]``, on shared ``inputs`` (N, d0) and ``targets`` (N, m). ``loss_history`` is
-    (epochs, S); ``unstack()`` writes the trained parameters back into each model's modules.
+    ``stacks[s]`` and ``heads[s]`` (all of one shape), prior ``priors[s]`` (N, m), seed
+    ``seeds[s]`` and schedule ``schedules[s]`` (the same epochs and minibatch size for all;
+    learning rates of its own), on shared ``inputs`` (N, d0) and ``targets`` (N, m).
+    ``loss_history`` is (epochs, S); ``unstack()`` writes the trained parameters back into
+    each model's modules.
     """
 
     def __init__(self, backbones: list[nn.Module], stacks: list[nn.Module], heads: list[nn.Module],
                  inputs: torch.Tensor, targets: torch.Tensor, priors: list[torch.Tensor],
-                 schedule: GradeSchedule, grade: int, seeds: list[int], check_every: int = 50,
+                 schedules: list[GradeSchedule], grade: int, seeds: list[int], check_every: int = 50,
                  cuda_graph: bool = True):
         count = len(seeds)
-        if not count or not len(backbones) == len(stacks) == len(heads) == len(priors) == count:
-            raise ValueError(f"{len(seeds)} seeds need as many backbones, stacks, heads and priors;"
-                             f" got {len(backbones)}, {len(stacks)}, {len(heads)}, {len(priors)}")
-        super().__init__(schedule, grade, check_every, cuda_graph, loss_shape=(count,))
+        if not count or not len(backbones) == len(stacks) == len(heads) == len(priors) == len(schedules) == count:
+            raise ValueError(f"{len(seeds)} seeds need as many backbones, stacks, heads, priors and schedules;"
+                             f" got {len(backbones)}, {len(stacks)}, {len(heads)}, {len(priors)}, {len(schedules)}")
+        check_shared_steps(schedules, grade)
+        super().__init__(schedules[0], grade, check_every, cuda_graph, loss_shape=(count,))
+        self.schedules = list(schedules)
+        lr_max = torch.tensor([schedule.lr_max for schedule in schedules], dtype=torch.float64)
+        self.register_buffer("lr_max", lr_max, persistent=False)
+        self.register_buffer("gammas", torch.tensor([schedule.gamma for schedule in schedules], dtype=torch.float64),
+                             persistent=False)
+        self.register_buffer("rates", lr_max.clone(), persistent=False)  # this epoch's lr_s, read by StackedAdam
         if isinstance(heads[0], SoftmaxHead):
             for prior in priors:
                 check_distributions(targets - prior, grade)
@@ -124,6 +137,21 @@ class StackedGradeModule(GradeTraining):
     def trained_parameters(self) -> list[nn.Parameter]:
         return list(self.stacked)
 
+    # ------------------------------------------------- one rate per model
+    def learning_rate(self, epoch: int) -> list[float]:
+        return [schedule.lr_max * schedule.lr_factor(epoch) for schedule in self.schedules]
+
+    def configure_optimizers(self) -> StackedAdam:
+        return StackedAdam(self.trained_parameters(), self.rates, self.schedule.betas, self.schedule.eps)
+
+    def prepare_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        """Nothing to do: ``StackedAdam`` keeps its state on the device, for either path."""
+
+    def set_lr(self, epoch: int) -> None:
+        """``rates = lr_max exp(-gamma epoch)`` (S,), computed on the device in place: no
+        host-to-device copy, so the graphs' host never waits."""
+        torch.mul(self.gammas, -float(epoch), out=self.rates).exp_().mul_(self.lr_max)
+
     @torch.no_grad()
     def load_model(self, s: int) -> GradeLoss:
         """Model s with its current parameters copied from the stack into its own modules."""
@@ -145,13 +173,23 @@ class StackedGradeModule(GradeTraining):
         return model.head(model.stack(self.features[s * n:(s + 1) * n]))
 
 
+def check_shared_steps(schedules: list[GradeSchedule], grade: int) -> None:
+    """Models side by side take their steps together: their schedules may differ in the
+    learning rates only; raise a ``ValueError`` naming the field that differs."""
+    for field in ("epochs", "batch_size", "betas", "eps"):
+        values = [getattr(schedule, field) for schedule in schedules]
+        if len(set(values)) > 1:
+            raise ValueError(f"grade {grade}: models trained side by side share {field}, got {values};"
+                             f" only seeds and learning rates (lr_max, lr_min) may differ")
+
+
 class SeedView:
     """Model s of a ``StackedGradeModule`` as the callbacks written for one ``GradeModule``
     read it: ``grade``, ``schedule``, ``targets``, ``prior`` and ``train_output()``."""
 
     def __init__(self, module: StackedGradeModule, s: int):
         self.module, self.s = module, s
-        self.grade, self.schedule, self.targets = module.grade, module.schedule, module.targets
+        self.grade, self.schedule, self.targets = module.grade, module.schedules[s], module.targets
         self.prior = module.priors[s]
 
     def train_output(self) -> torch.Tensor:
@@ -178,10 +216,10 @@ class ForEachSeed(L.Callback):
             callback.on_train_end(trainer, SeedView(module, s))
 
 
-def fit_seeds_stacked(
+def fit_stacked(
     data: RegressionData,
     grades: list[GradeSpec],
-    schedules: list[GradeSchedule],
+    schedules: list[list[GradeSchedule]],
     make_trainer: TrainerFactory,
     seeds: list[int],
     check_every: int = 50,
@@ -190,20 +228,24 @@ def fit_seeds_stacked(
     stateful: list[dict[str, Stateful]] | None = None,
     on_grade_end: Callable[[list[StairNetwork], list[GradeRecord]], None] | None = None,
 ) -> list[tuple[StairNetwork, list[GradeRecord]]]:
-    """``fit_grades`` for every seed in ``seeds``, each grade trained for all seeds at once
-    (``StackedGradeModule``); returns each seed's stair network and records, as
-    ``fit_grades(..., seed=s)`` would (same initialisation and minibatches per seed).
+    """``fit_grades`` for S models, model s with seed ``seeds[s]`` and grade schedules
+    ``schedules[s]``, each grade trained for all models at once (``StackedGradeModule``);
+    returns each model's stair network and records, as ``fit_grades(data, grades,
+    schedules[s], ..., seed=seeds[s])`` would (same initialisation and minibatches).
 
-    With ``checkpoint_dirs`` (one per seed), each seed's ``grade_<k>.pt`` is written there
+    With ``checkpoint_dirs`` (one per model), each model's ``grade_<k>.pt`` is written there
     with the state of its ``stateful[s]`` callbacks when the grade is done, and a run
-    started again restores the grades that every seed completed and trains the rest
+    started again restores the grades that every model completed and trains the rest
     (whole grades: there are no in-grade checkpoints here). ``on_grade_end(stairs,
-    records)`` gets every seed's stair and record of the grade just done.
+    records)`` gets every model's stair and record of the grade just done.
     """
-    if len(grades) != len(schedules):
-        raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"the seeds must differ; got {seeds}")
+    if len(schedules) != len(seeds):
+        raise ValueError(f"{len(seeds)} models need as many lists of schedules, got {len(schedules)}")
+    if any(len(grades) != len(own) for own in schedules):
+        raise ValueError(f"{len(grades)} grades need as many schedules per model, got {[len(own) for own in schedules]}")
+    models = list(zip(seeds, (tuple(own) for own in schedules)))
+    if len(set(models)) != len(models):
+        raise ValueError(f"two models have the same seed and schedules: seeds {seeds}")
     if data.equation is not None:
         raise ValueError(f"{data.name}: seeds side by side learn regression targets, not an equation;"
                          f" run the seeds one by one (a sweep over seed)")
@@ -213,19 +255,20 @@ def fit_seeds_stacked(
     records: list[list[GradeRecord]] = [[] for _ in seeds]
     if checkpoint_dirs is not None:
         done = min(completed_grades(directory, len(grades)) for directory in checkpoint_dirs)
-        records = [restore_grades(directory, stair, grades[:done], schedules[:done], identity, state)
-                   for directory, stair, identity, state in zip(checkpoint_dirs, stairs, identities, stateful)]
+        records = [restore_grades(directory, stair, grades[:done], own[:done], identity, state)
+                   for directory, stair, own, identity, state
+                   in zip(checkpoint_dirs, stairs, schedules, identities, stateful)]
         if done:
-            log.info("grades 1..%d of %d seeds restored", done, len(seeds))
+            log.info("grades 1..%d of %d models restored", done, len(seeds))
     for k in range(len(records[0]) + 1, len(grades) + 1):
-        spec, schedule = grades[k - 1], schedules[k - 1]
+        spec, schedules_k = grades[k - 1], [own[k - 1] for own in schedules]
         started = time.perf_counter()
         trainer = make_trainer(k, len(grades))
         device = trainer.strategy.root_device
         x_train, y_train = (t.to(device) for t in data.split("train"))
         grown = [grow_grade(stair, spec, seed, k, x_train, y_train) for stair, seed in zip(stairs, seeds)]
         backbones, priors, stacks, heads = (list(part) for part in zip(*grown))
-        module = StackedGradeModule(backbones, stacks, heads, x_train, y_train, priors, schedule, k, seeds,
+        module = StackedGradeModule(backbones, stacks, heads, x_train, y_train, priors, schedules_k, k, seeds,
                                     check_every, cuda_graph)
         trainer.fit(module)
         module.unstack()
@@ -234,10 +277,10 @@ def fit_seeds_stacked(
         for s, stair in enumerate(stairs):
             freeze(stacks[s])
             freeze(heads[s])
-            records[s].append(grade_record(stair, data, k, schedule, histories[:, s], seconds, device))
+            records[s].append(grade_record(stair, data, k, schedules_k[s], histories[:, s], seconds, device))
             if checkpoint_dirs is not None:
                 save_grade(Path(checkpoint_dirs[s]), stair, records[s][-1], identities[s], stateful[s])
-        log.info("grade %d/%d of %d seeds done in %.1f s, feature cache %.1f MiB", k, len(grades), len(seeds),
+        log.info("grade %d/%d of %d models done in %.1f s, feature cache %.1f MiB", k, len(grades), len(seeds),
                  seconds, cache_bytes(module.features) / 2**20)
         if on_grade_end is not None:
             on_grade_end(stairs, [seed_records[-1] for seed_records in records])

@@ -87,6 +87,8 @@ EXPERIMENTS: dict[str, str] = {
     **{f"helmholtz1d_k{k}": f"1D Helmholtz equation by finite differences, k = {k}" for k in (10, 50, 100)},
     **{f"helmholtz2d_k{k}": f"2D Helmholtz equation on the unit square by finite differences, k = {k}"
        for k in (10, 20)},
+    **{f"helmholtz2d_fdmgdl_k{k}": f"FD-MGDL's 2D Helmholtz problem, sin(k x/√2) sin(k y/√2), k = {k}"
+       for k in (10, 50)},
 }
 
 # Runs of every experiment whose name starts with the prefix, besides MGDL and SGDL.
@@ -109,17 +111,14 @@ NOT_BY_DEFAULT: dict[str, str] = {
         "P1 §3.4 runs its other eleven (b, k) pairs only with ONLY=p1_mnist (three runs of a few"
         " minutes each per pair on a CPU); the default runs b = 1, k = 5, the pair P1 logs"
     ),
-    "helmholtz1d_k100": (
-        "The 1D Helmholtz equation at k = 100 (1,001 grid points; SGDL about 15 minutes on a"
-        " CPU) runs only with ONLY=helmholtz1d"
-    ),
     "helmholtz2d": (
         "The 2D Helmholtz equation (10,201 grid nodes at k = 10, 40,401 at k = 20; at k = 10 MGDL"
-        " takes about 9 minutes on a CPU, SGDL longer) runs only with ONLY=helmholtz2d"
+        " takes about 9 minutes on a CPU, SGDL longer) and FD-MGDL's 2D problem (90,601 nodes at"
+        " k = 50, for a GPU) run only with ONLY=helmholtz2d"
     ),
     "p3_fredholm_k500": (
-        "P3 at kappa = 500 (4,000 nodes: a dense 4,000 x 4,000 complex operator, about"
-        " 10 minutes on a CPU) runs only with ONLY=p3_fredholm"
+        "P3 at kappa = 500 (4,000 nodes: a dense 4,000 x 4,000 complex operator; MGDL about"
+        " 6 minutes, SGDL about 20 on a CPU) runs only with ONLY=p3_fredholm"
     ),
 }
 DEFAULT_EXCEPTIONS = ("p1_manifold_increase_q0", "p1_mnist_b1_k5")

@@ -1,0 +1,107 @@
+"""``hydra/launcher=stacked``: a multirun's jobs that differ only in seed and learning rates
+run as one stacked model, in this process (``multigrade.sweeps.side_by_side``); other jobs
+run one by one, as Hydra's basic launcher runs them.
+
+Each job is still launched by Hydra (``run_job``: its folder, ``.hydra/``, log file and
+return value); in a group, the first job trains the whole group into every job's folder,
+and the others return what their ``metrics.json`` holds. (Hydra loads plugin modules outside
+``sys.modules``, so this one does without ``from __future__ import annotations``: its
+dataclass would not build.)
+"""
+
+import copy
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+from hydra.core.config_store import ConfigStore
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from multigrade.checks import stop_on_input_error
+from multigrade.sweeps.side_by_side import finished_value, group_jobs, run_side_by_side
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StackedLauncherConf:
+    _target_: str = "hydra_plugins.multigrade_launcher.stacked_launcher.StackedLauncher"
+
+
+ConfigStore.instance().store(group="hydra/launcher", name="stacked", node=StackedLauncherConf, provider="multigrade")
+
+
+def resolved_job(sweep_config: DictConfig) -> Tuple[DictConfig, Path]:
+    """A job's task config resolved as it is when the job runs (under its own Hydra
+    config: output folder, choices), and that folder."""
+    job = copy.deepcopy(sweep_config)
+    folder = Path(os.path.abspath(os.path.join(str(OmegaConf.select(job, "hydra.sweep.dir")),
+                                               str(OmegaConf.select(job, "hydra.sweep.subdir")))))
+    with read_write(job.hydra.runtime), open_dict(job.hydra.runtime):
+        job.hydra.runtime.output_dir = str(folder)
+    HydraConfig.instance().set_config(job)
+    task = copy.deepcopy(job)
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    OmegaConf.resolve(task)
+    return task, folder
+
+
+class StackedLauncher(Launcher):
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: Optional[DictConfig] = None
+        self.task_function: Optional[TaskFunction] = None
+        self.hydra_context: Optional[HydraContext] = None
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        setup_globals()
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        sweep_configs = []
+        for idx, overrides in enumerate(job_overrides, start=initial_job_idx):
+            sweep_config = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+            with open_dict(sweep_config):
+                sweep_config.hydra.job.id = idx
+                sweep_config.hydra.job.num = idx
+            sweep_configs.append(sweep_config)
+        tasks, folders = zip(*(resolved_job(config) for config in sweep_configs))
+        groups = group_jobs(list(tasks))
+        log.info(f"Launching {len(job_overrides)} jobs locally, in {len(groups)} group(s) trained side by side")
+        returns: List[Optional[JobReturn]] = [None] * len(sweep_configs)
+        for group in groups:
+            members = ", ".join(f"#{initial_job_idx + j}" for j in group)
+            for j in group:
+                log.info(f"\t#{initial_job_idx + j} : {' '.join(filter_overrides(job_overrides[j]))}")
+            if len(group) > 1:
+                log.info(f"\tjobs {members} train side by side")
+            for position, j in enumerate(group):
+                returns[j] = run_job(hydra_context=self.hydra_context, config=sweep_configs[j],
+                                     task_function=self.task_for(group, position, tasks, folders),
+                                     job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
+                configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        return returns
+
+    def task_for(self, group: List[int], position: int, tasks: Sequence[DictConfig],
+                 folders: Sequence[Path]) -> TaskFunction:
+        """The job's task: the task itself when it runs alone; in a group, the first job
+        trains them all and the others read their results."""
+        if len(group) == 1:
+            return self.task_function
+        if position > 0:
+            return lambda _cfg: finished_value(folders[group[position]])
+
+        def train_group(_cfg: DictConfig) -> float:
+            with stop_on_input_error():
+                return run_side_by_side([tasks[j] for j in group], [folders[j] for j in group])[0]
+
+        return train_group

@@ -1,0 +1,59 @@
+"""Adam on parameters stacked along a leading model axis, each model at its own learning rate.
+
+Every parameter is a stack ``theta`` (S, ...) of S models' parameters; model s takes Adam's
+step (Kingma & Ba, as ``torch.optim.Adam`` computes it) at its learning rate ``rates[s]``::
+
+    t     = t + 1
+    m     = beta1 m + (1 - beta1) g
+    v     = beta2 v + (1 - beta2) g^2
+    theta = theta - rates[s] / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+``rates`` (S,) is a float64 tensor on the parameters' device that the caller rewrites in
+place (the schedule's decay); the step count is a device tensor too, so a step never waits
+for the host and can be recorded in a CUDA graph.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import torch
+
+
+class StackedAdam(torch.optim.Optimizer):
+    """Adam with one learning rate per model for parameters stacked as (S, ...)."""
+
+    def __init__(self, params: Iterable[torch.nn.Parameter], rates: torch.Tensor,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        if rates.dim() != 1:
+            raise ValueError(f"rates holds one learning rate per model, shape (S,); got {tuple(rates.shape)}")
+        super().__init__(params, {"betas": tuple(betas), "eps": float(eps)})
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.shape[:1] != rates.shape:
+                    raise ValueError(f"a parameter of shape {tuple(param.shape)} is not a stack of"
+                                     f" {rates.shape[0]} models (leading axis)")
+        self.rates = rates
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None:
+            raise ValueError("StackedAdam takes no closure")
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                if not state:
+                    state["step"] = torch.zeros((), dtype=torch.float64, device=param.device)
+                    state["exp_avg"] = torch.zeros_like(param)
+                    state["exp_avg_sq"] = torch.zeros_like(param)
+                step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+                step.add_(1)
+                m.lerp_(param.grad, 1 - beta1)
+                v.mul_(beta2).addcmul_(param.grad, param.grad, value=1 - beta2)
+                # the step sizes and bias corrections in double, rounded once, as torch's Adam does
+                size = (self.rates / (1 - beta1 ** step)).to(param.dtype).view(-1, *(1,) * (param.dim() - 1))
+                denom = (v.sqrt() / (1 - beta2 ** step).sqrt().to(param.dtype)).add_(group["eps"])
+                param.sub_(size * m / denom)

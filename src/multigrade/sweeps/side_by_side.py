@@ -1,0 +1,113 @@
+"""The jobs of a sweep that differ only in seed and learning rates, trained side by side.
+
+``hydra/launcher=stacked`` (``hydra_plugins.multigrade_launcher``) groups a multirun's jobs
+by their config without ``seed``, ``train.lr_max`` and ``train.lr_min``: the jobs of one
+group train networks of one shape on one dataset for the same epochs and minibatches, so
+they are trained as one stacked model (``grades.stacked``: each model keeps its seed's
+initialisation and minibatch order and takes Adam's steps at its own learning rates)::
+
+    python -m multigrade.run -m experiment=p1_synthetic_s2 seed=0,1,2,3 \\
+        train.lr_max=1e-3,3e-3 hydra/launcher=stacked         # 8 jobs, one stacked model
+
+Every job still gets its own folder with what a job run alone writes there (``.hydra/``,
+``metrics.json``, spectra, curves, figures, grade checkpoints, the logger's files), so the
+sweep summary, Optuna and the notebooks read it as any sweep. The loggers receive each
+job's curves after its group has trained (one logger at a time), not live.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from multigrade.checks import ConfigError, check_settings, check_sweep_direction
+from multigrade.grades.metrics import METRICS
+from multigrade.grades.records import GradeRecord
+from multigrade.run import check_grade_run, fit_side_by_side, grade_schedules, grade_specs, job_value, prepare_run
+from multigrade.tracking import finish, log_config, log_grade, log_losses
+
+log = logging.getLogger(__name__)
+
+# What may differ between the jobs of one group: each model's own seed and learning rates,
+# and each job's own folder.
+PER_JOB_KEYS = ("seed", "train.lr_max", "train.lr_min", "paths.output_dir")
+
+
+def shared_settings(cfg: DictConfig) -> str:
+    """A job's resolved config without its per-job keys (and without ``hydra``), as YAML:
+    the jobs of one group share it."""
+    settings = OmegaConf.to_container(cfg, resolve=True)
+    settings.pop("hydra", None)
+    for key in PER_JOB_KEYS:
+        *parents, leaf = key.split(".")
+        node = settings
+        for parent in parents:
+            node = node.get(parent, {})
+        node.pop(leaf, None)
+    return OmegaConf.to_yaml(OmegaConf.create(settings), sort_keys=True)
+
+
+def group_jobs(cfgs: list[DictConfig]) -> list[list[int]]:
+    """The jobs (indices into ``cfgs``, in order of their first job) that can train side
+    by side: same shared settings; runs with ``model.adaptive`` or ``seeds`` stay alone."""
+    groups: dict[str, list[int]] = {}
+    for index, cfg in enumerate(cfgs):
+        alone = cfg.model.get("adaptive", False) or cfg.get("seeds")
+        key = f"alone:{index}" if alone else shared_settings(cfg)
+        groups.setdefault(key, []).append(index)
+    return list(groups.values())
+
+
+def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]:
+    """Train the jobs ``cfgs`` (one group of ``group_jobs``, resolved) as one stacked model
+    into their ``folders``; send each job's curves, grade metrics and figures to its own
+    logger; return each job's value for the sweeper (its last grade's validation headline
+    metric). Raises a ``ConfigError`` for an equation, whose jobs must run one by one."""
+    started = time.perf_counter()
+    for cfg in cfgs:
+        check_settings(cfg)
+        check_grade_run(cfg)
+    prepare_run(cfgs[0])
+    data = instantiate(cfgs[0].data)
+    check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
+    if data.equation is not None:
+        raise ConfigError(f"{data.name} is an equation: its jobs train one by one; use the basic launcher"
+                          f" (drop hydra/launcher=stacked)")
+    grades = grade_specs(cfgs[0])
+    schedules = [grade_schedules(cfg, len(grades)) for cfg in cfgs]
+    seeds = [int(cfg.seed) for cfg in cfgs]
+    log.info("%s (%s, profile %s): %d jobs side by side, seeds %s, lr_max %s", cfgs[0].name, cfgs[0].model.kind,
+             cfgs[0].profile.name, len(cfgs), seeds, [own[0].lr_max for own in schedules])
+    fitted = fit_side_by_side(cfgs, seeds, folders, data, grades, schedules, False, started)
+    for cfg, folder, (metrics, records) in zip(cfgs, folders, fitted):
+        send_to_logger(cfg, folder, metrics, records)
+    return [job_value(metrics) for metrics, _ in fitted]
+
+
+def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], records: list[GradeRecord]) -> None:
+    """What a job run alone logs, after the fact: its config, each grade's losses and
+    metrics, and (W&B) its figures and per-grade table."""
+    if not cfg.get("logger"):
+        return
+    logger = instantiate(cfg.logger, save_dir=str(folder))
+    log_config(logger, metrics["config"])
+    for record in records:
+        log_losses(logger, record, cfg.callbacks.log_every_epochs)
+        log_grade(logger, record)
+    finish(logger, sorted((folder / "figures").glob("*.png")), records)
+
+
+def finished_value(folder: Path) -> float:
+    """The value of a job its group has trained (its ``metrics.json``)."""
+    path = folder / "metrics.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: the job's group did not finish; see the first job of the"
+                                f" group's run.log")
+    log.info("trained side by side with the other jobs of its group: %s", path)
+    return job_value(json.loads(path.read_text()))
