@@ -125,8 +125,24 @@ def test_jobs_group_by_all_but_seed_and_learning_rates():
     from multigrade.sweeps.side_by_side import group_jobs
     jobs = [job_config("experiment=p2_sin", *extra) for extra in
             [("seed=0",), ("seed=1", "train.lr_max=0.03"), ("train.epochs=7",), ("seed=2", "train.lr_min=1e-5"),
-             ("model.adaptive=true",), ("model.adaptive=true", "seed=1")]]
-    assert group_jobs(jobs) == [[0, 1, 3], [2], [4], [5]]
+             ("model.adaptive=true",), ("model.adaptive=true", "seed=1"), ("seed=0", "callbacks.progress.refresh_rate=3"),
+             ("seed=0",)]]  # the last is the first again: two models of one group must differ
+    assert group_jobs(jobs) == [[0, 1, 3], [2], [4], [5], [6], [7]]
+    assert group_jobs([job_config("experiment=p2_sin", "seed=0"), job_config(config_name="snn")]) == [[0], [1]]
+
+
+def test_a_job_of_a_group_reads_its_results_only_once_the_first_job_completed(tmp_path):
+    from hydra.core.utils import JobReturn, JobStatus
+    from hydra_plugins.multigrade_launcher.stacked_launcher import StackedLauncher
+    folders = [tmp_path / "0", tmp_path / "1"]
+    for value, folder in zip((0.5, 0.25), folders):  # results of an earlier run of the same sweep
+        write_json(folder / "metrics.json", {"metrics": ["rse"], "grades": [{"val_rse": value}]})
+    launcher, tasks = StackedLauncher(), [None, None]
+    failed, done = JobReturn(), JobReturn()
+    failed.status, done.status = JobStatus.FAILED, JobStatus.COMPLETED
+    with pytest.raises(RuntimeError, match="the first job of this job's group, which trains it, did not complete"):
+        launcher.task_for([0, 1], 1, tasks, folders, failed)(None)
+    assert launcher.task_for([0, 1], 1, tasks, folders, done)(None) == 0.25
 
 
 def test_an_equation_sweep_side_by_side_is_refused_with_the_launcher_to_use(tmp_path):

@@ -4,7 +4,7 @@ run one by one, as Hydra's basic launcher runs them.
 
 Each job is still launched by Hydra (``run_job``: its folder, ``.hydra/``, log file and
 return value); in a group, the first job trains the whole group into every job's folder,
-and the others return what their ``metrics.json`` holds. (Hydra loads plugin modules outside
+and the others return what their ``metrics.json`` holds, once the first has succeeded. (Hydra loads plugin modules outside
 ``sys.modules``, so this one does without ``from __future__ import annotations``: its
 dataclass would not build.)
 """
@@ -18,7 +18,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
+from hydra.core.utils import JobReturn, JobStatus, configure_log, env_override, filter_overrides, run_job, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
@@ -39,17 +39,23 @@ ConfigStore.instance().store(group="hydra/launcher", name="stacked", node=Stacke
 
 def resolved_job(sweep_config: DictConfig) -> Tuple[DictConfig, Path]:
     """A job's task config resolved as it is when the job runs (under its own Hydra
-    config: output folder, choices), and that folder."""
+    config: output folder, choices, ``hydra.job.env_set``), and that folder."""
     job = copy.deepcopy(sweep_config)
     folder = Path(os.path.abspath(os.path.join(str(OmegaConf.select(job, "hydra.sweep.dir")),
                                                str(OmegaConf.select(job, "hydra.sweep.subdir")))))
     with read_write(job.hydra.runtime), open_dict(job.hydra.runtime):
         job.hydra.runtime.output_dir = str(folder)
-    HydraConfig.instance().set_config(job)
-    task = copy.deepcopy(job)
-    with read_write(task), open_dict(task):
-        del task["hydra"]
-    OmegaConf.resolve(task)
+    hydra_config = HydraConfig.instance()
+    before = hydra_config.cfg
+    try:
+        hydra_config.set_config(job)
+        task = copy.deepcopy(job)
+        with read_write(task), open_dict(task):
+            del task["hydra"]
+        with env_override(job.hydra.job.env_set):
+            OmegaConf.resolve(task)
+    finally:
+        hydra_config.cfg = before
     return task, folder
 
 
@@ -84,21 +90,28 @@ class StackedLauncher(Launcher):
                 log.info(f"\t#{initial_job_idx + j} : {' '.join(filter_overrides(job_overrides[j]))}")
             if len(group) > 1:
                 log.info(f"\tjobs {members} train side by side")
-            for position, j in enumerate(group):
+            for j in group:
                 returns[j] = run_job(hydra_context=self.hydra_context, config=sweep_configs[j],
-                                     task_function=self.task_for(group, position, tasks, folders),
+                                     task_function=self.task_for(group, j, tasks, folders, returns[group[0]]),
                                      job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
                 configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return returns
 
-    def task_for(self, group: List[int], position: int, tasks: Sequence[DictConfig],
-                 folders: Sequence[Path]) -> TaskFunction:
-        """The job's task: the task itself when it runs alone; in a group, the first job
-        trains them all and the others read their results."""
+    def task_for(self, group: List[int], job: int, tasks: Sequence[DictConfig], folders: Sequence[Path],
+                 first: Optional[JobReturn]) -> TaskFunction:
+        """Job ``job``'s task: the task itself when it runs alone; in a group, the first job
+        trains them all, and the others read their results once ``first`` (the first job's
+        return) says it completed (a folder may hold an earlier run's results)."""
         if len(group) == 1:
             return self.task_function
-        if position > 0:
-            return lambda _cfg: finished_value(folders[group[position]])
+        if job != group[0]:
+            def read_result(_cfg: DictConfig) -> float:
+                if first is None or first.status != JobStatus.COMPLETED:
+                    raise RuntimeError(f"the first job of this job's group, which trains it, did not complete:"
+                                       f" see {folders[group[0]] / 'run.log'}")
+                return finished_value(folders[job])
+
+            return read_result
 
         def train_group(_cfg: DictConfig) -> float:
             with stop_on_input_error():

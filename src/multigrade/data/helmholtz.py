@@ -177,9 +177,11 @@ def helmholtz_2d(k: float = 10.0, relative_frequencies: tuple[float, ...] = (0.1
     direct = scipy.interpolate.RegularGridInterpolator((axis, axis), solved.reshape(n + 1, n + 1))
     baseline = {f"{name}_rel_l2": rel_l2(torch.from_numpy(y[:, None]), torch.from_numpy(direct(x)[:, None]))
                 for name, (x, y) in splits.items()}
-    equation = LinearEquation(LinearOperator(matrix), torch.from_numpy(b[:, None].astype(np.float32)))
-    if fit == "solution":
-        splits["train"], equation = (grid, solved), None
+    equation = None
+    if fit == "residual":
+        equation = LinearEquation(LinearOperator(matrix), torch.from_numpy(b[:, None].astype(np.float32)))
+    else:
+        splits["train"] = (grid, solved)
     cycles = [r * k / (2 * math.pi) for r in relative_frequencies]  # per unit length: rings of the radial spectrum
     return RegressionData.from_arrays(
         f"helmholtz2d_k{k:g}",

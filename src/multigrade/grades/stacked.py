@@ -76,11 +76,9 @@ class StackedGradeModule(GradeTraining):
         check_shared_steps(schedules, grade)
         super().__init__(schedules[0], grade, check_every, cuda_graph, loss_shape=(count,))
         self.schedules = list(schedules)
-        lr_max = torch.tensor([schedule.lr_max for schedule in schedules], dtype=torch.float64)
-        self.register_buffer("lr_max", lr_max, persistent=False)
-        self.register_buffer("gammas", torch.tensor([schedule.gamma for schedule in schedules], dtype=torch.float64),
-                             persistent=False)
-        self.register_buffer("rates", lr_max.clone(), persistent=False)  # this epoch's lr_s, read by StackedAdam
+        self.lr_max: torch.Tensor | None = None  # (S,) on the device from configure_optimizers,
+        self.gammas: torch.Tensor | None = None  # with the rates StackedAdam reads
+        self.rates: torch.Tensor | None = None
         if isinstance(heads[0], SoftmaxHead):
             for prior in priors:
                 check_distributions(targets - prior, grade)
@@ -142,10 +140,17 @@ class StackedGradeModule(GradeTraining):
         return [schedule.lr_max * schedule.lr_factor(epoch) for schedule in self.schedules]
 
     def configure_optimizers(self) -> StackedAdam:
+        """``StackedAdam`` reading ``rates`` (S,), kept with ``lr_max`` and ``gamma`` on the
+        device, in double where the device has it (not on Apple's MPS)."""
+        dtype = torch.float32 if self.device.type == "mps" else torch.float64
+        self.lr_max, self.gammas = (torch.tensor([getattr(schedule, name) for schedule in self.schedules],
+                                                 dtype=dtype, device=self.device) for name in ("lr_max", "gamma"))
+        self.rates = self.lr_max.clone()
         return StackedAdam(self.trained_parameters(), self.rates, self.schedule.betas, self.schedule.eps)
 
     def prepare_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
-        """Nothing to do: ``StackedAdam`` keeps its state on the device, for either path."""
+        """Nothing to do: ``StackedAdam`` creates its state on the device, and a stacked
+        grade always starts afresh (no in-grade checkpoints to load)."""
 
     def set_lr(self, epoch: int) -> None:
         """``rates = lr_max exp(-gamma epoch)`` (S,), computed on the device in place: no
@@ -247,8 +252,8 @@ def fit_stacked(
     if len(set(models)) != len(models):
         raise ValueError(f"two models have the same seed and schedules: seeds {seeds}")
     if data.equation is not None:
-        raise ValueError(f"{data.name}: seeds side by side learn regression targets, not an equation;"
-                         f" run the seeds one by one (a sweep over seed)")
+        raise ValueError(f"{data.name}: models side by side learn regression targets, not an equation;"
+                         f" run them one by one (a sweep over seed)")
     stateful = stateful or [{} for _ in seeds]
     identities = [run_identity(data, seed) for seed in seeds]
     stairs = [StairNetwork(data.in_features, data.out_features) for _ in seeds]

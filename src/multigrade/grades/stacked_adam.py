@@ -8,9 +8,10 @@ step (Kingma & Ba, as ``torch.optim.Adam`` computes it) at its learning rate ``r
     v     = beta2 v + (1 - beta2) g^2
     theta = theta - rates[s] / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 
-``rates`` (S,) is a float64 tensor on the parameters' device that the caller rewrites in
-place (the schedule's decay); the step count is a device tensor too, so a step never waits
-for the host and can be recorded in a CUDA graph.
+``rates`` (S,) is a tensor on the parameters' device that the caller rewrites in place (the
+schedule's decay); the step count is a device tensor of its dtype, so a step never waits for
+the host and can be recorded in a CUDA graph. With ``rates`` in double, the step sizes are
+computed in double and rounded once, as torch's Adam computes them on the host.
 """
 
 from __future__ import annotations
@@ -46,14 +47,14 @@ class StackedAdam(torch.optim.Optimizer):
                     continue
                 state = self.state[param]
                 if not state:
-                    state["step"] = torch.zeros((), dtype=torch.float64, device=param.device)
+                    state["step"] = torch.zeros((), dtype=self.rates.dtype, device=param.device)
                     state["exp_avg"] = torch.zeros_like(param)
                     state["exp_avg_sq"] = torch.zeros_like(param)
                 step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
                 step.add_(1)
                 m.lerp_(param.grad, 1 - beta1)
                 v.mul_(beta2).addcmul_(param.grad, param.grad, value=1 - beta2)
-                # the step sizes and bias corrections in double, rounded once, as torch's Adam does
+                # the step sizes and bias corrections in the rates' dtype, rounded once
                 size = (self.rates / (1 - beta1 ** step)).to(param.dtype).view(-1, *(1,) * (param.dim() - 1))
                 denom = (v.sqrt() / (1 - beta2 ** step).sqrt().to(param.dtype)).add_(group["eps"])
                 param.sub_(size * m / denom)

@@ -54,14 +54,23 @@ def shared_settings(cfg: DictConfig) -> str:
 
 
 def group_jobs(cfgs: list[DictConfig]) -> list[list[int]]:
-    """The jobs (indices into ``cfgs``, in order of their first job) that can train side
-    by side: same shared settings; runs with ``model.adaptive`` or ``seeds`` stay alone."""
-    groups: dict[str, list[int]] = {}
+    """The jobs (indices into ``cfgs``, in order of their first job) that train side by
+    side: same shared settings, and in one group no two with the same seed and rates.
+    Runs of other tasks than the grades' (no ``model``), adaptive runs and ``seeds=[...]``
+    runs stay alone."""
+    groups: list[tuple[str, list[int], set]] = []
     for index, cfg in enumerate(cfgs):
-        alone = cfg.model.get("adaptive", False) or cfg.get("seeds")
+        model = cfg.get("model")
+        alone = model is None or model.get("adaptive", False) or cfg.get("seeds")
         key = f"alone:{index}" if alone else shared_settings(cfg)
-        groups.setdefault(key, []).append(index)
-    return list(groups.values())
+        own = (cfg.get("seed"), str(OmegaConf.select(cfg, "train.lr_max")), str(OmegaConf.select(cfg, "train.lr_min")))
+        group = next((g for g in groups if g[0] == key and own not in g[2]), None)
+        if group is None:
+            group = (key, [], set())
+            groups.append(group)
+        group[1].append(index)
+        group[2].add(own)
+    return [members for _, members, _ in groups]
 
 
 def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]:
