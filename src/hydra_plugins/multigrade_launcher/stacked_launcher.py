@@ -4,9 +4,9 @@ run one by one, as Hydra's basic launcher runs them.
 
 Each job is still launched by Hydra (``run_job``: its folder, ``.hydra/``, log file and
 return value); in a group, the first job trains the whole group into every job's folder,
-and the others return what their ``metrics.json`` holds, once the first has succeeded. (Hydra loads plugin modules outside
-``sys.modules``, so this one does without ``from __future__ import annotations``: its
-dataclass would not build.)
+and the others return what their ``metrics.json`` holds, once the first has succeeded.
+(Hydra loads plugin modules outside ``sys.modules``, so this one does without ``from
+__future__ import annotations``: its dataclass would not build.)
 """
 
 import copy
