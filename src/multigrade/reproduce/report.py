@@ -130,8 +130,8 @@ def equations_section(outcomes: list[RunOutcome]) -> list[str]:
              " the exact solution. MGDL and SGDL learn the discretised equation from its residual,"
              " or, as FD-MGDL does, regress onto the direct solve of the discretisation (\"grades"
              " fit\"); the classical column solves the same discretised equation directly and"
-             " interpolates it (with the equation's own right-hand side its error is the"
-             " discretisation's, a floor for the grades that fit it).",
+             " interpolates it bilinearly (with the equation's own right-hand side its error"
+             " includes the discretisation's).",
              "", "| experiment | wavenumber | MGDL | SGDL | classical | solver | grades fit |",
              "|---|---|---|---|---|---|---|"]
     for experiment, row in rows.items():
