@@ -51,13 +51,12 @@ def log_config(logger: Logger | None, config: dict[str, Any]) -> None:
         logger.save()
 
 
-def log_losses(logger: Logger | None, record: GradeRecord, every: int) -> None:
+def log_losses(logger: Logger | None, record: GradeRecord, schedule: GradeSchedule, every: int) -> None:
     """Grade k's training curve as its training logs it live (``grade_<k>/loss`` and
-    ``grade_<k>/lr`` at the epochs ``is_check_epoch`` picks), from the record, for a model
-    trained side by side with others."""
+    ``grade_<k>/lr`` at the epochs ``is_check_epoch`` picks), from the record and the
+    grade's ``schedule``, for a model trained side by side with others."""
     if not logger:
         return
-    schedule = GradeSchedule(**{**record.schedule, "betas": tuple(record.schedule["betas"])})
     history = record.loss_history
     for epoch in range(len(history)):
         if is_check_epoch(epoch, max(1, every), len(history)):

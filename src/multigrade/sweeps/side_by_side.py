@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from multigrade.checks import ConfigError, check_settings, check_sweep_direction
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.records import GradeRecord
+from multigrade.grades.schedule import GradeSchedule
 from multigrade.run import check_grade_run, fit_side_by_side, grade_schedules, grade_specs, job_value, prepare_run
 from multigrade.tracking import finish, log_config, log_grade, log_losses
 
@@ -94,20 +95,21 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]
     log.info("%s (%s, profile %s): %d jobs side by side, seeds %s, lr_max %s", cfgs[0].name, cfgs[0].model.kind,
              cfgs[0].profile.name, len(cfgs), seeds, [own[0].lr_max for own in schedules])
     fitted = fit_side_by_side(cfgs, seeds, folders, data, grades, schedules, False, started)
-    for cfg, folder, (metrics, records) in zip(cfgs, folders, fitted):
-        send_to_logger(cfg, folder, metrics, records)
+    for cfg, folder, own, (metrics, records) in zip(cfgs, folders, schedules, fitted):
+        send_to_logger(cfg, folder, metrics, records, own)
     return [job_value(metrics) for metrics, _ in fitted]
 
 
-def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], records: list[GradeRecord]) -> None:
-    """What a job run alone logs, after the fact: its config, each grade's losses and
-    metrics, and (W&B) its figures and per-grade table."""
+def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], records: list[GradeRecord],
+                   schedules: list[GradeSchedule]) -> None:
+    """What a job run alone logs, after the fact: its config, each grade's losses (with its
+    ``schedules``' learning rates) and metrics, and (W&B) its figures and per-grade table."""
     if not cfg.get("logger"):
         return
     logger = instantiate(cfg.logger, save_dir=str(folder))
     log_config(logger, metrics["config"])
-    for record in records:
-        log_losses(logger, record, cfg.callbacks.log_every_epochs)
+    for record, schedule in zip(records, schedules):
+        log_losses(logger, record, schedule, cfg.callbacks.log_every_epochs)
         log_grade(logger, record)
     finish(logger, sorted((folder / "figures").glob("*.png")), records)
 
