@@ -8,11 +8,13 @@ from multigrade.reproduce.plan import PlannedRun, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 
 
-def finished(folder: Path, planned: PlannedRun, metrics: list[str], grades: list[dict]) -> RunOutcome:
+def finished(folder: Path, planned: PlannedRun, metrics: list[str], grades: list[dict],
+             config: dict | None = None) -> RunOutcome:
     write_json(folder / "metrics.json", {
         "experiment": planned.experiment, "model": planned.model, "profile": "quick",
         "paper_settings": False, "device": "cpu", "total_seconds": 12.0, "metrics": metrics,
         "grades": [{"grade": k, "seconds": 3.0, **g} for k, g in enumerate(grades, start=1)],
+        "config": config or {},
     })
     return RunOutcome(planned, folder, load_metrics(folder), folder / "run.log")
 
@@ -43,6 +45,27 @@ def test_the_mnist_structure_two_run_is_its_own_row(tmp_path):
     report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
     assert "| MGDL (structure 2) | 1 | 0.4 |" in report
     assert "| p1_mnist_b1_k5 | RSE | 0.09 | 0.09 | 0.0785 | 0.1106 |" in report
+
+
+def test_the_mnist_grid_puts_each_noise_pair_in_a_row_with_the_lowest_rse_in_bold(tmp_path):
+    final_rse = {("p1_mnist_b0p5_k1", "mgdl"): 0.0558, ("p1_mnist_b0p5_k1", "mgdl_structure_2"): 0.0712,
+                 ("p1_mnist_b0p5_k1", "sgdl"): 0.0931, ("p1_mnist_b3_k50", "mgdl"): 0.31,
+                 ("p1_mnist_b3_k50", "mgdl_structure_2"): 0.29}   # b3_k50's SGDL failed
+    config = {"p1_mnist_b0p5_k1": {"amplitude": 0.5, "frequency": 1.0},
+              "p1_mnist_b3_k50": {"amplitude": 3.0, "frequency": 50.0}}
+    outcomes = []
+    for run in select("p1_mnist_b0p5_k1,p1_mnist_b3_k50"):
+        rse = final_rse.get((run.experiment, run.name))
+        grades = [{"train_rse": 0.5, "val_rse": 0.5, "test_rse": rse}] if rse else []
+        outcome = finished(tmp_path / run.experiment / run.name, run, ["rse"], grades,
+                           {"data": config[run.experiment]})
+        outcomes.append(outcome if rse else RunOutcome(run, outcome.folder, None, outcome.log))
+    report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
+    assert "| b | k | MGDL | MGDL (structure 2) | SGDL |" in report
+    assert "| 0.5 | 1 | **0.0558** | 0.0712 | 0.0931 |" in report
+    assert "| 3 | 50 | 0.31 | **0.29** | — |" in report
+    one_pair = write_report(tmp_path, "quick", outcomes[:3], 30.0).read_text()
+    assert "label-noise grid" not in one_pair and "label-noise grid" in report
 
 
 def test_the_default_plan_runs_one_mnist_pair_and_one_manifold_setting():

@@ -140,6 +140,30 @@ def equations_section(outcomes: list[RunOutcome]) -> list[str]:
     return lines
 
 
+def label_noise_section(outcomes: list[RunOutcome]) -> list[str]:
+    """P1 §3.4 over its grid: the clean test RSE after the last grade for each label-noise
+    amplitude b and frequency k run (hot entry 1 + b sin(2 pi k ||x||)), one column per
+    model; shown when two or more (b, k) pairs ran."""
+    runs = [o for o in outcomes if o.run.experiment.startswith("p1_mnist") and o.metrics]
+    if len({o.run.experiment for o in runs}) < 2:
+        return []
+    models = list(dict.fromkeys(o.run.label for o in runs))
+    rows: dict[tuple[float, float], dict[str, float]] = {}
+    for outcome in runs:
+        data = outcome.metrics["config"]["data"]
+        row = rows.setdefault((data["amplitude"], data["frequency"]), {})
+        row[outcome.run.label] = outcome.metrics["grades"][-1]["test_rse"]
+    lines = ["## P1 §3.4: MNIST over the label-noise grid", "",
+             "Test RSE against the clean labels after the last grade, for each amplitude b and"
+             " frequency k of the label noise (MGDL: structure 1); the lowest in each row is in bold.", "",
+             "| b | k | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+    for (b, k), row in sorted(rows.items()):
+        best = min(row.values())
+        cells = [f"**{_fmt(best)}**" if row.get(label) == best else _fmt(row.get(label)) for label in models]
+        lines.append(f"| {b:g} | {k:g} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def adaptive_lines(outcomes: list[RunOutcome]) -> list[str]:
     """Why each adaptively graded run stopped adding grades."""
     lines = []
@@ -248,6 +272,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         )
     if experiments:
         lines += [""] + equations_section(outcomes)
+        grid = label_noise_section(outcomes)
+        lines += ["", *grid] if grid else []
     for experiment in experiments:
         group = [o for o in outcomes if o.run.experiment == experiment]
         lines += ["", f"## {experiment}: {group[0].run.title}", ""]
