@@ -38,15 +38,26 @@ def test_composite_target_by_hand():
     assert composite(np.array([x]))[0] == pytest.approx(1.3 * h2)
 
 
-def test_p2_splits_hold_out_a_fifth_and_keep_the_test_clean():
+def test_p2_trains_on_every_point_and_validates_on_a_noisy_fifth_of_them():
     clean, noisy = p2_regression("xsin"), p2_regression("xsin", noise_std=0.05)
-    assert (clean.x_train.shape[0], clean.x_val.shape[0], clean.x_test.shape[0]) == (4000, 1000, 1000)
-    union = np.sort(np.concatenate([clean.x_train[:, 0].numpy(), clean.x_val[:, 0].numpy()]))
-    np.testing.assert_allclose(union, np.linspace(0, 1, 5000).astype(np.float32))
+    x = np.linspace(0, 1, 5000).astype(np.float32)
+    assert (clean.x_train.shape[0], clean.x_val.shape[0], clean.x_test.shape[0]) == (5000, 1000, 1000)
+    np.testing.assert_array_equal(clean.x_train[:, 0].numpy(), x)
+    val = np.searchsorted(x, clean.x_val[:, 0].numpy())
+    assert len(set(val)) == 1000 and np.array_equal(x[val], clean.x_val[:, 0].numpy())
+    val_noise = (clean.y_val - clean.y_train[val]).numpy()
+    assert val_noise.std() == pytest.approx(0.01, rel=0.1)
     residual = (noisy.y_train - clean.y_train).numpy()
     assert residual.std() == pytest.approx(0.05, rel=0.1)
     assert np.array_equal(noisy.y_test.numpy(), clean.y_test.numpy())
     assert np.array_equal(clean.spectral_grid.positions.astype(np.float32), clean.x_train[:, 0].numpy())
+
+
+def test_p2_held_out_validation_leaves_the_training_set():
+    data = p2_regression("sin", val_held_out=True)
+    assert (data.x_train.shape[0], data.x_val.shape[0]) == (4000, 1000)
+    union = np.sort(np.concatenate([data.x_train[:, 0].numpy(), data.x_val[:, 0].numpy()]))
+    np.testing.assert_allclose(union, np.linspace(0, 1, 5000).astype(np.float32))
 
 
 def test_p2_spectrum_of_sin100x_peaks_at_its_frequency():

@@ -5,11 +5,13 @@
   ``h1(x) = |cos(15 pi (x - 0.3)) - 0.7|``, ``h2(u) = |cos(2 pi (u - 0.5)) - 0.5|``,
   ``h3(u) = 1.3 - |u - 1.3|``, ``h4(u) = 0.9 - |u - 0.9|``.
 
-5000 equispaced training points, of which a random 20% (``RandomState(split_seed)``) is
-held out for validation; 1000 equispaced test points. The noisy variant adds
-``N(0, noise_std^2)`` (``RandomState(noise_seed)``) to the training and validation targets;
-the test targets stay clean. The remaining training points are not equispaced, so their
-spectra are non-uniform DFTs.
+The split is P2's code's: the model trains on all 5000 equispaced points, and validates
+on a random 20% of them whose targets get an extra ``N(0, val_noise_std^2)``, 0.01 (with
+``val_held_out=True`` those points leave the training set instead). 1000 equispaced test
+points with clean targets. The noisy variant adds ``N(0, noise_std^2)`` to the training
+targets. One ``RandomState(seed)`` draws, in this order, the training noise (noisy variant
+only), the validation points and their extra noise. Spectra of the residual are non-uniform
+DFTs at the training points.
 """
 
 from __future__ import annotations
@@ -38,23 +40,23 @@ FUNCTIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], tuple[float, floa
 
 
 def p2_regression(function: str, noise_std: float = 0.0, n_train: int = 5000, n_test: int = 1000,
-                  val_fraction: float = 0.2, split_seed: int = 0, noise_seed: int = 0,
-                  max_frequency: float = 60.0) -> RegressionData:
+                  val_fraction: float = 0.2, val_noise_std: float = 0.01, val_held_out: bool = False,
+                  seed: int = 0, max_frequency: float = 60.0) -> RegressionData:
     """The data of one P2 regression as (N, 1) tensors."""
     if function not in FUNCTIONS:
         raise ValueError(f"P2 regressions are {sorted(FUNCTIONS)}; got {function!r}")
     f, (a, b) = FUNCTIONS[function]
+    rng = np.random.RandomState(seed)
     x = np.linspace(a, b, n_train)
-    held_out = np.random.RandomState(split_seed).permutation(n_train)[: int(round(val_fraction * n_train))]
-    is_val = np.zeros(n_train, dtype=bool)
-    is_val[held_out] = True
-    y = f(x) + (noise_std * np.random.RandomState(noise_seed).randn(n_train) if noise_std > 0 else 0.0)
+    y = f(x) + (rng.normal(0.0, noise_std, n_train) if noise_std > 0 else 0.0)
+    val = rng.choice(n_train, int(val_fraction * n_train), replace=False)
+    y_val = y[val] + rng.normal(0.0, val_noise_std, len(val))
+    train = np.setdiff1d(np.arange(n_train), val) if val_held_out else np.arange(n_train)
     x_test = np.linspace(a, b, n_test)
-    splits = {"train": (x[~is_val], y[~is_val]), "val": (x[is_val], y[is_val]), "test": (x_test, f(x_test))}
+    splits = {"train": (x[train], y[train]), "val": (x[val], y_val), "test": (x_test, f(x_test))}
     suffix = "_noisy" if noise_std > 0 else ""
     return RegressionData.from_arrays(
         f"p2_{function}{suffix}",
         splits,
-        spectral_grid=SpectralGrid(n=int((~is_val).sum()), length=b - a, positions=x[~is_val],
-                                   max_frequency=max_frequency),
+        spectral_grid=SpectralGrid(n=len(train), length=b - a, positions=x[train], max_frequency=max_frequency),
     )

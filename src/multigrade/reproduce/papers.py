@@ -74,10 +74,11 @@ MANIFOLD_SCHEDULE = (
 P2_CHOICES = (
     "P2 publishes no SGDL settings; ours: 80 epochs (the MGDL grades' total), batch 32,"
     " LR 1e-3 -> 1e-5 (1e-2 -> 1e-4 learned nothing on sin(100x)), with the same eight layers"
-    " and activations as MGDL. The validation"
-    " split (RandomState(0)) and, for the noisy variants, N(0, 0.05) read as a standard"
-    " deviation of 0.05 on the training and validation targets are our choices; the test"
-    " targets are clean."
+    " and activations as MGDL. The data are P2's code's: training on all 5000 points,"
+    " validation on a random 1000 of them with N(0, 0.01) added to their targets, the noisy"
+    " variants' N(0, 0.05) on the training targets, clean test targets. Holding the validation"
+    " points out of training instead (`data.val_held_out=true`) costs sin(100x) a factor of"
+    " about 50 after grade 3 (test RSE 3.4e-4 against 6.6e-6)."
 )
 
 IMAGE_CHOICES = (
