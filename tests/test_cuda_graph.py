@@ -53,10 +53,12 @@ def test_an_interrupted_grade_ends_where_an_uninterrupted_one_ends(tmp_path, fir
         torch.testing.assert_close(stair.state_dict()[name], value, rtol=tolerance, atol=1e-6)
 
 
-def test_stacked_models_on_graphs_match_their_separate_graphed_runs():
+@pytest.mark.parametrize("rates", [(1e-3, 1e-3, 3e-3), (1e-3, 1e-3, 1e-3)], ids=["own_rates", "shared_rate"])
+def test_stacked_models_on_graphs_match_their_separate_graphed_runs(rates):
+    """Rates of their own (``StackedAdam``) or one shared rate (torch's fused Adam)."""
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades = [GradeSpec([32, 32])] * 2
-    schedules = [[GradeSchedule(10, 64, lr, lr / 10)] * 2 for lr in (1e-3, 1e-3, 3e-3)]
+    schedules = [[GradeSchedule(10, 64, lr, lr / 10)] * 2 for lr in rates]
     stacked = fit_stacked(data, grades, schedules, device_trainers("cuda"), [0, 1, 5], check_every=10)
     for seed, own, (_, records) in zip([0, 1, 5], schedules, stacked):
         _, alone = fit_grades(data, grades, own, device_trainers("cuda"), seed=seed, check_every=10)

@@ -2,7 +2,8 @@
 
 For each case the same grade (frozen predecessors, cached features ``Z`` (N, d), residual
 ``E`` (N, m), loss ``1/(2B) sum ||E_i - A(H(Z_i))||^2``, Adam, per-epoch LR decay) is
-trained three ways, from the same initial weights, on the same minibatches:
+trained three ways, from the same initial weights, on the same minibatches, with the same
+Adam (fused on CUDA, ``grades.graphed.uses_fused_adam``):
 
 * ``framework``: ``GradeModule`` under a Lightning ``Trainer``, as ``multigrade.run`` does
   (on CUDA its steps replayed from CUDA graphs, see ``grades.graphed``);
@@ -39,6 +40,7 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 
+from multigrade.grades.graphed import uses_fused_adam
 from multigrade.grades.loop import cache_bytes
 from multigrade.grades.module import GradeModule, GradeTraining
 from multigrade.grades.schedule import GradeSchedule
@@ -154,7 +156,7 @@ def time_raw_eager(case: Case, device: torch.device) -> tuple[float, torch.Tenso
     features = module.cache_features()
     residual = module.targets - module.prior
     params = list(module.stack.parameters()) + list(module.head.parameters())
-    optimizer = torch.optim.Adam(params, lr=module.schedule.lr_max)
+    optimizer = torch.optim.Adam(params, lr=module.schedule.lr_max, fused=True if uses_fused_adam(device) else None)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, module.schedule.lr_factor)
     losses = torch.zeros(case.epochs + 1, device=device)
     started = 0.0
@@ -186,7 +188,8 @@ def time_raw_graph(case: Case, device: torch.device) -> float | None:
     size = case.batch_size or case.points
     static_z, static_e = features[:size].clone(), residual[:size].clone()
     params = list(module.stack.parameters()) + list(module.head.parameters())
-    optimizer = torch.optim.Adam(params, lr=torch.tensor(module.schedule.lr_max, device=device), capturable=True)
+    optimizer = torch.optim.Adam(params, lr=torch.tensor(module.schedule.lr_max, device=device), capturable=True,
+                                 fused=uses_fused_adam(device))
 
     def step() -> None:
         module.loss(static_z, static_e).backward()

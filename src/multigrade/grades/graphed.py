@@ -5,14 +5,17 @@ and the residual ``E`` (R, m)::
 
     loss   = grade loss(Z[I], E[I])          a scalar, or one mean per model (S,)
     grad   = d sum(loss) / d theta           written afresh each replay, not accumulated
-    theta  = Adam(theta, grad; lr)           capturable Adam: lr and step count on the device
+    theta  = Adam(theta, grad; lr)           fused, capturable Adam: lr and step count on the device
     total += B * loss                        the epoch's loss sums (B rows per model), on the device
 
 is captured once per minibatch size (the full size and, when ``B`` does not divide ``N``,
 the epoch's last, shorter size; full batch uses ``Z`` and ``E`` whole, with no gather).
 A replay copies the indices into the graph's static index buffer and launches the recorded
 kernels as one unit: no Python per kernel, no host synchronisation, so the host can run
-ahead of the device and the step costs what its kernels cost.
+ahead of the device and the step costs what its kernels cost. At a grade's sizes a step is
+a chain of small dependent kernels, so its cost is their number: Adam is fused (two kernels
+for all parameters, where the multi-tensor form launches about seventeen) and the squared
+loss is ``mse_loss`` (one kernel each way, see ``grades.module.grade_loss``).
 
 Capturing needs a few real steps first (Adam's state, cuBLAS's workspace); they are run on
 a side stream and then undone in place (weights and Adam's state copied back, or zeroed
@@ -37,19 +40,28 @@ def graph_sizes(points: int, batch_size: int | None) -> list[int]:
     return [batch_size] + ([points % batch_size] if points % batch_size else [])
 
 
+def uses_fused_adam(device: torch.device) -> bool:
+    """Whether Adam runs fused on ``device``: on CUDA (one kernel for all parameters, the
+    same update as the multi-tensor form up to rounding); elsewhere torch's default form."""
+    return device.type == "cuda"
+
+
 def set_step_mode(optimizer: torch.optim.Optimizer, lr: float | torch.Tensor, capturable: bool) -> None:
     """Put Adam in the form its steps need, whatever state was loaded into it (a checkpoint
-    of either path): every group's learning rate is ``lr`` (for captured steps the device
-    tensor the graphs read), ``capturable`` is set, and the step counts are float32 on the
-    parameters' device when captured, on the host otherwise."""
+    of either path, or of another device): every group's learning rate is ``lr`` (for
+    captured steps the device tensor the graphs read), ``capturable`` is set, Adam is fused
+    on CUDA (``uses_fused_adam``), and the step counts are float32 on the parameters'
+    device when captured or fused, on the host otherwise."""
     for group in optimizer.param_groups:
+        fused = uses_fused_adam(group["params"][0].device)
         group["lr"] = lr
         group["capturable"] = capturable
+        group["fused"], group["foreach"] = (True if fused else None), None
         for param in group["params"]:
             state = optimizer.state.get(param)
             if state and "step" in state:
                 step = torch.as_tensor(state["step"], dtype=torch.float32)
-                state["step"] = step.to(param.device if capturable else "cpu")
+                state["step"] = step.to(param.device if capturable or fused else "cpu")
 
 
 class GraphedSteps:
@@ -94,9 +106,9 @@ class GraphedSteps:
         features = self.features if index is None else self.features.index_select(0, index)
         residual = self.residual if index is None else self.residual.index_select(0, index)
         loss = self.loss(features, residual)
-        loss.sum().backward()
+        (loss if loss.dim() == 0 else loss.sum()).backward()
         self.optimizer.step()
-        self.total.add_(loss.detach() * (residual.shape[0] // loss.numel()))
+        self.total.add_(loss.detach(), alpha=residual.shape[0] // loss.numel())
 
     def capture(self, size: int) -> None:
         device = self.features.device

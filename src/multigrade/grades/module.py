@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from multigrade.equations.linear import LinearEquation
-from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode
+from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode, uses_fused_adam
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead
 from multigrade.seeding import MINIBATCH, derive_seed
@@ -43,7 +43,9 @@ def grade_loss(stack: nn.Module, head: nn.Module, features: torch.Tensor, residu
     if isinstance(head, SoftmaxHead):
         return nn.functional.cross_entropy(head.logits(hidden), residual)
     output = head(hidden) if operator is None else operator(head(hidden))
-    return 0.5 * (residual - output).square().sum(dim=1).mean()
+    # one kernel each way (sub-square-sum, and its gradient (E - out) / B): the same
+    # gradients, bit for bit, as 0.5 * (E - out).square().sum(dim=1).mean()
+    return nn.functional.mse_loss(output, residual, reduction="sum") * (0.5 / output.shape[0])
 
 
 def check_distributions(residual: torch.Tensor, grade: int) -> None:
@@ -159,7 +161,7 @@ class GradeTraining(L.LightningModule):
             optimizer.zero_grad(set_to_none=True)
             self.manual_backward(loss.sum())
             optimizer.step()
-            total += loss.detach() * (residual.shape[0] // loss.numel())
+            total.add_(loss.detach(), alpha=residual.shape[0] // loss.numel())
         return total
 
     def training_step(self, epoch: int, batch_idx: int) -> None:
@@ -188,7 +190,7 @@ class GradeTraining(L.LightningModule):
 
     def learning_rate(self, epoch: int) -> float | list[float]:
         """The learning rate of epoch ``epoch``'s steps, ``lr_max exp(-gamma epoch)``."""
-        return self.schedule.lr_max * self.schedule.lr_factor(epoch)
+        return self.schedule.lr(epoch)
 
     def configure_optimizers(self):
         lr: float | torch.Tensor = self.schedule.lr_max
@@ -196,7 +198,8 @@ class GradeTraining(L.LightningModule):
             self.lr = torch.tensor(self.schedule.lr_max, device=self.device)
             lr = self.lr
         return torch.optim.Adam(self.trained_parameters(), lr=lr, betas=self.schedule.betas,
-                                eps=self.schedule.eps, capturable=self.captures)
+                                eps=self.schedule.eps, capturable=self.captures,
+                                fused=True if uses_fused_adam(self.device) else None)
 
     def prepare_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
         """Adam in the form the steps need, whatever state was loaded into it (``set_step_mode``)."""
@@ -205,7 +208,7 @@ class GradeTraining(L.LightningModule):
     def set_lr(self, epoch: int) -> None:
         """The learning rate of epoch ``epoch``'s steps: written into the tensor the graphs
         read, or into Adam's groups (a pure function of the epoch: no scheduler state)."""
-        lr = self.learning_rate(epoch)
+        lr = self.schedule.lr(epoch)
         if self.lr is not None:
             self.lr.fill_(lr)
             return

@@ -42,6 +42,10 @@ class GradeSchedule:
         """``lr(epoch) / lr_max`` (the multiplier a LambdaLR applies)."""
         return math.exp(-self.gamma * epoch)
 
+    def lr(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch``'s steps, ``lr_max exp(-gamma epoch)``."""
+        return self.lr_max * self.lr_factor(epoch)
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -7,7 +7,8 @@ step updates all of them::
 
     Z_s[I_s] (B, d), E_s[I_s] (B, m)     model s's minibatch, from its own permutation
     loss_s = grade_loss(theta_s; Z_s[I_s], E_s[I_s])           (vmapped over s: batched matmuls)
-    theta_s = Adam(theta_s, d sum_s loss_s / d theta_s; lr_s(epoch))   (``StackedAdam``)
+    theta_s = Adam(theta_s, d sum_s loss_s / d theta_s; lr_s(epoch))   (torch's Adam at one shared
+                                                                        rate, else ``StackedAdam``)
 
 Model s's loss depends on ``theta_s`` only, so the gradient of the sum is each model's
 own gradient, and Adam's update is elementwise, at model s's own learning rate
@@ -137,11 +138,21 @@ class StackedGradeModule(GradeTraining):
 
     # ------------------------------------------------- one rate per model
     def learning_rate(self, epoch: int) -> list[float]:
-        return [schedule.lr_max * schedule.lr_factor(epoch) for schedule in self.schedules]
+        return [schedule.lr(epoch) for schedule in self.schedules]
 
-    def configure_optimizers(self) -> StackedAdam:
-        """``StackedAdam`` reading ``rates`` (S,), kept with ``lr_max`` and ``gamma`` on the
-        device, in double where the device has it (not on Apple's MPS)."""
+    @property
+    def shared_rate(self) -> bool:
+        """Whether all models take their steps at one learning rate (the seeds of one
+        experiment, one schedule)."""
+        return len({(schedule.lr_max, schedule.lr_min) for schedule in self.schedules}) == 1
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """At one shared rate, torch's Adam as one grade has it (fused on CUDA: two kernels
+        a step for the whole stack, where ``StackedAdam`` takes about twenty). At rates of
+        their own, ``StackedAdam`` reading ``rates`` (S,), kept with ``lr_max`` and
+        ``gamma`` on the device, in double where the device has it (not on Apple's MPS)."""
+        if self.shared_rate:
+            return super().configure_optimizers()
         dtype = torch.float32 if self.device.type == "mps" else torch.float64
         self.lr_max, self.gammas = (torch.tensor([getattr(schedule, name) for schedule in self.schedules],
                                                  dtype=dtype, device=self.device) for name in ("lr_max", "gamma"))
@@ -149,12 +160,19 @@ class StackedGradeModule(GradeTraining):
         return StackedAdam(self.trained_parameters(), self.rates, self.schedule.betas, self.schedule.eps)
 
     def prepare_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
-        """Nothing to do: ``StackedAdam`` creates its state on the device, and a stacked
-        grade always starts afresh (no in-grade checkpoints to load)."""
+        """torch's Adam in the form the steps need (as one grade's); ``StackedAdam`` needs
+        nothing: it creates its state on the device, and a stacked grade always starts
+        afresh (no in-grade checkpoints to load)."""
+        if self.shared_rate:
+            super().prepare_optimizer(optimizer)
 
     def set_lr(self, epoch: int) -> None:
-        """``rates = lr_max exp(-gamma epoch)`` (S,), computed on the device in place: no
-        host-to-device copy, so the graphs' host never waits."""
+        """The shared rate as one grade sets it; or ``rates = lr_max exp(-gamma epoch)`` (S,),
+        computed on the device in place: no host-to-device copy, so the graphs' host never
+        waits."""
+        if self.shared_rate:
+            super().set_lr(epoch)
+            return
         torch.mul(self.gammas, -float(epoch), out=self.rates).exp_().mul_(self.lr_max)
 
     @torch.no_grad()

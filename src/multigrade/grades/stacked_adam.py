@@ -12,6 +12,11 @@ step (Kingma & Ba, as ``torch.optim.Adam`` computes it) at its learning rate ``r
 schedule's decay); the step count is a device tensor of its dtype, so a step never waits for
 the host and can be recorded in a CUDA graph. With ``rates`` in double, the step sizes are
 computed in double and rounded once, as torch's Adam computes them on the host.
+
+A step is a short chain of kernels whatever the number of parameters: the moments and the
+update are multi-tensor (``torch._foreach_*``) operations over all parameters at once, and
+the bias corrections, shared by all parameters (they take their steps together), are
+computed once per step; only the per-model step size is applied per parameter (a broadcast).
 """
 
 from __future__ import annotations
@@ -41,20 +46,30 @@ class StackedAdam(torch.optim.Optimizer):
         if closure is not None:
             raise ValueError("StackedAdam takes no closure")
         for group in self.param_groups:
+            params = [param for param in group["params"] if param.grad is not None]
+            if not params:
+                continue
             beta1, beta2 = group["betas"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
+            for param in params:
                 state = self.state[param]
                 if not state:
                     state["step"] = torch.zeros((), dtype=self.rates.dtype, device=param.device)
                     state["exp_avg"] = torch.zeros_like(param)
                     state["exp_avg_sq"] = torch.zeros_like(param)
-                step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
-                step.add_(1)
-                m.lerp_(param.grad, 1 - beta1)
-                v.mul_(beta2).addcmul_(param.grad, param.grad, value=1 - beta2)
-                # the step sizes and bias corrections in the rates' dtype, rounded once
-                size = (self.rates / (1 - beta1 ** step)).to(param.dtype).view(-1, *(1,) * (param.dim() - 1))
-                denom = (v.sqrt() / (1 - beta2 ** step).sqrt().to(param.dtype)).add_(group["eps"])
-                param.sub_(size * m / denom)
+            states = [self.state[param] for param in params]
+            steps = [state["step"] for state in states]
+            grads = [param.grad for param in params]
+            m, v = [state["exp_avg"] for state in states], [state["exp_avg_sq"] for state in states]
+            torch._foreach_add_(steps, 1)
+            torch._foreach_lerp_(m, grads, 1 - beta1)
+            torch._foreach_mul_(v, beta2)
+            torch._foreach_addcmul_(v, grads, grads, value=1 - beta2)
+            # the step sizes and bias corrections in the rates' dtype, rounded once
+            step = steps[0]
+            size = (self.rates / (1 - beta1 ** step)).to(params[0].dtype)
+            denom = torch._foreach_sqrt(v)
+            torch._foreach_div_(denom, (1 - beta2 ** step).sqrt().to(params[0].dtype))
+            torch._foreach_add_(denom, group["eps"])
+            update = [size.view(-1, *(1,) * (param.dim() - 1)) * moment for param, moment in zip(params, m)]
+            torch._foreach_div_(update, denom)
+            torch._foreach_sub_(params, update)
