@@ -12,10 +12,12 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
+from multigrade.cuda_check import skip_missing_nvml
 from multigrade.run import CONF_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, where there is CUDA
+skip_missing_nvml()  # as the entry points do (multigrade.run.prepare_run)
 
 
 @pytest.fixture(autouse=True)

@@ -40,6 +40,7 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 
+from multigrade.cuda_check import skip_missing_nvml
 from multigrade.grades.graphed import uses_fused_adam
 from multigrade.grades.loop import cache_bytes
 from multigrade.grades.module import GradeModule, GradeTraining
@@ -303,6 +304,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                         help="also time this many seeds of the first case stacked against one (0: skip)")
     args = parser.parse_args(argv)
     quiet_lightning()
+    skip_missing_nvml()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # the framework's trainer is deterministic
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     chosen = cases(args.size or ("paper" if device.type == "cuda" else "cpu"))

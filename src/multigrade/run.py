@@ -31,6 +31,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, check_settings, check_sweep_direction, stop_on_input_error
+from multigrade.cuda_check import skip_missing_nvml
 from multigrade.grades.adaptive import AdaptiveGrading
 from multigrade.grades.loop import cumulative_predictions, fit_grades
 from multigrade.grades.metrics import METRICS
@@ -196,6 +197,7 @@ def prepare_run(cfg: DictConfig) -> Path:
     if cfg.trainer.get("deterministic"):
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     quiet_lightning()
+    skip_missing_nvml()
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     return out
 
