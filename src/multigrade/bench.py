@@ -3,7 +3,7 @@
 For each case the same grade (frozen predecessors, cached features ``Z`` (N, d), residual
 ``E`` (N, m), loss ``1/(2B) sum ||E_i - A(H(Z_i))||^2``, Adam, per-epoch LR decay) is
 trained three ways, from the same initial weights, on the same minibatches, with the same
-Adam (fused on CUDA, ``grades.graphed.uses_fused_adam``):
+Adam (fused on CUDA, ``grades.graphed.adam_fused``):
 
 * ``framework``: ``GradeModule`` under a Lightning ``Trainer``, as ``multigrade.run`` does
   (on CUDA its steps replayed from CUDA graphs, see ``grades.graphed``);
@@ -41,7 +41,7 @@ import lightning.pytorch as L
 import torch
 
 from multigrade.cuda_check import skip_missing_nvml
-from multigrade.grades.graphed import uses_fused_adam
+from multigrade.grades.graphed import adam_fused
 from multigrade.grades.loop import cache_bytes
 from multigrade.grades.module import GradeModule, GradeTraining
 from multigrade.grades.schedule import GradeSchedule
@@ -157,7 +157,7 @@ def time_raw_eager(case: Case, device: torch.device) -> tuple[float, torch.Tenso
     features = module.cache_features()
     residual = module.targets - module.prior
     params = list(module.stack.parameters()) + list(module.head.parameters())
-    optimizer = torch.optim.Adam(params, lr=module.schedule.lr_max, fused=True if uses_fused_adam(device) else None)
+    optimizer = torch.optim.Adam(params, lr=module.schedule.lr_max, fused=adam_fused(device))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, module.schedule.lr_factor)
     losses = torch.zeros(case.epochs + 1, device=device)
     started = 0.0
@@ -190,7 +190,7 @@ def time_raw_graph(case: Case, device: torch.device) -> float | None:
     static_z, static_e = features[:size].clone(), residual[:size].clone()
     params = list(module.stack.parameters()) + list(module.head.parameters())
     optimizer = torch.optim.Adam(params, lr=torch.tensor(module.schedule.lr_max, device=device), capturable=True,
-                                 fused=uses_fused_adam(device))
+                                 fused=adam_fused(device))
 
     def step() -> None:
         module.loss(static_z, static_e).backward()

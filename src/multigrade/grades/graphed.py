@@ -40,28 +40,28 @@ def graph_sizes(points: int, batch_size: int | None) -> list[int]:
     return [batch_size] + ([points % batch_size] if points % batch_size else [])
 
 
-def uses_fused_adam(device: torch.device) -> bool:
-    """Whether Adam runs fused on ``device``: on CUDA (one kernel for all parameters, the
-    same update as the multi-tensor form up to rounding); elsewhere torch's default form."""
-    return device.type == "cuda"
+def adam_fused(device: torch.device) -> bool | None:
+    """Adam's ``fused`` argument on ``device``: True on CUDA (one kernel for all parameters,
+    the same update as the multi-tensor form up to rounding); elsewhere None, torch's
+    default form."""
+    return True if device.type == "cuda" else None
 
 
 def set_step_mode(optimizer: torch.optim.Optimizer, lr: float | torch.Tensor, capturable: bool) -> None:
     """Put Adam in the form its steps need, whatever state was loaded into it (a checkpoint
     of either path, or of another device): every group's learning rate is ``lr`` (for
     captured steps the device tensor the graphs read), ``capturable`` is set, Adam is fused
-    on CUDA (``uses_fused_adam``), and the step counts are float32 on the parameters'
+    on CUDA (``adam_fused``), and the step counts are float32 on the parameters'
     device when captured or fused, on the host otherwise."""
     for group in optimizer.param_groups:
-        fused = uses_fused_adam(group["params"][0].device)
         group["lr"] = lr
         group["capturable"] = capturable
-        group["fused"], group["foreach"] = (True if fused else None), None
+        group["fused"], group["foreach"] = adam_fused(group["params"][0].device), None
         for param in group["params"]:
             state = optimizer.state.get(param)
             if state and "step" in state:
                 step = torch.as_tensor(state["step"], dtype=torch.float32)
-                state["step"] = step.to(param.device if capturable or fused else "cpu")
+                state["step"] = step.to(param.device if capturable or group["fused"] else "cpu")
 
 
 class GraphedSteps:

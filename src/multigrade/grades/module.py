@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from multigrade.equations.linear import LinearEquation
-from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode, uses_fused_adam
+from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode, adam_fused
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead
 from multigrade.seeding import MINIBATCH, derive_seed
@@ -199,7 +199,7 @@ class GradeTraining(L.LightningModule):
             lr = self.lr
         return torch.optim.Adam(self.trained_parameters(), lr=lr, betas=self.schedule.betas,
                                 eps=self.schedule.eps, capturable=self.captures,
-                                fused=True if uses_fused_adam(self.device) else None)
+                                fused=adam_fused(self.device))
 
     def prepare_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
         """Adam in the form the steps need, whatever state was loaded into it (``set_step_mode``)."""
