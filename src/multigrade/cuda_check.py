@@ -5,9 +5,10 @@ whether CUDA is available never initialises CUDA. torch then counts the devices 
 NVML; where NVML's library cannot be loaded (no driver: a CPU machine with torch's CUDA
 build, which pip installs on Linux) it falls back to the CUDA runtime's count, and it does
 not keep the answer, so every ``torch.cuda.is_available()`` pays a failed ``dlopen`` of
-the library (about 0.3 ms). torch's Adam asks once per step: a tenth of a small grade's
-step on 2 CPU cores. Without the library the NVML check can only fall back, so
-``skip_missing_nvml`` has torch take the runtime check directly: the same answer, once.
+the library. torch's Adam asks at every step: a sixth of a small grade's step on 2 CPU
+cores (2.56 ms against 2.11 ms for a [1,256,256,1] grade at batch 256). Without the
+library the NVML check can only fall back, so ``skip_missing_nvml`` has torch take the
+runtime check directly: the same answer, once.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from multigrade.equations.linear import LinearEquation
-from multigrade.grades.graphed import GraphedSteps, graph_sizes, set_step_mode, adam_fused
+from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead
 from multigrade.seeding import MINIBATCH, derive_seed
