@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from multigrade.bench import build, cases, main, time_framework, time_raw_eager
+from multigrade.bench import build, build_stacked, cases, main, time_framework, time_raw_eager
 
 
 def test_the_framework_and_the_raw_loop_end_with_the_same_losses():
@@ -24,6 +24,16 @@ def test_a_grade_caches_one_copy_of_its_features():
     module.on_fit_start()
     assert module.features.shape == (case.points, 256)
     assert module.features.untyped_storage().nbytes() == case.points * 256 * 4
+
+
+def test_stacked_seeds_fit_their_own_residuals_of_the_same_data():
+    case = cases("smoke")[2]  # three frozen grades: each seed's prior is its own
+    stacked = build_stacked(case, torch.device("cpu"), 3)
+    for s in range(3):
+        alone = build(case, torch.device("cpu"), s)
+        assert torch.equal(alone.inputs, stacked.inputs) and torch.equal(alone.targets, stacked.targets)
+        assert torch.equal(alone.prior, stacked.priors[s])
+    assert not torch.equal(stacked.priors[0], stacked.priors[1])
 
 
 def test_bench_writes_every_case_with_its_ratios(tmp_path, capsys):

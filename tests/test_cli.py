@@ -88,6 +88,8 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     ("experiment=p3_fredholm_k10 train.batch_size=16", "its grades train full batch; set train.batch_size=full"),
     ("train.lr_min=1", "lr_min (1.0) must not exceed lr_max"),
     ("experiment=p1_mnist_b1_k5", "DatasetNotFoundError: cannot load mnist from /nonexistent"),
+    ("data.setting=5", "ValueError('P1 §3.1 has settings 1, 2, 3, 4; got 5'); full_key: data"),
+    ("+data.width=3", "unexpected keyword argument 'width'"),
 ])
 def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message):
     result = subprocess.run(
@@ -96,8 +98,19 @@ def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message)
     )
     assert result.returncode == 1
     assert message in result.stdout + result.stderr
+    assert message in (tmp_path / "run.log").read_text()
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "metrics.json").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "run.log"]  # nothing half-written
+
+
+def test_a_trainer_limit_that_cuts_a_grade_short_stops_the_run_before_saving_it(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "experiment=p2_sin", "profile=smoke", "+trainer.limit_train_batches=2",
+         "logger=none", f"paths.output_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "GradeIncompleteError: grade 1 stopped after 2 of its 5 epochs" in (tmp_path / "run.log").read_text()
+    assert not (tmp_path / "metrics.json").exists() and not list(tmp_path.glob("checkpoints/grade_*.pt"))
 
 
 def test_reproduce_writes_a_report_against_the_paper(tmp_path):

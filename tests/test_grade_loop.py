@@ -4,15 +4,19 @@ import lightning.pytorch as L
 import numpy as np
 import pytest
 import torch
+from lightning.pytorch.loggers import Logger
+from torch import nn
 
 from conftest import cpu_trainers
 from multigrade.data.synthetic import p1_synthetic
+from multigrade.equations.linear import LinearEquation, LinearOperator
 from multigrade.grades.checkpoints import CheckpointError
 from multigrade.grades.loop import fit_grades, predict
 from multigrade.grades.metrics import rse
-from multigrade.grades.module import NonFiniteLossError
+from multigrade.grades.module import GradeIncompleteError, GradeModule, NonFiniteLossError, grade_loss
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.tracking import log_losses
 
 
 class FeatureProbe(L.Callback):
@@ -122,6 +126,16 @@ def small_run(tmp_path, seed=0, epochs=3, n_test=100, every=None, *callbacks):
                       cpu_trainers(*callbacks), seed=seed, checkpoint_dir=tmp_path, checkpoint_every=every)
 
 
+class EpochLog(L.Callback):
+    """The (grade, epoch) pairs actually trained, in order."""
+
+    def __init__(self):
+        self.trained: list[tuple[int, int]] = []
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
+        self.trained.append((module.grade, int(batch)))
+
+
 class CrashAt(L.Callback):
     """Stops the run with an error at the end of one epoch of one grade (a simulated kill)."""
 
@@ -145,11 +159,36 @@ def test_a_grade_interrupted_midway_continues_from_its_last_in_grade_checkpoint(
     with pytest.raises(CheckpointError, match="grade_2.partial.pt .* corrupt .* delete it"):
         small_run(interrupted, 0, 10, 100, 3)
     (interrupted / "grade_2.partial.pt").write_bytes(partial)
-    stair, records = small_run(interrupted, 0, 10, 100, 3)
+    log = EpochLog()
+    stair, records = small_run(interrupted, 0, 10, 100, 3, log)
+    assert log.trained == [(2, e) for e in range(6, 10)] + [(3, e) for e in range(10)]
     assert [r.summary() | {"seconds": 0} for r in records] == [r.summary() | {"seconds": 0} for r in full]
     for name, value in full_stair.state_dict().items():
         assert torch.equal(stair.state_dict()[name], value), name
     assert not list(interrupted.glob("*.partial.pt"))
+
+
+def test_a_resumed_grade_counts_the_seconds_spent_before_it_stopped(tmp_path):
+    with pytest.raises(RuntimeError, match="killed"):
+        small_run(tmp_path, 0, 10, 100, 3, CrashAt(grade=1, epoch=7))
+    partial = torch.load(tmp_path / "grade_1.partial.pt", weights_only=True)
+    assert 0 < partial["seconds"] < 60
+    torch.save(partial | {"seconds": 1000.0}, tmp_path / "grade_1.partial.pt")
+    _, records = small_run(tmp_path, 0, 10, 100, 3)
+    assert 1000 < records[0].seconds < 1060
+    assert records[1].seconds < 60
+
+
+def test_a_grade_the_trainer_cuts_short_is_not_saved_as_done(tmp_path):
+    def limited(grade, total):
+        return L.Trainer(accelerator="cpu", max_epochs=1, limit_train_batches=3, logger=False,
+                         enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
+
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    with pytest.raises(GradeIncompleteError, match="grade 1 stopped after 3 of its 6 epochs.*limit_train_batches"):
+        fit_grades(data, [GradeSpec([16])] * 2, [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2, limited, seed=0,
+                   checkpoint_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_rerun_resumes_after_the_last_completed_grade(tmp_path):
@@ -158,7 +197,9 @@ def test_a_rerun_resumes_after_the_last_completed_grade(tmp_path):
     small_run(interrupted)
     (interrupted / "grade_3.pt").unlink()  # as if killed during grade 3
     (interrupted / "grade_2.pt").unlink()
-    stair, records = small_run(interrupted)
+    log = EpochLog()
+    stair, records = small_run(interrupted, 0, 3, 100, None, log)
+    assert log.trained == [(2, e) for e in range(3)] + [(3, e) for e in range(3)]
     assert [r.summary() | {"seconds": 0} for r in records] == [r.summary() | {"seconds": 0} for r in full]
     for name, value in full_stair.state_dict().items():
         assert torch.equal(stair.state_dict()[name], value), name
@@ -179,3 +220,57 @@ def test_a_corrupt_checkpoint_is_named(tmp_path):
     (tmp_path / "grade_2.pt").write_bytes(b"\x00 not a checkpoint")
     with pytest.raises(CheckpointError, match="grade_2.pt .* corrupt .* delete it"):
         small_run(tmp_path)
+
+
+class RecordingLogger(Logger):
+    """Keeps every ``log_metrics`` call as (step, metrics)."""
+
+    def __init__(self):
+        super().__init__()
+        self.logged: list[tuple[int, dict]] = []
+
+    @property
+    def name(self):
+        return "recording"
+
+    @property
+    def version(self):
+        return 0
+
+    def log_metrics(self, metrics, step=None):
+        self.logged.append((step, dict(metrics)))
+
+    def log_hyperparams(self, *args, **kwargs):
+        pass
+
+
+def test_the_logged_curve_pairs_each_epochs_loss_with_the_rate_it_trained_at():
+    schedule = GradeSchedule(4, 64, 1e-2, 1e-3)
+    live = RecordingLogger()
+    trainer = L.Trainer(accelerator="cpu", max_epochs=1, logger=live, enable_progress_bar=False,
+                        enable_model_summary=False, enable_checkpointing=False)
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    _, (record,) = fit_grades(data, [GradeSpec([16])], [schedule], lambda k, total: trainer, seed=0,
+                              check_every=1)
+    assert [step for step, _ in live.logged] == [1, 2, 3, 4]
+    for step, metrics in live.logged:
+        assert metrics["grade_1/lr"] == pytest.approx(schedule.lr(step - 1), rel=1e-12)
+        assert metrics["grade_1/loss"] == pytest.approx(float(record.loss_history[step - 1]), rel=1e-6)
+    replayed = RecordingLogger()
+    log_losses(replayed, record, schedule, every=1)  # the curve of a model trained side by side
+    assert replayed.logged == live.logged
+
+
+def test_an_equation_with_more_equations_than_nodes_reports_its_mean_loss():
+    torch.manual_seed(0)
+    nodes = 50
+    x = torch.linspace(0, 1, nodes).unsqueeze(1)
+    operator = LinearOperator(np.vstack([np.eye(nodes), 2 * np.eye(nodes)]))  # M = 2N equations
+    rhs = torch.randn(2 * nodes, 1)
+    stack, head = nn.Sequential(nn.Linear(1, 8), nn.Tanh()), nn.Linear(8, 1)
+    first_loss = grade_loss(copy.deepcopy(stack), copy.deepcopy(head), x, rhs, operator).item()
+    zeros = torch.zeros(nodes, 1)
+    module = GradeModule(nn.Identity(), stack, head, x, zeros, zeros, GradeSchedule(1, None, 1e-3, 1e-3), 1, 0,
+                         equation=LinearEquation(operator, rhs))
+    cpu_trainers()(1, 1).fit(module)
+    assert module.loss_history[0].item() == pytest.approx(first_loss, rel=1e-6)

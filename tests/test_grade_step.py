@@ -61,7 +61,6 @@ def test_adam_saved_by_the_graphed_path_continues_on_the_cpu_as_if_never_stopped
             param.copy_(trained)
     set_step_mode(resumed_adam, 1e-2, capturable=False)
     assert all(g["fused"] is None and not g["capturable"] for g in resumed_adam.param_groups)
-    assert all(s["step"].device.type == "cpu" for s in resumed_adam.state.values())
     adam_steps(reference, reference_adam, 5, torch.Generator().manual_seed(2))
     adam_steps(resumed, resumed_adam, 5, torch.Generator().manual_seed(2))
     for param, expected in zip(resumed, reference):

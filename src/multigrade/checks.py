@@ -2,7 +2,9 @@
 
 Every error of bad input (``INPUT_ERRORS``) names what is wrong and what to do;
 ``stop_on_input_error`` turns one into that single logged message and exit status 1,
-without a traceback.
+without a traceback. A configured object (``data``, ``logger``, ...) whose constructor
+refuses its arguments (a ``ValueError`` or ``TypeError``, e.g. ``data.setting=5``) is bad
+input too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.data.digits import DatasetNotFoundError
 from multigrade.grades.checkpoints import CheckpointError
+from multigrade.grades.module import GradeIncompleteError
 from multigrade.loihi.deploy import LoihiEnvironmentError
 from multigrade.loihi.netx import ExportError
 
@@ -28,21 +31,29 @@ class ConfigError(ValueError):
     """The composed configuration cannot describe a run; the message names the key."""
 
 
-INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError, LoihiEnvironmentError,
-                ExportError)
+INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError, GradeIncompleteError,
+                LoihiEnvironmentError, ExportError)
+
+
+REFUSED_ARGUMENTS = (ValueError, TypeError)
 
 
 @contextmanager
 def stop_on_input_error() -> Iterator[None]:
-    """Turn an ``INPUT_ERRORS`` error into one logged message (on the console and in the
-    run's log) and exit status 1, without a traceback."""
+    """Turn an ``INPUT_ERRORS`` error, or a configured object's refusal of its arguments,
+    into one logged message (on the console and in the run's log) and exit status 1,
+    without a traceback."""
     try:
         yield
     except (InstantiationException, *INPUT_ERRORS) as error:
-        cause = error.__cause__ if isinstance(error, InstantiationException) else error
-        if not isinstance(cause, INPUT_ERRORS):  # an instantiated target failed otherwise
+        if not isinstance(error, InstantiationException):
+            log.error("%s: %s", type(error).__name__, error)
+        elif isinstance(error.__cause__, INPUT_ERRORS):
+            log.error("%s: %s", type(error.__cause__).__name__, error.__cause__)
+        elif isinstance(error.__cause__, REFUSED_ARGUMENTS):  # Hydra's message names the target and key
+            log.error("%s", str(error).replace("\n", "; "))
+        else:  # an instantiated target failed otherwise
             raise
-        log.error("%s: %s", type(cause).__name__, cause)
         raise SystemExit(1) from None
 
 

@@ -25,18 +25,17 @@ from typing import Any
 
 import hydra
 import lightning.pytorch as L
-import numpy as np
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, check_settings, check_sweep_direction, stop_on_input_error
 from multigrade.cuda_check import skip_missing_nvml
+from multigrade.data.regression import RegressionData
 from multigrade.grades.adaptive import AdaptiveGrading
 from multigrade.grades.loop import cumulative_predictions, fit_grades
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
-from multigrade.data.regression import RegressionData
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
 from multigrade.grades.stacked import ForEachSeed, fit_stacked
@@ -214,16 +213,11 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     adaptive = adaptive_grading(cfg, data.metrics[0])
     grades = grade_specs(cfg, adaptive.max_grades if adaptive else None)
     schedules = grade_schedules(cfg, len(grades), extend=adaptive is not None)
+    seeds = cfg.get("seeds")
+    check_equation_run(data, schedules, seeds)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     config = OmegaConf.to_container(cfg, resolve=True)
     log_config(logger, config)
-    if data.equation is not None and any(s.batch_size is not None for s in schedules):
-        raise ConfigError(f"{data.name} is an equation coupling all its nodes: its grades train full batch;"
-                          f" set train.batch_size=full (the schedule asks for minibatches)")
-    seeds = cfg.get("seeds")
-    if seeds and data.equation is not None:
-        raise ConfigError(f"seeds=[...] trains regression targets side by side; {data.name} is an equation:"
-                          f" run its seeds as a sweep (-m seed=0,1,2)")
     log.info("%s (%s, profile %s): %d grade(s)%s -> %s", cfg.name, cfg.model.kind, cfg.profile.name,
              len(grades), f", seeds {list(seeds)} side by side" if seeds else "", out)
     if seeds:
@@ -250,6 +244,21 @@ def run(cfg: DictConfig) -> dict[str, Any]:
              headline, last[f"test_{headline}"], last[f"train_{headline}"], last[f"val_{headline}"],
              f", mean of {len(seeds)} seeds" if seeds else "", out / "metrics.json")
     return metrics
+
+
+def check_equation_run(data: RegressionData, schedules: list[GradeSchedule], seeds) -> None:
+    """An equation couples all its nodes: its grades train full batch (``GradeSchedule.
+    full_batch``) and one model at a time; raise a ``ConfigError`` otherwise."""
+    if data.equation is None:
+        return
+    points = data.split("train")[0].shape[0]
+    if not all(schedule.full_batch(points) for schedule in schedules):
+        raise ConfigError(f"{data.name} is an equation coupling all its nodes: its grades train full batch;"
+                          f" set train.batch_size=full (the schedule asks for minibatches of"
+                          f" {[schedule.batch_size for schedule in schedules]} of its {points} nodes)")
+    if seeds:
+        raise ConfigError(f"seeds=[...] trains regression targets side by side; {data.name} is an equation:"
+                          f" run its seeds as a sweep (-m seed=0,1,2)")
 
 
 def new_spectra(cfg: DictConfig, data: RegressionData, folder: Path) -> SpectraCallback:

@@ -61,7 +61,7 @@ def log_losses(logger: Logger | None, record: GradeRecord, schedule: GradeSchedu
     for epoch in range(len(history)):
         if is_check_epoch(epoch, max(1, every), len(history)):
             logger.log_metrics({f"grade_{record.grade}/loss": float(history[epoch]),
-                                f"grade_{record.grade}/lr": schedule.lr(epoch + 1)},
+                                f"grade_{record.grade}/lr": schedule.lr(epoch)},
                                step=epoch + 1)
 
 

@@ -21,8 +21,6 @@ from dataclasses import asdict, dataclass
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.records import GradeRecord
 
-REASONS = ("target", "stalled", "max_grades")
-
 
 @dataclass(frozen=True)
 class AdaptiveGrading:

@@ -7,13 +7,14 @@ the completed grades and trains only the rest; since every random draw is a func
 (seed, grade, epoch), it ends where an uninterrupted run ends.
 
 Inside a grade, ``InGradeCheckpoint`` writes ``grade_<k>.partial.pt`` every few epochs:
-the grade's weights, Adam's state, the epochs done, the loss history so far and the
-callbacks' state (the learning rate is a function of the epoch). A run started again continues the grade
+the grade's weights, Adam's state, the epochs done and seconds spent, the loss history so
+far and the callbacks' state (the learning rate is a function of the epoch). A run started again continues the grade
 from there (``read_partial``); the file is removed once ``grade_<k>.pt`` is written.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -76,15 +77,21 @@ def save_grade(directory: Path, stair: StairNetwork, record: GradeRecord, identi
     return path
 
 
-def read_grade(path: Path) -> dict[str, Any]:
-    """The payload of one grade checkpoint, or a ``CheckpointError`` saying what to do."""
+def read_checkpoint(path: Path, kind: str, then: str) -> dict[str, Any]:
+    """The payload of a checkpoint file (``kind``, e.g. "grade checkpoint"), or a
+    ``CheckpointError`` saying to delete it and what ``then`` happens."""
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for truncated or foreign files
         raise CheckpointError(
-            f"cannot read the grade checkpoint {path} ({type(error).__name__}); it is"
-            f" corrupt or not a multigrade checkpoint: delete it (the grade is then trained again)"
+            f"cannot read the {kind} {path} ({type(error).__name__}); it is"
+            f" corrupt or not a multigrade checkpoint: delete it ({then})"
         ) from None
+
+
+def read_grade(path: Path) -> dict[str, Any]:
+    """The payload of one grade checkpoint, or a ``CheckpointError`` saying what to do."""
+    return read_checkpoint(path, "grade checkpoint", "the grade is then trained again")
 
 
 def completed_grades(directory: Path, total: int) -> int:
@@ -127,13 +134,16 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
 
 class InGradeCheckpoint(L.Callback):
     """Writes ``grade_<k>.partial.pt`` after every ``every`` epochs of grade k (not after
-    the last: ``grade_<k>.pt`` follows it). Put it after the callbacks whose ``stateful``
-    state it saves, so that their records of the same epoch are in the file."""
+    the last: ``grade_<k>.pt`` follows it), with the grade's ``seconds`` so far (since
+    ``started``, a ``time.perf_counter()`` reading). Put it after the callbacks whose
+    ``stateful`` state it saves, so that their records of the same epoch are in the file."""
 
-    def __init__(self, directory: Path, every: int, identity: dict[str, Any], stateful: dict[str, Stateful]):
+    def __init__(self, directory: Path, every: int, identity: dict[str, Any], stateful: dict[str, Stateful],
+                 started: float):
         if every < 1:
             raise ValueError(f"checkpoint_every_epochs must be a positive integer; got {every}")
         self.directory, self.every, self.identity, self.stateful = Path(directory), int(every), identity, stateful
+        self.started = started
 
     def on_train_batch_end(self, trainer: L.Trainer, module, outputs, batch, batch_idx: int) -> None:
         done = int(batch) + 1  # one batch is one epoch
@@ -143,6 +153,7 @@ class InGradeCheckpoint(L.Callback):
         save_torch(partial_path(self.directory, module.grade), {
             "grade": module.grade,
             "epochs_done": done,
+            "seconds": time.perf_counter() - self.started,
             "stack": module.stack.state_dict(),
             "head": module.head.state_dict(),
             "optimizer": optimizer.state_dict(),

@@ -28,16 +28,19 @@ from typing import Callable, Iterable
 
 import torch
 
+from multigrade.grades.schedule import GradeSchedule
+
 WARMUP_STEPS = 3
 
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def graph_sizes(points: int, batch_size: int | None) -> list[int]:
+def graph_sizes(points: int, schedule: GradeSchedule) -> list[int]:
     """Minibatch sizes an epoch draws: ``[N]`` for full batch, else ``B`` and ``N mod B``."""
-    if batch_size is None or batch_size >= points:
+    if schedule.full_batch(points):
         return [points]
-    return [batch_size] + ([points % batch_size] if points % batch_size else [])
+    size = schedule.batch_size
+    return [size] + ([points % size] if points % size else [])
 
 
 def adam_fused(device: torch.device) -> bool | None:

@@ -26,8 +26,15 @@ from torch import nn
 
 from multigrade.data.regression import RegressionData
 from multigrade.equations.linear import LinearEquation
-from multigrade.grades.checkpoints import (InGradeCheckpoint, Stateful, grade_identity, partial_path,
-                                           read_partial, restore_grades, save_grade)
+from multigrade.grades.checkpoints import (
+    InGradeCheckpoint,
+    Stateful,
+    grade_identity,
+    partial_path,
+    read_partial,
+    restore_grades,
+    save_grade,
+)
 from multigrade.grades.metrics import evaluate
 from multigrade.grades.module import GradeModule
 from multigrade.grades.records import GradeRecord, GradeSpec
@@ -124,7 +131,9 @@ def fit_grades(
     the grade is done, with the state of the ``stateful`` callbacks; grades whose
     checkpoints are already there are loaded instead of trained. With ``checkpoint_every``
     too, ``grade_<k>.partial.pt`` is written every that many epochs of a grade, and a grade
-    found there half-done continues from it. ``cuda_graph`` replays each grade's steps
+    found there half-done continues from it (its ``seconds`` count the time before the stop).
+    A grade whose ``fit`` ends before all its epochs ran (a trainer limit, a callback)
+    raises ``GradeIncompleteError`` and is not saved. ``cuda_graph`` replays each grade's steps
     from a CUDA graph on a CUDA device (see ``GradeModule``). ``stop(records)``, when
     given, is asked before every grade after the first: anything but None ends the loop
     (adaptive grading, see ``grades.adaptive``).
@@ -156,10 +165,13 @@ def fit_grades(
                 module.resume(partial)
                 for name, obj in stateful.items():
                     obj.load_state_dict(partial["callbacks"][name])
+                started -= partial.get("seconds", 0.0)  # the grade's time before it was stopped
                 log.info("grade %d/%d resumed after epoch %d from %s", k, total, module.start_epoch,
                          partial_path(checkpoint_dir, k))
-            trainer.callbacks.append(InGradeCheckpoint(checkpoint_dir, checkpoint_every, expected, stateful))
+            trainer.callbacks.append(InGradeCheckpoint(checkpoint_dir, checkpoint_every, expected, stateful,
+                                                       started))
         trainer.fit(module)
+        module.check_complete()
         freeze(stack)
         freeze(head)
         record = grade_record(stair, data, k, schedule, module.loss_history.cpu().numpy(),

@@ -15,11 +15,11 @@ from multigrade.grades.stair import SoftmaxHead
 from multigrade.seeding import MINIBATCH, derive_seed
 
 
-def epoch_order(points: int, batch_size: int | None, seed: int, grade: int, epoch: int,
+def epoch_order(points: int, schedule: GradeSchedule, seed: int, grade: int, epoch: int,
                 device: torch.device) -> torch.Tensor | None:
     """The epoch's permutation of the ``points`` rows (points,), drawn on ``device`` from
-    (seed, grade, epoch); None for full batch (``batch_size`` None or >= points)."""
-    if batch_size is None or batch_size >= points:
+    (seed, grade, epoch); None when the schedule is full batch on them."""
+    if schedule.full_batch(points):
         return None
     generator = torch.Generator(device=device)
     generator.manual_seed(derive_seed(MINIBATCH, seed, grade, epoch))
@@ -28,6 +28,10 @@ def epoch_order(points: int, batch_size: int | None, seed: int, grade: int, epoc
 
 class NonFiniteLossError(FloatingPointError):
     """A grade's training loss became NaN or infinite."""
+
+
+class GradeIncompleteError(RuntimeError):
+    """A grade's ``fit`` ended before every epoch of its schedule ran."""
 
 
 def grade_loss(stack: nn.Module, head: nn.Module, features: torch.Tensor, residual: torch.Tensor,
@@ -82,10 +86,12 @@ class GradeTraining(L.LightningModule):
     cost. The loss is read on the host, checked for NaN/inf and sent to the loggers every
     ``check_every`` epochs only; between those epochs nothing waits for the device.
 
-    A subclass provides ``features`` (R, d) and ``residual`` (R, m) at fit start, the
-    epoch's ``minibatches`` (row indices into them), the ``loss`` of a minibatch (a
-    scalar, or one entry per model (S,), each a mean over that model's rows) and the
-    ``trained_parameters``. ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss.
+    A subclass provides ``features`` (R, d) and ``residual`` (R', m) at fit start (R' = R,
+    but an equation's M equations on its N nodes), the epoch's ``minibatches`` (row indices
+    into them), the ``loss`` of a minibatch (a scalar, or one entry per model (S,), each a
+    mean over that model's rows of the residual) and the ``trained_parameters``.
+    ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss, ``epochs_done``
+    how many of the schedule's epochs have run.
     """
 
     def __init__(self, schedule: GradeSchedule, grade: int, check_every: int, cuda_graph: bool,
@@ -101,7 +107,7 @@ class GradeTraining(L.LightningModule):
         )
         self.features: torch.Tensor | None = None
         self.residual: torch.Tensor | None = None
-        self.start_epoch = 0
+        self.start_epoch = self.epochs_done = 0
         self.resumed_optimizer: dict | None = None
         self.graphs: GraphedSteps | None = None
         self.lr: torch.Tensor | None = None  # the graphs' learning rate, on the device
@@ -141,7 +147,7 @@ class GradeTraining(L.LightningModule):
             models = self.loss_history[0].numel()
             self.graphs = GraphedSteps(
                 self.loss, optimizer, self.features, self.residual,
-                [models * size for size in graph_sizes(self.rows_per_model, self.schedule.batch_size)],
+                [models * size for size in graph_sizes(self.rows_per_model, self.schedule)],
                 self.loss_history.shape[1:],
             )
 
@@ -165,15 +171,30 @@ class GradeTraining(L.LightningModule):
         return total
 
     def training_step(self, epoch: int, batch_idx: int) -> None:
-        epoch_loss = self.epoch_loss_sum(epoch) / self.rows_per_model
+        models = self.loss_history[0].numel()
+        epoch_loss = self.epoch_loss_sum(epoch) / (self.residual.shape[0] // models)
         self.loss_history[epoch] = epoch_loss
+        self.epochs_done = epoch + 1
         self.set_lr(epoch + 1)
         if is_check_epoch(epoch, self.check_every, self.schedule.epochs):
             self.reported_loss = self.check_finite(epoch, epoch_loss)
             metrics = {**per_model(f"grade_{self.grade}/loss", self.reported_loss),
-                       **per_model(f"grade_{self.grade}/lr", self.learning_rate(epoch + 1))}
+                       **per_model(f"grade_{self.grade}/lr", self.learning_rate(epoch))}
             for logger in self.loggers:
                 logger.log_metrics(metrics, step=epoch + 1)
+
+    def check_complete(self) -> None:
+        """Raise ``GradeIncompleteError`` unless every epoch of the schedule ran: a trainer
+        limit (``limit_train_batches``, ``max_steps``, ``max_time``) or a callback that sets
+        ``should_stop`` ends ``fit`` early without an error, and a grade cut short must not
+        be kept as finished."""
+        if self.epochs_done < self.schedule.epochs:
+            raise GradeIncompleteError(
+                f"grade {self.grade} stopped after {self.epochs_done} of its {self.schedule.epochs} epochs:"
+                f" the trainer ended it early, so it is not saved as done; remove the trainer's limit"
+                f" (limit_train_batches, max_steps, max_time) or the callback that stopped it, and run again"
+                f" (with in-grade checkpoints, the grade continues from its last one)"
+            )
 
     def check_finite(self, epoch: int, epoch_loss: torch.Tensor) -> float | list[float]:
         """``epoch_loss`` read on the host; raises ``NonFiniteLossError`` when NaN/inf."""
@@ -260,7 +281,7 @@ class GradeModule(GradeTraining):
             if equation is not None:
                 raise ValueError(f"grade {grade}: an equation's grades have linear heads, not softmax")
             check_distributions(targets - prior, grade)
-        if equation is not None and schedule.batch_size is not None and schedule.batch_size < inputs.shape[0]:
+        if equation is not None and not schedule.full_batch(inputs.shape[0]):
             raise ValueError(f"grade {grade}: an equation couples all its nodes, so its grades train full"
                              f" batch; set the batch size to full (train.batch_size=full), not"
                              f" {schedule.batch_size}")
@@ -279,7 +300,7 @@ class GradeModule(GradeTraining):
         (``checkpoints.InGradeCheckpoint``); Adam's state follows when training starts."""
         self.stack.load_state_dict(checkpoint["stack"])
         self.head.load_state_dict(checkpoint["head"])
-        self.start_epoch = int(checkpoint["epochs_done"])
+        self.start_epoch = self.epochs_done = int(checkpoint["epochs_done"])
         self.loss_history[: self.start_epoch] = checkpoint["loss_history"].to(self.loss_history)
         self.resumed_optimizer = checkpoint["optimizer"]
 
@@ -303,7 +324,7 @@ class GradeModule(GradeTraining):
 
     def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
         """Index sets of one epoch: a permutation drawn from (seed, grade, epoch), split."""
-        order = epoch_order(self.rows_per_model, self.schedule.batch_size, self.seed, self.grade, epoch,
+        order = epoch_order(self.rows_per_model, self.schedule, self.seed, self.grade, epoch,
                             self.device)
         return [slice(None)] if order is None else list(order.split(self.schedule.batch_size))
 

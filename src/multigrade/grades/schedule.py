@@ -46,6 +46,10 @@ class GradeSchedule:
         """The learning rate of epoch ``epoch``'s steps, ``lr_max exp(-gamma epoch)``."""
         return self.lr_max * self.lr_factor(epoch)
 
+    def full_batch(self, points: int) -> bool:
+        """Whether every step sees all ``points`` rows (no batch size, or one that large)."""
+        return self.batch_size is None or self.batch_size >= points
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 

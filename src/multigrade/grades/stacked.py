@@ -120,7 +120,7 @@ class StackedGradeModule(GradeTraining):
         """Each model's epoch permutation, from (its seed, grade, epoch), split; minibatch
         j holds model s's j-th index set at rows ``s * N + i``: (S * B_j,)."""
         n, size = self.rows_per_model, self.schedule.batch_size
-        orders = [epoch_order(n, size, seed, self.grade, epoch, self.device) for seed in self.seeds]
+        orders = [epoch_order(n, self.schedule, seed, self.grade, epoch, self.device) for seed in self.seeds]
         if orders[0] is None:
             return [slice(None)]
         offsets = torch.arange(len(self.seeds), device=self.device).unsqueeze(1) * n
@@ -294,6 +294,7 @@ def fit_stacked(
         module = StackedGradeModule(backbones, stacks, heads, x_train, y_train, priors, schedules_k, k, seeds,
                                     check_every, cuda_graph)
         trainer.fit(module)
+        module.check_complete()
         module.unstack()
         seconds = time.perf_counter() - started
         histories = module.loss_history.cpu().numpy()
