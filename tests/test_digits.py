@@ -16,6 +16,7 @@ from multigrade.data.digits import (
     one_hot,
     symmetric_label_noise,
 )
+from multigrade.data.digit_images import DigitImages
 from multigrade.data.mnist_regression import noisy_one_hot, p1_mnist
 from multigrade.data.noisy_classification import p2_noisy_labels
 from multigrade.reproduce.plan import EXPERIMENTS
@@ -28,7 +29,7 @@ needs_digits = pytest.mark.skipif(
 
 
 def test_the_holdout_split_is_scikit_learns_train_test_split():
-    train, held = holdout_split(60000, 0.25, 0)
+    train, held = holdout_split(60000, 15000, 0)
     assert (len(train), len(held)) == (45000, 15000)
     # the first indices of scikit-learn 1.x's train_test_split(range(60000), test_size=0.25, random_state=0)
     assert train[:5].tolist() == [3550, 32474, 35418, 19192, 56106]
@@ -79,14 +80,35 @@ def test_p1_mnist_has_the_papers_splits_and_clean_test_labels():
 
 
 @needs_digits
-def test_p2_noisy_labels_flip_a_fifth_of_the_training_labels():
+def test_p2_noisy_labels_train_on_all_60000_noisy_images_and_validate_on_the_clean_test_set():
     images, labels = load_digits(DATA_DIR, "fashion_mnist", train=True, download=False)
+    test_images, test_labels = load_digits(DATA_DIR, "fashion_mnist", train=False, download=False)
     data = p2_noisy_labels(DATA_DIR, "fashion_mnist", 0.2, download=False)
-    train, _ = holdout_split(60000, 0.25, 0)
-    np.testing.assert_array_equal(data.x_train.numpy(), images[train])
-    agree = (data.y_train.numpy().argmax(1) == labels[train]).mean()
+    np.testing.assert_array_equal(data.x_train.numpy(), images)
+    agree = (data.y_train.numpy().argmax(1) == labels).mean()
     assert agree == pytest.approx(0.8, abs=0.01)
+    for split in ("val", "test"):
+        x, y = data.split(split)
+        np.testing.assert_array_equal(x.numpy(), test_images)
+        np.testing.assert_array_equal(y.numpy(), one_hot(test_labels))
     assert data.metrics == ("accuracy", "rse")
+    held_out = p2_noisy_labels(DATA_DIR, "fashion_mnist", 0.2, val_fraction=0.25, download=False)
+    train, val = holdout_split(60000, 15000, 0)
+    np.testing.assert_array_equal(held_out.x_val.numpy(), images[val])
+    assert (held_out.y_val.numpy().argmax(1) == labels[val]).mean() == pytest.approx(0.8, abs=0.01)
+
+
+@needs_digits
+def test_a_limit_keeps_the_first_images_of_each_split():
+    full = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False)
+    limited = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False, limit=300)
+    for split in ("train", "val", "test"):
+        x, y = limited.split(split)
+        assert x.shape == (300, 784)
+        torch.testing.assert_close((x, y), tuple(t[:300] for t in full.split(split)), rtol=0, atol=0)
+    assert limited.spectral_grid.positions.shape == (300,)
+    with pytest.raises(ValueError, match="val_fraction must be in \\(0, 1\\), or null"):
+        p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, val_fraction=0.0, download=False)
 
 
 @needs_digits
@@ -97,7 +119,7 @@ def test_every_label_noise_experiment_builds_its_own_noise(experiment):
     b, k = cfg.data.amplitude, cfg.data.frequency
     assert experiment == f"p1_mnist_b{b:g}_k{k:g}".replace(".", "p")
     _, labels = load_digits(DATA_DIR, "mnist", train=True, download=False)
-    train, _ = holdout_split(60000, 0.25, 0)
+    train, _ = holdout_split(60000, 15000, 0)
     x, y = data.x_train[:500].double(), data.y_train[:500].double()
     hot = y[torch.arange(500), torch.from_numpy(labels[train[:500]])]
     expected = 1 + b * torch.sin(2 * torch.pi * k * x.norm(dim=1))
@@ -110,6 +132,17 @@ def test_every_noisy_label_experiment_flips_its_rate(experiment):
     cfg = job_config(f"experiment={experiment}", f"paths.data_dir={DATA_DIR}", "data.download=false")
     data = instantiate(cfg.data)
     _, labels = load_digits(DATA_DIR, cfg.data.dataset, train=True, download=False)
-    train, _ = holdout_split(60000, 0.25, 0)
-    flipped = (data.y_train.numpy().argmax(1) != labels[train]).mean()
+    flipped = (data.y_train.numpy().argmax(1) != labels).mean()
     assert flipped == pytest.approx(cfg.data.noise, abs=0.01)
+
+
+@needs_digits
+def test_loading_any_split_leaves_the_global_random_stream_alone():
+    images = DigitImages(DATA_DIR, batch_size=50, download=False, limit=200)
+    images.setup()
+    state = torch.get_rng_state()
+    for loader in (images.train_dataloader(), images.val_dataloader(), images.test_dataloader()):
+        assert sum(len(y) for _, y in loader) == 200
+    assert torch.equal(torch.get_rng_state(), state)
+    first = [y for _, y in images.train_dataloader()]
+    assert all(torch.equal(a, b) for a, b in zip(first, [y for _, y in images.train_dataloader()]))

@@ -4,7 +4,7 @@ import torch
 
 from conftest import cpu_trainers
 from multigrade.data.synthetic import p1_synthetic
-from multigrade.grades.loop import fit_grades
+from multigrade.grades.loop import fit_grades, predict
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.spectra.callback import SpectraCallback
@@ -16,6 +16,7 @@ from multigrade.spectra.fourier import (
     nonuniform_amplitude,
     one_sided_amplitude,
     radial_average_amplitude,
+    resolved,
 )
 
 
@@ -64,13 +65,13 @@ def first_grade(tmp_path_factory):
     out = tmp_path_factory.mktemp("spectra")
     data = p1_synthetic(2)
     callback = SpectraCallback(out, data.spectral_grid, data.target_frequencies, evolution_points=5)
-    fit_grades(data, [GradeSpec([256, 256])], [GradeSchedule(150, 256, 2e-3, 2e-4)],
-               cpu_trainers(callback), seed=0)
-    return callback, out
+    stair, _ = fit_grades(data, [GradeSpec([256, 256])], [GradeSchedule(150, 256, 2e-3, 2e-4)],
+                          cpu_trainers(callback), seed=0)
+    return callback, out, stair, data
 
 
 def test_after_grade_one_the_low_band_drops_and_the_high_band_stays(first_grade):
-    callback, _ = first_grade
+    callback, *_ = first_grade
     arrays = callback.arrays()
     bins = nearest_bins(arrays["freq"], arrays["target_frequencies"])
     kept = arrays["residual"][0][bins] / arrays["target"][bins]  # 1 = untouched
@@ -81,16 +82,23 @@ def test_after_grade_one_the_low_band_drops_and_the_high_band_stays(first_grade)
 
 
 def test_spectra_file_has_the_documented_arrays(first_grade):
-    _, out = first_grade
+    _, out, stair, data = first_grade
     with np.load(out / "spectra.npz") as saved:
         assert saved["freq"].shape == (3001,) and saved["target"].shape == (3001,)
         for name in ("grade", "cumulative", "residual"):
             assert saved[name].shape == (1, 3001)
         assert saved["evolution"].shape == (5, 20)
         assert list(saved["evolution_epoch"]) == [30, 60, 90, 120, 150]
-        # y = f_1 + (y - f_1): the cumulative and residual spectra bound the target's.
         np.testing.assert_allclose(saved["target"][10], 0.5, rtol=1e-5)
-        assert np.all(saved["cumulative"][0] + saved["residual"][0] >= saved["target"] - 1e-6)
+        # recomputed from the trained stair network: f_1 = g_1 and the residual y - f_1
+        x, y = data.split("train")
+        f_1 = predict(stair, x)
+        np.testing.assert_allclose(saved["grade"][0], data.spectral_grid.amplitude(f_1), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(saved["cumulative"][0], saved["grade"][0], rtol=0, atol=0)
+        np.testing.assert_allclose(saved["residual"][0], data.spectral_grid.amplitude(y - f_1), rtol=1e-5, atol=1e-7)
+        bins = nearest_bins(saved["freq"], saved["target_frequencies"])
+        np.testing.assert_allclose(saved["evolution"][-1], saved["cumulative"][0][bins] / saved["target"][bins],
+                                   rtol=1e-5)
 
 
 def test_an_image_wave_lands_in_the_ring_of_its_frequency():
@@ -115,3 +123,16 @@ def test_amplitude_at_matches_the_full_nonuniform_spectrum():
     values = np.sin(2 * np.pi * 7.5 * grid.positions)
     bins = np.array([3, 15, 30])
     np.testing.assert_allclose(grid.amplitude_at(values, bins), grid.amplitude(values)[bins], rtol=1e-12)
+
+
+def test_target_frequencies_below_half_a_bin_are_left_out_of_the_evolution(tmp_path, caplog):
+    freq = frequency_grid(100, 1.0)  # bins 0, 1, 2, ... cycles per unit
+    np.testing.assert_array_equal(resolved(freq, np.array([0.0, 0.3, 0.5, 4.0])), [0.5, 4.0])
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    wanted = np.concatenate([[0.2], data.target_frequencies])
+    callback = SpectraCallback(tmp_path, data.spectral_grid, wanted, evolution_points=2)
+    fit_grades(data, [GradeSpec([16])], [GradeSchedule(2, 64, 1e-3, 1e-3)], cpu_trainers(callback), seed=0)
+    with np.load(tmp_path / "spectra.npz") as saved:
+        np.testing.assert_array_equal(saved["target_frequencies"], data.target_frequencies)
+        assert 0 not in nearest_bins(saved["freq"], saved["target_frequencies"])
+    assert "target frequencies [0.2] are below half a bin (0.5)" in caplog.text

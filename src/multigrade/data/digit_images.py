@@ -36,16 +36,19 @@ class DigitImages(L.LightningDataModule):
             return
         images, labels = load_digits(self.data_dir, self.dataset, True, self.download)
         test_images, test_labels = load_digits(self.data_dir, self.dataset, False, self.download)
-        train, val = holdout_split(len(labels), self.val_size / len(labels), self.seed)
+        train, val = holdout_split(len(labels), self.val_size, self.seed)
         for name, x, y in (("train", images[train], labels[train]), ("val", images[val], labels[val]),
                            ("test", test_images, test_labels)):
             keep = slice(None) if self.limit is None else slice(0, self.limit)
             self.splits[name] = TensorDataset(torch.from_numpy(x[keep]), torch.from_numpy(y[keep]))
 
     def loader(self, split: str) -> DataLoader:
+        """Shuffled for training; every split's loader draws from its own generator (seeded
+        by ``seed``), never from torch's global one, so evaluating does not move training's
+        random draws."""
         generator = torch.Generator().manual_seed(self.seed)
         return DataLoader(self.splits[split], batch_size=self.batch_size, shuffle=split == "train",
-                          generator=generator if split == "train" else None)
+                          generator=generator)
 
     def train_dataloader(self) -> DataLoader:
         return self.loader("train")

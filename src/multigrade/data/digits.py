@@ -49,13 +49,12 @@ def load_digits(data_dir: str | Path, dataset: str, train: bool,
     return images, data.targets.numpy().astype(np.int64)
 
 
-def holdout_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def holdout_split(n: int, held: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(train, held-out) indices of ``n`` samples: ``permutation = RandomState(seed)
-    .permutation(n)``, the first ``ceil(fraction n)`` held out, the rest for training (the
-    indices scikit-learn's ``train_test_split(test_size=fraction, random_state=seed)``
-    draws)."""
+    .permutation(n)``, the first ``held`` held out, the rest for training (the indices
+    scikit-learn's ``train_test_split(test_size=held, random_state=seed)`` draws; a
+    fraction f of them is ``held = ceil(f n)``)."""
     order = np.random.RandomState(seed).permutation(n)
-    held = math.ceil(fraction * n)
     return order[held:], order[:held]
 
 
@@ -80,23 +79,33 @@ def symmetric_label_noise(labels: np.ndarray, rate: float, seed: int,
 
 
 def digit_regression(name: str, data_dir: str | Path, dataset: str,
-                     targets: Callable[[np.ndarray, np.ndarray], np.ndarray], val_fraction: float,
+                     targets: Callable[[np.ndarray, np.ndarray], np.ndarray], val_fraction: float | None,
                      split_seed: int, max_frequency: float, resolution: float, download: bool,
-                     **fields) -> RegressionData:
+                     limit: int | None = None, **fields) -> RegressionData:
     """Images (N, 784) with ``targets(images, labels)`` (N, 10) on the official training
-    set split by ``holdout_split`` into train / validation, and clean one-hot labels on
-    the official test set. Spectra: a non-uniform DFT along the training images' norms
+    set and clean one-hot labels on the official test set. With ``val_fraction`` f, the
+    training set is split by ``holdout_split`` (``ceil(f * 60000)`` held out for
+    validation, targets as in training); with None, all of it trains and the test set
+    validates (as P2's code does). ``limit`` keeps the first ``limit`` images of each
+    split (smoke runs). Spectra: a non-uniform DFT along the training images' norms
     ``||x||`` at frequencies ``0, resolution, ..., max_frequency``."""
     images, labels = load_digits(data_dir, dataset, train=True, download=download)
     x_test, labels_test = load_digits(data_dir, dataset, train=False, download=download)
-    y = targets(images, labels)
-    train, val = holdout_split(len(labels), val_fraction, split_seed)
-    norms = np.linalg.norm(images[train].astype(np.float64), axis=1)
+    y, y_test = targets(images, labels), one_hot(labels_test)
+    if val_fraction is None:
+        splits = {"train": (images, y), "val": (x_test, y_test), "test": (x_test, y_test)}
+    elif 0 < val_fraction < 1:
+        train, val = holdout_split(len(labels), math.ceil(val_fraction * len(labels)), split_seed)
+        splits = {"train": (images[train], y[train]), "val": (images[val], y[val]), "test": (x_test, y_test)}
+    else:
+        raise ValueError(f"val_fraction must be in (0, 1), or null to validate on the test set; got {val_fraction}")
+    if limit is not None:
+        splits = {split: (x[:limit], t[:limit]) for split, (x, t) in splits.items()}
+    norms = np.linalg.norm(splits["train"][0].astype(np.float64), axis=1)
     return RegressionData.from_arrays(
         name,
-        {"train": (images[train], y[train]), "val": (images[val], y[val]),
-         "test": (x_test, one_hot(labels_test))},
-        spectral_grid=SpectralGrid(n=len(train), length=1.0 / resolution, positions=norms,
+        splits,
+        spectral_grid=SpectralGrid(n=len(norms), length=1.0 / resolution, positions=norms,
                                    max_frequency=max_frequency),
         **fields,
     )

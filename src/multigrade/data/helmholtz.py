@@ -10,8 +10,9 @@ frequency w is weighed by ``1 - w^2/k^2``, of order one away from resonance)::
     (u_{i-1} - 2 u_i + u_{i+1}) / (k h)^2 + u_i = f_i / k^2,
 
 and the boundary rows ``sqrt(n) u_0 = sqrt(n) g_0``, ``sqrt(n) u_n = sqrt(n) g_1``: in the
-mean squared residual the two conditions weigh as much as the n interior equations (the
-solutions ``sin(k x)``, ``cos(k x)`` of the homogeneous equation are pinned by them alone).
+mean squared residual each condition weighs n, about as much as the n - 1 interior
+equations together (the solutions ``sin(k x)``, ``cos(k x)`` of the homogeneous equation
+are pinned by them alone).
 
 The manufactured solution ``u(x) = sum_j a_j sin(r_j k x + phi_j)`` (frequencies set
 relative to k) gives the right-hand side as the stencil applied to u on the grid, so the
@@ -47,7 +48,7 @@ def stencil_matrix(k: float, n: int) -> np.ndarray:
     matrix[interior, interior - 1] = scale
     matrix[interior, interior] = 1.0 - 2.0 * scale
     matrix[interior, interior + 1] = scale
-    matrix[0, 0] = matrix[n, n] = math.sqrt(n)  # the two boundary rows weigh as much as the n interior ones
+    matrix[0, 0] = matrix[n, n] = math.sqrt(n)  # each boundary row weighs about as much as all interior ones
     return matrix
 
 

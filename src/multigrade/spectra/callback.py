@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import torch
 
 from multigrade.grades.module import GradeModule
 from multigrade.io import write_npz
-from multigrade.spectra.fourier import RadialGrid, SpectralGrid, nearest_bins
+from multigrade.spectra.fourier import RadialGrid, SpectralGrid, nearest_bins, resolved
+
+log = logging.getLogger(__name__)
 
 
 def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 20) -> np.ndarray:
@@ -32,7 +35,8 @@ class SpectraCallback(L.Callback):
     after every grade, and, ``evolution_points`` times per grade, the normalised
     amplitude of ``f`` at the target frequencies, ``|F f|(k_j) / |F y|(k_j)`` (1 means
     learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``). Without
-    given target frequencies, the target's 20 strongest non-zero frequencies are used.
+    given target frequencies, the target's 20 strongest non-zero frequencies are used;
+    target frequencies below half a bin (``fourier.resolved``) are left out, with a warning.
 
     The same instance is handed to every grade's trainer; ``spectra.npz`` is rewritten
     (atomically) in ``output_dir`` after each grade with ``freq`` (F,), ``target`` (F,),
@@ -68,6 +72,12 @@ class SpectraCallback(L.Callback):
             self.freq = self.grid.freq
             if not len(self.target_frequencies):
                 self.target_frequencies = strongest_frequencies(self.freq, self.target)
+            kept = resolved(self.freq, self.target_frequencies)
+            if len(kept) < len(self.target_frequencies):
+                log.warning("target frequencies %s are below half a bin (%.4g) of the spectra, where only the"
+                            " mean shows: the evolution leaves them out",
+                            sorted(set(self.target_frequencies.tolist()) - set(kept.tolist())), self.freq[1] / 2)
+            self.target_frequencies = kept
             self._bins = nearest_bins(self.freq, self.target_frequencies)
         self._every = max(1, math.ceil(pl_module.schedule.epochs / max(1, self.evolution_points)))
 

@@ -60,6 +60,13 @@ def nearest_bins(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.abs(freq[None, :] - np.asarray(wanted, float)[:, None]).argmin(axis=1)
 
 
+def resolved(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The wanted frequencies that the bins ``freq`` (ascending from 0) resolve: those at
+    least half a bin above 0, whose nearest bin is not the mean (bin 0)."""
+    wanted = np.asarray(wanted, float)
+    return wanted[wanted >= freq[1] / 2]
+
+
 @dataclass(frozen=True)
 class SpectralGrid:
     """Where the training samples sit along the coordinate that carries the frequencies.
