@@ -10,7 +10,7 @@ import torch
 
 from multigrade.spiking.binary_snn import BinarySNN, squared_hinge
 from multigrade.spiking.encoding import encode
-from multigrade.spiking.neurons import box_spike, integrate
+from multigrade.spiking.neurons import box_spike, inference_spike, integrate
 
 
 def test_the_straight_through_gradient_is_the_box():
@@ -39,6 +39,22 @@ def test_discontinuous_integration_has_no_memory():
     assert integrate(currents, "continuous").flatten().tolist() == [0, 1, 1, 0, 1, 1]
     with pytest.raises(ValueError, match="unknown integration mode 'leaky'"):
         integrate(currents, "leaky")
+
+
+def test_inference_fires_at_the_threshold_itself_and_training_above_it():
+    at_threshold = torch.tensor([0.5, 1.0, 1.5])
+    assert box_spike(at_threshold).tolist() == [0, 0, 1]  # training: 1[v > 1]
+    assert inference_spike(at_threshold).tolist() == [0, 1, 1]  # inference: 1[v >= 1]
+    net = BinarySNN((1, 1, 1), input_dropout=0.0, hidden_dropout=0.0)
+    with torch.no_grad():
+        for layer in net.layers:
+            layer.weight.fill_(0.5)
+            layer.bias.zero_()
+    # one input spike at step 0: the hidden membrane goes 0.5 -> 0.5 + 0.5 = 1.0 exactly and
+    # fires; so does the output's, 0.5 + 0.5 * 1 = 1.0; both reset to 0 and stay there
+    scores, (hidden, output) = net.infer(torch.tensor([[[1.0]], [[0.0]], [[0.0]]]), "count", v0=0.5)
+    assert hidden.flatten().tolist() == [1, 0, 0] and output.flatten().tolist() == [1, 0, 0]
+    assert scores.floor().item() == 1
 
 
 def test_rate_encoding_fires_at_the_pixel_intensity():

@@ -1,10 +1,15 @@
 """The three distillation paths: their formulas, which network each one trains, and that a
-path switched off is gone from the loss."""
+path switched off is gone from the loss; evaluation's own random input spikes; the
+networks' size checks."""
 
+import lightning.pytorch as L
 import pytest
 import torch
+from torch.utils.data import DataLoader, TensorDataset
 
 from multigrade.loihi.student import LoihiStudent
+from multigrade.spiking.binary_module import BinarySNNModule
+from multigrade.spiking.binary_snn import BinarySNN
 from multigrade.spiking.distillation import DistillationModule, softened_kl
 from multigrade.spiking.networks import CNNTeacher, ConvLIFStudent, LIFStudent, MLPTeacher
 
@@ -86,9 +91,6 @@ def test_the_intermediate_path_decodes_rates_to_the_teacher_layer_width():
 
 
 def test_mismatched_students_and_layers_are_named():
-    from multigrade.spiking.binary_module import BinarySNNModule
-    from multigrade.spiking.binary_snn import BinarySNN
-
     with pytest.raises(TypeError, match="method=binary trains a BinarySNN .* not a LIFStudent"):
         BinarySNNModule(LIFStudent((784, 8, 10)))
     with pytest.raises(TypeError, match=r"method=distill needs a SpikingStudent \(student=lif_mlp, lif_cnn or"
@@ -120,3 +122,74 @@ def test_a_convolutional_student_learns_along_every_path():
     torch.stack(list(terms.values())).sum().backward()
     first_conv = module.student.blocks[0][1]
     assert first_conv.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("network", [LIFStudent, LoihiStudent, BinarySNN, MLPTeacher])
+def test_a_network_without_an_output_width_is_refused_when_built(network):
+    with pytest.raises(ValueError, match=r"sizes needs an input and an output width, e\.g\. \(784, 256, 10\);"
+                                         r" got \(784,\)"):
+        network(sizes=(784,))
+
+
+class Digits(L.LightningDataModule):
+    """Random 'images' (N, 784) and labels; every loader has a generator of its own (a
+    DataLoader without one draws its workers' base seed from torch's global stream)."""
+
+    def __init__(self, train: int = 120, val: int = 60):
+        super().__init__()
+        generator = torch.Generator().manual_seed(7)
+        self.x, self.y = torch.rand(train + val, 784, generator=generator), torch.randint(0, 10, (train + val,),
+                                                                                          generator=generator)
+        self.train = train
+
+    def loader(self, part: slice, shuffle: bool) -> DataLoader:
+        return DataLoader(TensorDataset(self.x[part], self.y[part]), batch_size=30, shuffle=shuffle,
+                          generator=torch.Generator().manual_seed(0))
+
+    def train_dataloader(self) -> DataLoader:
+        return self.loader(slice(0, self.train), True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self.loader(slice(self.train, None), False)
+
+
+MODULES = {
+    "lif": lambda: DistillationModule(LIFStudent((784, 16, 10), steps=3), MLPTeacher((784, 16, 10)), 1.0,
+                                      epochs=2, eval_seed=5),
+    "loihi": lambda: DistillationModule(LoihiStudent((784, 16, 10), steps=3), MLPTeacher((784, 16, 10)), 1.0,
+                                        epochs=2, eval_seed=5),
+    "binary": lambda: BinarySNNModule(BinarySNN((784, 16, 10)), eval_steps=3, epochs=2, eval_seed=5),
+}
+
+
+def trainer(validate: bool) -> L.Trainer:
+    return L.Trainer(accelerator="cpu", max_epochs=2, logger=False, enable_checkpointing=False,
+                     enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                     limit_val_batches=1.0 if validate else 0)
+
+
+@pytest.mark.parametrize("kind", sorted(MODULES))
+def test_training_does_not_depend_on_how_often_it_is_validated(kind):
+    weights = []
+    for validate in (True, False):
+        torch.manual_seed(0)
+        module = MODULES[kind]()
+        trainer(validate).fit(module, datamodule=Digits())
+        weights.append([p.detach().clone() for p in module.parameters()])
+    with_validation, without = weights
+    assert all(torch.equal(a, b) for a, b in zip(with_validation, without))
+
+
+@pytest.mark.parametrize("kind", sorted(MODULES))
+def test_evaluating_twice_sees_the_same_input_spikes(kind):
+    torch.manual_seed(0)
+    module, data = MODULES[kind](), Digits()
+    results = []
+    for global_seed in (1, 2):  # whatever the global stream holds
+        torch.manual_seed(global_seed)
+        [metrics] = trainer(True).validate(module, datamodule=data, verbose=False)
+        results.append((metrics["val/accuracy"], module.spikes_per_image()))
+    assert results[0] == results[1] and sum(results[0][1]) > 0
+    module.eval_seed = 6  # another evaluation seed draws other spikes
+    trainer(True).validate(module, datamodule=data, verbose=False)
+    assert module.spikes_per_image() != results[0][1]

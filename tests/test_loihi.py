@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import h5py
+import lightning.pytorch as L
 import numpy as np
 import pytest
 import torch
@@ -17,13 +18,15 @@ from torch.nn import functional as F
 
 from conftest import REPO, job_config
 from multigrade.checks import ConfigError
+from multigrade.grades.checkpoints import CheckpointError
 from multigrade.loihi.cuba import cuba_step
-from multigrade.loihi.deploy import (LoihiEnvironmentError, deploy_to_loihi, first_difference, loihi_python,
-                                     simulate_on_lava)
+from multigrade.loihi.deploy import (LoihiEnvironmentError, activity_per_image, deploy_to_loihi, first_difference,
+                                     loihi_python, predictions, simulate_on_lava)
 from multigrade.loihi.netx import ExportError, check_weights, export_netx, integer_weights
-from multigrade.loihi.student import LoihiStudent
+from multigrade.loihi.student import LoihiStudent, QuantizedLinear
 from multigrade.run import run as run_grades
-from multigrade.snn import check_target
+from multigrade.snn import check_target, trained_run
+from multigrade.snn import run as run_snn
 
 HAS_MNIST = (Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / "MNIST" / "raw").is_dir()
 
@@ -87,6 +90,17 @@ def test_weights_are_8_bit_integers_with_a_shared_power_of_two_step():
     assert logits.shape == (4, 10) and rates[0].shape == (4, 32)
 
 
+def test_a_run_finds_each_layers_weight_step_once(monkeypatch):
+    student = LoihiStudent(sizes=(784, 16, 10), steps=6)
+    calls = []
+    step_exponent = QuantizedLinear.step_exponent
+    monkeypatch.setattr(QuantizedLinear, "step_exponent", lambda block: calls.append(block) or step_exponent(block))
+    frames = student.input_spikes(torch.rand(2, 784), torch.Generator().manual_seed(0))
+    spikes = student.run_spikes(frames)
+    assert len(frames) == 6 + 2 and len(calls) == 2 * 2  # the thresholds' and the weights', per layer
+    assert [layer.shape for layer in spikes] == [(8, 2, 16), (8, 2, 10)]
+
+
 def test_each_layer_adds_one_step_of_synaptic_delay():
     student = LoihiStudent(sizes=(3, 2, 2), steps=1, current_decay=1.0, voltage_decay=1.0)
     with torch.no_grad():
@@ -137,6 +151,23 @@ def test_the_first_difference_is_the_earliest_step_then_the_lowest_layer():
     simulated[0][1, 3, [1, 3]] = 1  # ... before layer 1 differs at step 3
     simulated[0][1, 2, 2] = 1  # and layer 1 at step 2 too: the lower layer comes first
     assert first_difference(emulated, simulated) == {"image": 1, "layer": 1, "step": 2, "neurons": [2]}
+
+
+def test_the_activity_per_image_counts_loihis_operations():
+    frames = np.array([[[1, 0], [0, 1], [1, 1]]])  # 1 image, 3 steps, 2 inputs
+    hidden = np.array([[[0, 0], [1, 0], [0, 1]]])
+    output = np.array([[[0], [0], [1]]])
+    fan_outs = [(np.array([[1, 0], [2, 3]]) != 0).sum(axis=0), (np.array([[0, 5]]) != 0).sum(axis=0)]  # [2, 1], [0, 1]
+    activity = activity_per_image(frames, [hidden, output], fan_outs)
+    # input spikes of steps 0 and 1 arrive: 1 * 2 + 1 * 1; the hidden spike of step 1 reaches a zero weight only
+    assert activity["spikes"] == [2, 1] and activity["synaptic_ops"] == [3, 0]
+    # hidden: spikes arrive at steps 1 and 2 (2 neurons each); output: at step 2 only
+    assert (activity["active_updates"], activity["inactive_updates"]) == (2 * 2 + 1, 1 * 2 + 2)
+    assert activity["energy_nj"] == pytest.approx((23.6 * 3 + 81 * 5 + 52 * 4 + 1.7 * 3) / 1e3)
+    assert activity["latency_us"] == pytest.approx((3.5 * 3 + 8.4 * 5 + 5.3 * 4) / 1e3)
+    assert set(activity) == {"spikes", "synaptic_ops", "active_updates", "inactive_updates", "energy_nj",
+                             "latency_us", "estimate"}
+    assert predictions(np.array([[[0, 1, 1], [0, 0, 1]], [[1, 1, 0], [0, 0, 0]]])).tolist() == [2, 0]
 
 
 def test_a_bad_target_setting_is_named_before_training(monkeypatch):
@@ -214,10 +245,51 @@ def test_a_distillation_run_deploys_its_student_to_lava(tmp_path, loihi):
     assert (tmp_path / "student.h5").is_file() and loihi_metrics["net_file"] == "student.h5"
 
 
+@pytest.mark.skipif(not HAS_MNIST, reason="MNIST is not in MULTIGRADE_DATA_DIR")
+def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it(tmp_path, monkeypatch, caplog):
+    broken = tmp_path / "python"  # a Loihi environment whose simulation fails
+    broken.write_text("#!/bin/sh\necho 'lava: broken' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    out = tmp_path / "run"
+    overrides = ["spiking=distill_mnist_loihi", "profile=smoke", "train.epochs=1", "student.sizes=[784,16,10]",
+                 "student.steps=4", "target.images=3", f"target.python={broken}", f"paths.output_dir={out}",
+                 "trainer.enable_progress_bar=false"]
+    with pytest.raises(LoihiEnvironmentError, match="exit code 3"):
+        run_snn(job_config(*overrides, config_name="snn"))
+    assert not (out / "metrics.json").exists()  # the run did not finish ...
+    saved = torch.load(out / "student.pt", weights_only=True)  # ... but what it trained is kept
+    assert 0.0 <= saved["metrics"]["test_accuracy"] <= 1.0 and saved["metrics"]["test_activity"]["images"] == 1000
+    assert f"test accuracy {saved['metrics']['test_accuracy']:.4f}) are kept in {out / 'student.pt'}" in caplog.text
+    assert f"with paths.output_dir={out} to deploy them without training again" in caplog.text
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a second start trained again")
+
+    deployed = {}
+
+    def deploy(student, images, labels, folder, seed, python, timeout):
+        deployed["weights"] = [block.weight.detach().clone() for block in student.blocks]
+        return {"accuracy": {"lava": 0.5}}
+
+    monkeypatch.setattr(L.Trainer, "fit", no_training)
+    monkeypatch.setattr("multigrade.snn.deploy_to_loihi", deploy)
+    run_snn(job_config(*overrides, "target.timeout=60", config_name="snn"))  # the target may change
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["loihi"] == {"accuracy": {"lava": 0.5}} and metrics["config"]["target"]["timeout"] == 60
+    assert metrics["test_accuracy"] == saved["metrics"]["test_accuracy"]
+    assert all(torch.equal(weights, saved["state_dict"][f"student.blocks.{l}.weight"])
+               for l, weights in enumerate(deployed["weights"]))
+    other = {**saved["metrics"]["config"], "seed": 1}  # another configuration trains afresh
+    assert trained_run(out / "student.pt", other, None) is None
+    (out / "student.pt").write_bytes(b"\x00 cut short")
+    with pytest.raises(CheckpointError, match="trained student .*student.pt .* corrupt .* delete it"):
+        trained_run(out / "student.pt", other, None)
+
+
 def activity(first_layer_spikes: float) -> dict:
     return {"spikes": [first_layer_spikes, 21.0], "synaptic_ops": [190000.0, first_layer_spikes * 10],
             "active_updates": 2000.0, "inactive_updates": 300.0, "energy_nj": 5000.0, "latency_us": 800.0,
-            "host_energy_nj": 180.0, "estimate": "Loihi estimate"}
+            "estimate": "Loihi estimate"}
 
 
 def loihi_metrics(identical: bool) -> dict:
@@ -226,7 +298,7 @@ def loihi_metrics(identical: bool) -> dict:
         "experiment": "distill_mnist_loihi", "profile": "quick", "paper_settings": False, "device": "cpu",
         "total_seconds": 100.0, "epochs": 3, "val_accuracy": 0.95, "test_accuracy": 0.9512,
         "test_activity": {"images": 10000, "estimate": "45 nm estimate",
-                          "student": {"spikes": [900.0, 20.0], "sops": 2e5, "macs": 0.0, "energy_pj": 1.8e5,
+                          "student": {"spikes": [900.0, 20.0], "sops": 2.6e5, "macs": 0.0, "energy_pj": 2.34e5,
                                       "dense_macs": 1e5, "dense_energy_pj": 4.6e5}},
         "loihi": {"images": 100, "steps": 18, "net_file": "student.h5",
                   "accuracy": {"emulation": 0.95, "lava": 0.95 if identical else 0.94},
@@ -244,8 +316,9 @@ def test_the_report_shows_accuracy_parity_and_energy_on_loihi(tmp_path, identica
     from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 
     [planned] = select("distill_mnist_loihi")
-    write_json(tmp_path / "run" / "metrics.json", loihi_metrics(identical))
-    outcome = RunOutcome(planned, tmp_path / "run", load_metrics(tmp_path / "run"), tmp_path / "run.log")
+    folder = tmp_path / "runs" / "distill_mnist_loihi" / planned.name
+    write_json(folder / "metrics.json", loihi_metrics(identical))
+    outcome = RunOutcome(planned, folder, load_metrics(folder), tmp_path / "logs" / "run.log")
     report = write_report(tmp_path, "quick", [outcome], 1.0).read_text()
     assert "### distill_mnist_loihi: A distilled Loihi 2 student" in report
     lava = "0.9500" if identical else "0.9400"
@@ -256,9 +329,15 @@ def test_the_report_shows_accuracy_parity_and_energy_on_loihi(tmp_path, identica
     assert f"| spikes, every layer and step | {agreement} | |" in report
     assert "| spikes per image (per layer) | 900.0, 21.0 | 901.5, 21.0 |" in report
     assert "| synaptic ops per image | 199,000 | 199,015 |" in report
-    assert "| energy per image (estimate) | 180.0 nJ (45 nm host, all test images) | 5,000.0 nJ (Loihi figures) |" \
+    assert "| energy per image (estimate) | 234.0 nJ (45 nm host, all test images) | 5,000.0 nJ (Loihi figures) |" \
         in report
     assert "| time steps per image | 18 | 18 |" in report
+    assert f"Run folder: `runs/distill_mnist_loihi/{planned.name}`." in report
+    assert "the synapses of nonzero weight only, for spikes that arrive within the run, over the first 100" in report
+    assert f"| 234.0 | 100,000 | 460.0 | 0.51 | `runs/distill_mnist_loihi/{planned.name}` |" in report  # energy table
+    failed = RunOutcome(planned, folder, None, tmp_path / "logs" / "run.log")
+    report = write_report(tmp_path, "quick", [failed], 1.0).read_text()
+    assert f"{planned.variant}: failed: see `logs/run.log`" in report and str(tmp_path) not in report
 
 
 def test_make_reproduce_leaves_the_loihi_run_out_without_its_environment(monkeypatch):

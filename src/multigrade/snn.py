@@ -3,14 +3,19 @@
 One run trains the configured student network (``student``) with the configured method
 (``method``, a LightningModule) on the configured digits (``digits``) with the
 experiment's schedule for the profile, evaluates it on the test set,
-and writes into ``paths.output_dir``: ``metrics.json`` (written last; ``val_accuracy``,
-``test_accuracy``, the teacher's ``*_teacher_accuracy`` when there is one, and
-``test_activity``: per test image the spikes of every spiking layer, the synaptic
-operations of student and teacher, and their 45 nm energy estimates; with ``target=loihi``
-also ``loihi``: the student on lava's Loihi 2 simulation, see ``multigrade.loihi.deploy``),
-``logs/metrics.csv``, ``.hydra/`` and, with ``target=loihi``, ``student.h5`` (the netx
-file). With ``trainer.strategy=ddp trainer.devices=N`` it trains and evaluates in N
-processes (data-parallel; the counts are summed over them) and the first writes.
+and writes into ``paths.output_dir``: ``metrics.json`` (written last, once everything
+succeeded; ``val_accuracy``, ``test_accuracy``, the teacher's ``*_teacher_accuracy`` when
+there is one, and ``test_activity``: per test image the spikes of every spiking layer, the
+synaptic operations of student and teacher, and their 45 nm energy estimates; with
+``target=loihi`` also ``loihi``: the student on lava's Loihi 2 simulation, see
+``multigrade.loihi.deploy``), ``logs/metrics.csv``, ``.hydra/`` and, with ``target=loihi``,
+``student.pt`` (the trained module's ``state_dict`` and the metrics above, written before
+deploying) and ``student.h5`` (the netx file). A deployment that fails stops the run with
+exit status 1 and no ``metrics.json``; ``student.pt`` keeps what was trained, and the same
+run started again in the same folder (``paths.output_dir``) deploys it without training
+again (``trained_run``). With ``trainer.strategy=ddp trainer.devices=N`` it trains and
+evaluates in N processes (data-parallel; the counts are summed over them) and the first
+writes.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
-from multigrade.io import write_json
+from multigrade.grades.checkpoints import read_checkpoint
+from multigrade.io import save_torch, write_json
 from multigrade.loihi.deploy import deploy_to_loihi, loihi_python
 from multigrade.loihi.student import LoihiStudent
 from multigrade.run import CONF_DIR, prepare_run, with_overrides
@@ -35,6 +41,7 @@ from multigrade.tracking import finish, log_config
 log = logging.getLogger(__name__)
 
 TARGETS = ("none", "loihi")
+TRAINED = "student.pt"
 
 
 def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
@@ -59,15 +66,16 @@ def check_distributed(cfg: DictConfig) -> None:
                           f" or hydra/launcher=joblib instead")
 
 
-def deployment(cfg: DictConfig, student: Any, datamodule: Any, out: Path) -> dict[str, Any]:
+def deployment(cfg: DictConfig, module: Any, datamodule: Any, out: Path) -> dict[str, Any]:
     """``{"loihi": ...}`` for ``target=loihi`` (the first ``target.images`` test images
     simulated on lava, see ``deploy_to_loihi``); ``{}`` for ``target=none``."""
     if cfg.target.kind != "loihi":
         return {}
+    datamodule.setup("test")
     images, labels = datamodule.splits["test"][: cfg.target.images]
     python = loihi_python(cfg.target.python)
     log.info("deploying to lava's Loihi 2 simulation: %d test images with %s", len(labels), python)
-    return {"loihi": deploy_to_loihi(student.student, images, labels, out, cfg.seed, python, cfg.target.timeout)}
+    return {"loihi": deploy_to_loihi(module.student, images, labels, out, cfg.seed, python, cfg.target.timeout)}
 
 
 def check_target(cfg: DictConfig) -> None:
@@ -86,25 +94,35 @@ def check_target(cfg: DictConfig) -> None:
         loihi_python(cfg.target.python)  # a missing environment stops the run before training
 
 
-def run(cfg: DictConfig) -> dict[str, Any]:
-    """Train, validate and test the student; write the run folder; return the metrics."""
-    started = time.perf_counter()
-    check_sweep_direction("val_accuracy", higher_is_better=True)
-    check_distributed(cfg)
-    check_target(cfg)
-    out = prepare_run(cfg)
-    settings = schedule_settings(cfg)
-    datamodule = instantiate(cfg.digits)
-    student = instantiate(cfg.method, **settings)
+def _without_target(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key != "target"}
+
+
+def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, Any] | None:
+    """The test metrics of the networks an earlier run left in ``path`` (``student.pt``),
+    loaded into ``module``, when that run had ``config`` up to its ``target``; None where
+    there is no such file or it came from another configuration."""
+    if not path.is_file():
+        return None
+    saved = read_checkpoint(path, "trained student", "the student is then trained again")
+    if _without_target(saved["metrics"]["config"]) != _without_target(config):
+        return None
+    module.load_state_dict(saved["state_dict"])
+    return {**saved["metrics"], "config": config}
+
+
+def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datamodule: Any, out: Path,
+                   config: dict[str, Any], started: float) -> tuple[dict[str, Any], bool]:
+    """Fit ``module`` with the schedule ``settings``, validate and test it; return its
+    metrics and whether this process is the first (the one that writes)."""
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
-    config = OmegaConf.to_container(cfg, resolve=True)
     log_config(logger, config)
     trainer = instantiate(cfg.trainer, max_epochs=settings["epochs"], logger=logger,
                           log_every_n_steps=50, num_sanity_val_steps=0)
     log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
-    trainer.fit(student, datamodule=datamodule)
+    trainer.fit(module, datamodule=datamodule)
     validation = {k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-    tested = {k.replace("/", "_"): float(v) for k, v in trainer.test(student, datamodule=datamodule, verbose=False)[0].items()}
+    tested = {k.replace("/", "_"): float(v) for k, v in trainer.test(module, datamodule=datamodule, verbose=False)[0].items()}
     paper = OmegaConf.to_container(cfg.schedules.get("paper", {}), resolve=True)
     metrics = {
         "experiment": cfg.name,
@@ -112,18 +130,53 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         "paper_settings": bool(cfg.get("paper_schedule_published", True)) and settings == paper
                           and cfg.profile.digits_limit is None,
         "seed": int(cfg.seed),
-        "device": str(student.device),
+        "device": str(module.device),
         "total_seconds": time.perf_counter() - started,
         "epochs": settings["epochs"],
         **validation,
         **tested,
-        "test_activity": student.test_activity(),
+        "test_activity": module.test_activity(),
         "config": config,
     }
     finish(logger, [], [])
-    if not trainer.is_global_zero:  # one process of a distributed run: the first writes
-        return metrics
-    metrics.update(deployment(cfg, student, datamodule, out))
+    return metrics, trainer.is_global_zero
+
+
+def deploy_trained(cfg: DictConfig, module: Any, datamodule: Any, out: Path, metrics: dict[str, Any]) -> dict:
+    """``deployment``; where it fails, first say what is kept and how to go on, then raise."""
+    try:
+        return deployment(cfg, module, datamodule, out)
+    except Exception:
+        log.error("deploying the trained student failed (the cause follows). The trained networks and their test"
+                  " metrics (test accuracy %.4f) are kept in %s; remove the cause, then start the same run again"
+                  " with paths.output_dir=%s to deploy them without training again (or with target=none to finish"
+                  " the run without deploying)", metrics["test_accuracy"], out / TRAINED, out)
+        raise
+
+
+def run(cfg: DictConfig) -> dict[str, Any]:
+    """Train, validate and test the student (or take it from an earlier run's
+    ``student.pt``); deploy it; write the run folder; return the metrics."""
+    started = time.perf_counter()
+    check_sweep_direction("val_accuracy", higher_is_better=True)
+    check_distributed(cfg)
+    check_target(cfg)
+    out = prepare_run(cfg)
+    settings = schedule_settings(cfg)
+    datamodule = instantiate(cfg.digits)
+    module = instantiate(cfg.method, **settings)
+    config = OmegaConf.to_container(cfg, resolve=True)
+    metrics = trained_run(out / TRAINED, config, module)
+    if metrics is not None:
+        log.info("%s holds this run's trained networks (test accuracy %.4f): taking them, not training again",
+                 out / TRAINED, metrics["test_accuracy"])
+    else:
+        metrics, first = train_and_test(cfg, settings, module, datamodule, out, config, started)
+        if not first:  # one process of a distributed run: the first writes
+            return metrics
+        if cfg.target.kind != "none":
+            save_torch(out / TRAINED, {"state_dict": module.state_dict(), "metrics": metrics})
+    metrics.update(deploy_trained(cfg, module, datamodule, out, metrics))
     write_json(out / "metrics.json", metrics)
     log.info("done in %.1f s: test accuracy %.4f (validation %.4f) -> %s", metrics["total_seconds"],
              metrics["test_accuracy"], metrics.get("val_accuracy", float("nan")), out / "metrics.json")

@@ -24,7 +24,6 @@ import torch
 from multigrade.loihi.energy import ESTIMATE, loihi_estimate, neuron_updates, synaptic_ops
 from multigrade.loihi.netx import export_netx, integer_weights
 from multigrade.loihi.student import LoihiStudent
-from multigrade.spiking.activity import AC_PJ
 
 LAVA_RUN = Path(__file__).with_name("lava_run.py")
 REPO = Path(__file__).resolve().parents[3]
@@ -48,7 +47,8 @@ def loihi_python(setting: str | None = None) -> Path:
 
 @dataclass
 class LavaRun:
-    """What ``lava_run.py`` returned: ``spikes`` per layer (images, T, n_l) and its summary."""
+    """What ``lava_run.py`` returned: ``spikes`` per layer (images, T, n_l) and its summary
+    (``steps``, ``import_seconds``, per image ``build_seconds`` and ``run_seconds``)."""
 
     spikes: list[np.ndarray]
     summary: dict
@@ -91,10 +91,16 @@ def _mean(values: list[float]) -> float:
     return float(np.mean(values))
 
 
+def predictions(output_spikes: np.ndarray) -> np.ndarray:
+    """Per image, the output neuron with the most spikes (the lowest index on a tie):
+    output spikes (images, T, classes) -> (images,)."""
+    return output_spikes.sum(axis=1).argmax(axis=1)
+
+
 def activity_per_image(frames: np.ndarray, spikes: list[np.ndarray], fan_outs: list[np.ndarray]) -> dict:
     """Mean per image, from input frames (images, T, n_0) and every layer's spikes
-    (images, T, n_l): spikes and synaptic ops per layer, neuron updates, the Loihi energy
-    and time estimates, and the 45 nm estimate of the same synaptic ops on a host."""
+    (images, T, n_l): spikes and synaptic ops per layer (``energy.synaptic_ops``), neuron
+    updates, and the Loihi energy and time estimates."""
     widths = [layer.shape[2] for layer in spikes]
     images = []
     for index in range(len(frames)):
@@ -108,8 +114,7 @@ def activity_per_image(frames: np.ndarray, spikes: list[np.ndarray], fan_outs: l
                  for key in ("spikes", "synaptic_ops")}
     totals = {key: _mean([image[key] for image in images])
               for key in ("active_updates", "inactive_updates", "energy_nj", "latency_us")}
-    return {**per_layer, **totals, "host_energy_nj": AC_PJ * sum(per_layer["synaptic_ops"]) / 1e3,
-            "estimate": ESTIMATE}
+    return {**per_layer, **totals, "estimate": ESTIMATE}
 
 
 @torch.no_grad()
@@ -125,8 +130,7 @@ def deploy_to_loihi(student: LoihiStudent, images: torch.Tensor, labels: torch.T
     lava = simulate_on_lava(net_file, frames, python, timeout)
     fan_outs = [(weights != 0).sum(axis=0) for weights in integer_weights(student)]
     labels = labels.cpu().numpy()
-    emulated_predictions = emulated[-1].sum(axis=1).argmax(axis=1)
-    lava_predictions = np.array([image["prediction"] for image in lava.summary["images"]])
+    emulated_predictions, lava_predictions = predictions(emulated[-1]), predictions(lava.spikes[-1])
     difference = first_difference(emulated, lava.spikes)
     return {
         "images": len(labels),

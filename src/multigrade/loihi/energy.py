@@ -8,6 +8,9 @@ when any spike arrives at the layer), ``S`` the spikes::
 
     E = 23.6 pJ SOPs + 81 pJ A + 52 pJ I + 1.7 pJ S
     t = 3.5 ns SOPs + 8.4 ns A + 5.3 ns I        (one core doing all of it: an upper bound)
+
+These synaptic ops are not the 45 nm host's (``multigrade.spiking.activity``), which
+counts every synapse a spike reaches, zero weights and the last step's spikes included.
 """
 
 from __future__ import annotations

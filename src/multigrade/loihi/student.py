@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from multigrade.loihi.cuba import DECAY_UNITY, cuba_step, straight_through
 from multigrade.spiking.encoding import encode
+from multigrade.spiking.layers import fully_connected
 from multigrade.spiking.networks import SpikingStudent
 
 WEIGHT_LIMIT = 254
@@ -30,7 +31,8 @@ SMALLEST_STEP_EXPONENT = -16  # Δ ≥ 2^-16 keeps θ_m = round(θ / Δ) within 
 
 class QuantizedLinear(nn.Linear):
     """A linear layer (no bias) whose forward uses the integer weights ``round(w / Δ)``
-    (rounding passes gradients straight through): it returns integer synaptic sums."""
+    (rounding passes gradients straight through): spikes (..., in) -> integer synaptic
+    sums (..., out)."""
 
     def __init__(self, in_features: int, out_features: int):
         super().__init__(in_features, out_features, bias=False)
@@ -43,11 +45,14 @@ class QuantizedLinear(nn.Linear):
         return max(SMALLEST_STEP_EXPONENT, math.ceil(math.log2(largest / WEIGHT_LIMIT)))
 
     def integer_weight(self) -> torch.Tensor:
+        """``W = round(w / Δ)`` (out, in), its gradient that of ``w / Δ``."""
         scaled = self.weight / 2.0**self.step_exponent()
         return straight_through(scaled, torch.round(scaled))
 
-    def forward(self, spikes: torch.Tensor) -> torch.Tensor:
-        return F.linear(spikes, self.integer_weight())
+    def forward(self, spikes: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """``W spikes``; ``weight`` is ``integer_weight()`` when a caller computed it once
+        for many steps (finding ``Δ`` reads the weights back from the device)."""
+        return F.linear(spikes, self.integer_weight() if weight is None else weight)
 
 
 class LoihiStudent(SpikingStudent):
@@ -69,7 +74,7 @@ class LoihiStudent(SpikingStudent):
                 raise ValueError(f"{name} must lie in [0, 1]; got {value}")
         if not 0.0 < threshold <= 1.0:
             raise ValueError(f"threshold must lie in (0, 1] (weights are scaled to it); got {threshold}")
-        super().__init__([QuantizedLinear(a, b) for a, b in zip(sizes[:-1], sizes[1:])], steps, encoding, readout)
+        super().__init__(fully_connected(sizes, QuantizedLinear), steps, encoding, readout)
         self.sizes = tuple(sizes)
         self.current_decay = round(DECAY_UNITY * current_decay)
         self.voltage_decay = round(DECAY_UNITY * voltage_decay)
@@ -88,6 +93,7 @@ class LoihiStudent(SpikingStudent):
     def run_spikes(self, frames: torch.Tensor) -> list[torch.Tensor]:
         """Spikes (T', B, n_l) of every layer for input spike frames (T', B, n_0)."""
         thresholds = self.threshold_mantissas()
+        weights = [block.integer_weight() for block in self.blocks]
         batch = frames.shape[1]
         state = [(frames.new_zeros(batch, n, dtype=torch.float64), frames.new_zeros(batch, n, dtype=torch.float64))
                  for n in self.sizes[1:]]
@@ -96,13 +102,14 @@ class LoihiStudent(SpikingStudent):
         for frame in frames:
             s = frame
             for l, block in enumerate(self.blocks):
-                arriving, pending[l] = pending[l], block(s.float()).double()
+                arriving, pending[l] = pending[l], block(s.float(), weights[l]).double()
                 u, v = state[l]
                 u, v, s = cuba_step(u, v, arriving, self.current_decay, self.voltage_decay, thresholds[l], self.slope)
                 state[l] = (u, v)
                 spikes[l].append(s)
         return [torch.stack(layer).float() for layer in spikes]
 
-    def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        spikes = self.run_spikes(self.input_spikes(x))
+    def run(self, x: torch.Tensor,
+            generator: torch.Generator | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+        spikes = self.run_spikes(self.input_spikes(x, generator))
         return spikes, spikes[-1]  # the readout is the spike count; no membrane is read

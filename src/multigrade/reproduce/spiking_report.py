@@ -23,6 +23,21 @@ ABLATION_LABELS = {
 }
 
 
+def run_folders(outcomes: list[RunOutcome], report_dir: Path) -> str:
+    """The run folders of ``outcomes``, shown relative to the report: ``a/b`` for one,
+    ``a/`` b, c, ... for several in one folder."""
+    by_parent: dict[Path, list[str]] = {}
+    for outcome in outcomes:
+        shown = shown_path(outcome.folder, report_dir)
+        by_parent.setdefault(shown.parent, []).append(shown.name)
+    return "; ".join(f"`{parent / names[0]}`" if len(names) == 1 else f"`{parent}/` {', '.join(names)}"
+                     for parent, names in by_parent.items())
+
+
+def failed_log(outcome: RunOutcome, report_dir: Path) -> str:
+    return f"failed: see `{shown_path(outcome.log, report_dir)}`"
+
+
 def _mean_std(values: list[float]) -> str:
     if not values:
         return "—"
@@ -31,7 +46,7 @@ def _mean_std(values: list[float]) -> str:
     return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
-def binary_rows(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
+def binary_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     lines = [
         "| integration | test accuracy | val accuracy | spikes per test image (per layer) | epochs "
         "| seconds | paper | run folder |",
@@ -40,7 +55,7 @@ def binary_rows(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
     for outcome in outcomes:
         m = outcome.metrics
         if m is None:
-            lines.append(f"| {outcome.run.variant} | failed: see `{outcome.log}` | | | | | | |")
+            lines.append(f"| {outcome.run.variant} | {failed_log(outcome, report_dir)} | | | | | | |")
             continue
         spikes = ", ".join(f"{s:.0f}" for s in m["test_activity"]["student"]["spikes"]) or "—"
         lines.append(
@@ -51,11 +66,11 @@ def binary_rows(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
     return lines
 
 
-def ablation_rows(outcomes: list["RunOutcome"]) -> list[str]:
+def ablation_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     lines = [
         "| paths | student test accuracy (mean ± std) | change from the row above | teacher test accuracy "
-        "| seeds | seconds per run |",
-        "|---|---|---|---|---|---|",
+        "| seeds | seconds per run | run folders |",
+        "|---|---|---|---|---|---|---|",
     ]
     previous = None
     for kd in ABLATION:
@@ -68,10 +83,10 @@ def ablation_rows(outcomes: list["RunOutcome"]) -> list[str]:
         mean = statistics.mean(accuracy) if accuracy else None
         change = "—" if mean is None or previous is None else f"{mean - previous:+.4f}"
         seconds = f"{statistics.mean(m['total_seconds'] for m in done):.0f}" if done else "—"
-        failed = len(group) - len(done)
+        failed = "".join(f" ({failed_log(o, report_dir)})" for o in group if o.metrics is None)
         lines.append(
             f"| {ABLATION_LABELS[kd]} | {_mean_std(accuracy)} | {change} | {_mean_std(teacher)} "
-            f"| {len(done)}{f' ({failed} failed)' if failed else ''} | {seconds} |"
+            f"| {len(done)}{failed} | {seconds} | {run_folders(group, report_dir)} |"
         )
         previous = mean if mean is not None else previous
     return lines
@@ -79,8 +94,8 @@ def ablation_rows(outcomes: list["RunOutcome"]) -> list[str]:
 
 BINARY_TEXT = (
     "784-1024-1024-10 binary neurons (box straight-through estimator), squared hinge loss,"
-    " rate-coded input; inference integrates continuously from v0 = 0.5 over 20 steps and"
-    " classifies by output spike counts. Yin et al. report > 98 % after 400 epochs"
+    " rate-coded input; inference integrates continuously from v0 = 0.5 over 20 steps, fires on"
+    " v >= 1 and classifies by output spike counts. Yin et al. report > 98 % after 400 epochs"
     " (`PROFILE=paper`)."
 )
 ABLATION_TEXT = (
@@ -106,14 +121,21 @@ LOIHI_TEXT = (
     " spikes as the training-time model's own run."
 )
 
+SOP_DIFFERENCE = (
+    "The two counts of synaptic ops differ in kind: the host's counts an accumulate for every synapse a"
+    " spike reaches, zero weights and the spikes of the last step included (a dense layer computes them"
+    " all), over every test image; Loihi's counts the synapses of nonzero weight only, for spikes that"
+    " arrive within the run, over the first {images} test images."
+)
 
-def loihi_rows(outcomes: list["RunOutcome"]) -> list[str]:
+
+def loihi_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     """One table per deployed run: accuracy, parity, activity, energy and time per image."""
     lines: list[str] = []
     for outcome in outcomes:
         m = outcome.metrics
         if m is None:
-            lines += [f"{outcome.run.variant}: failed, see `{outcome.log}`", ""]
+            lines += [f"{outcome.run.variant}: {failed_log(outcome, report_dir)}", ""]
             continue
         loihi, student = m["loihi"], m["test_activity"]["student"]
         emulation, lava, parity = loihi["per_image"]["emulation"], loihi["per_image"]["lava"], loihi["parity"]
@@ -141,31 +163,32 @@ def loihi_rows(outcomes: list["RunOutcome"]) -> list[str]:
             f"| simulation seconds per image | — | {loihi['seconds']['per_image']:.2f} (lava on this CPU;"
             f" {loihi['seconds']['import']:.0f} s to import lava) |",
             "",
-            f"Loihi energy and time: {lava['estimate']}. Host: {m['test_activity']['estimate']}.",
+            f"Run folder: {run_folders([outcome], report_dir)}. Loihi energy and time: {lava['estimate']}."
+            f" Host: {m['test_activity']['estimate']}. {SOP_DIFFERENCE.format(images=loihi['images'])}",
             "",
         ]
     return lines
 
 
-def _energy_row(network: str, run: str, activity: list[dict]) -> str:
+def _energy_row(network: str, run: str, activity: list[dict], folders: str) -> str:
     """One network's activity per test image, averaged over the runs in ``activity``."""
     def mean(key: str) -> float:
         return statistics.mean(a[key] for a in activity)
     spikes = f"{statistics.mean(sum(a['spikes']) for a in activity):,.0f}" if "spikes" in activity[0] else "—"
     energy, dense = mean("energy_pj") / 1e3, mean("dense_energy_pj") / 1e3
     return (f"| {network} | {run} | {spikes} | {mean('sops'):,.0f} | {mean('macs'):,.0f} | {energy:,.1f} "
-            f"| {mean('dense_macs'):,.0f} | {dense:,.1f} | {energy / dense:.2f} |")
+            f"| {mean('dense_macs'):,.0f} | {dense:,.1f} | {energy / dense:.2f} | {folders} |")
 
 
-def energy_rows(outcomes: list["RunOutcome"]) -> list[str]:
+def energy_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     """Per test image: spikes, SOPs, MACs and the energy estimate of every network, beside
     the same layers run once as a DNN; runs that differ only in their seed are averaged."""
     lines = [
         "| network | runs | spikes | SOPs | MACs | energy (nJ) | as a DNN: MACs | as a DNN: energy (nJ) "
-        "| energy / DNN energy |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| energy / DNN energy | run folders |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    groups: dict[tuple[str, str, str], list[dict]] = {}
+    groups: dict[tuple[str, str, str], list[tuple[RunOutcome, dict]]] = {}
     for outcome in outcomes:
         if outcome.metrics is None:
             continue
@@ -173,21 +196,23 @@ def energy_rows(outcomes: list["RunOutcome"]) -> list[str]:
         for role, network in outcome.metrics["test_activity"].items():
             if role in ("student", "teacher"):
                 key = (experiment, role, variant if role == "student" else "all")
-                groups.setdefault(key, []).append(network)
+                groups.setdefault(key, []).append((outcome, network))
     experiments = list(dict.fromkeys(experiment for experiment, _, _ in groups))
-    for (experiment, role, variant), activity in sorted(
+    for (experiment, role, variant), runs in sorted(
             groups.items(), key=lambda item: (experiments.index(item[0][0]), item[0][1])):
-        lines.append(_energy_row(f"{experiment} {role}", f"{variant} ({len(activity)})", activity))
+        folders = run_folders([outcome for outcome, _ in runs], report_dir)
+        lines.append(_energy_row(f"{experiment} {role}", f"{variant} ({len(runs)})",
+                                 [network for _, network in runs], folders))
     return lines
 
 
-def spiking_section(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
+def spiking_section(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     """Markdown lines of the spiking section (empty without spiking runs)."""
     parts = (
         ("yin_binary_mnist", BINARY_TEXT, lambda group: binary_rows(group, report_dir)),
-        ("distill_mnist", ABLATION_TEXT, ablation_rows),
-        ("distill_mnist_conv", CONV_ABLATION_TEXT, ablation_rows),
-        ("distill_mnist_loihi", LOIHI_TEXT, loihi_rows),
+        ("distill_mnist", ABLATION_TEXT, lambda group: ablation_rows(group, report_dir)),
+        ("distill_mnist_conv", CONV_ABLATION_TEXT, lambda group: ablation_rows(group, report_dir)),
+        ("distill_mnist_loihi", LOIHI_TEXT, lambda group: loihi_rows(group, report_dir)),
     )
     lines = ["## Spiking networks", ""] if outcomes else []
     for experiment, text, table in parts:
@@ -196,9 +221,9 @@ def spiking_section(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]
             lines += [f"### {experiment}: {group[0].run.title}", "", text, "", *table(group), ""]
     if outcomes:
         lines += ["### Activity and energy per test image", "",
-                  f"Energy is an {ESTIMATE}. SOPs: accumulates, one per spike and outgoing synapse"
-                  " over all time steps (the input spikes included); MACs: multiply-accumulates of"
+                  (f"Energy is an {ESTIMATE}. SOPs: accumulates, one per spike and outgoing synapse"
+                  " (zero weights included) over all time steps (the input spikes included); MACs: multiply-accumulates of"
                   " layers driven by real numbers (the teachers; a directly encoded input). \"as a"
-                  " DNN\": the same layers run once with one MAC per synapse.", "",
-                  *energy_rows(outcomes), ""]
+                  " DNN\": the same layers run once with one MAC per synapse."), "",
+                  *energy_rows(outcomes, report_dir), ""]
     return lines

@@ -12,6 +12,11 @@ exactly, borders of convolutions included, by applying the layer's connectivity 
 weights and no bias to ``x`` (or to ones). ``dense_macs`` counts one pass of the same
 layers as a DNN would run them (one MAC per synapse and image).
 
+These are the operations of a dense layer on a host: every synapse a spike reaches costs
+an accumulate, whatever its weight (zero included), and every call counts. Loihi's count
+(``multigrade.loihi.energy.synaptic_ops``) is another one: synapses of nonzero weight only,
+for the spikes that arrive within the run; the two are not interchangeable.
+
 Energy, an estimate for 45 nm CMOS in float32 (Horowitz, ISSCC 2014), not a measurement::
 
     E = 4.6 pJ * MACs + 0.9 pJ * SOPs
@@ -29,8 +34,8 @@ from torch.nn import functional as F
 MAC_PJ = 4.6
 AC_PJ = 0.9
 ESTIMATE = ("estimate, not a measurement: 45 nm CMOS, float32 (Horowitz 2014), 4.6 pJ per"
-            " multiply-accumulate and 0.9 pJ per accumulate; memory access and neuron updates"
-            " not counted")
+            " multiply-accumulate and 0.9 pJ per accumulate, every synapse of a dense layer counted"
+            " (zero weights included); memory access and neuron updates not counted")
 COUNTED = (nn.Linear, nn.Conv2d)
 
 

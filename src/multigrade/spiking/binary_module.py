@@ -4,8 +4,9 @@ Each training batch (x (B, 784) in [0, 1], labels (B,)) is encoded into ``train_
 steps (fresh Bernoulli spikes for ``rate``), run through ``BinarySNN`` and scored by the
 squared hinge loss on +-1 targets; Adam's rate decays per epoch as
 ``lr_max exp(-gamma i)``, ``gamma = ln(lr_max / lr_min) / epochs``. Validation and test
-encode ``eval_steps`` steps and classify by ``readout`` (output spike counts or the output
-membrane); they also count the spikes of every layer per image.
+encode ``eval_steps`` steps (input spikes from evaluation's own generator, seeded by
+``eval_seed``) and classify by ``readout`` (output spike counts or the output membrane);
+they also count the spikes of every layer per image.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class BinarySNNModule(ScheduledModule):
     def __init__(self, net: BinarySNN, encoding: str = "rate", train_steps: int = 1, eval_steps: int = 20,
                  readout: str = "count", epochs: int = 400, lr_max: float = 1e-3, lr_min: float = 1e-5,
                  eval_seed: int = 0):
-        super().__init__(epochs, lr_max, lr_min)
+        super().__init__(epochs, lr_max, lr_min, eval_seed)
         if readout not in READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {READOUTS}")
         if not isinstance(net, BinarySNN):
@@ -30,7 +31,6 @@ class BinarySNNModule(ScheduledModule):
         check_encoding(encoding)
         self.save_hyperparameters(ignore=["net"])
         self.net = net
-        self.eval_generator: torch.Generator | None = None
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         x, labels = batch
@@ -49,9 +49,3 @@ class BinarySNNModule(ScheduledModule):
 
     def measured(self) -> dict:
         return {"student": (self.net, False)}
-
-    def start_evaluation(self) -> None:
-        """Zero the spike counters; evaluation draws its input spikes from a generator of
-        its own (seeded by ``eval_seed``), so it neither sees nor shifts training's draws."""
-        super().start_evaluation()
-        self.eval_generator = torch.Generator(device=self.device).manual_seed(self.hparams.eval_seed)

@@ -7,8 +7,9 @@ input spikes ``S_0`` (T, B, 784), with dropout on the input and hidden spikes::
     o   = (1/T) sum_t (W_L S_{L-1,t} + b_L)                        (B, classes)
     loss = (1/B) sum_b sum_c max(0, 1 - y_bc o_bc)^2,   y = +-1 targets
 
-Inference (``infer``) integrates the layers continuously from ``v_0 = 0.5`` with reset by
-subtraction and reads out the output spike counts (the paper's readout) or the output
+Inference (``infer``) integrates the layers continuously from ``v_0 = 0.5``, fires on
+``v >= 1`` (the paper's inference rule; training fires on ``v > 1``) with reset by
+subtraction, and reads out the output spike counts (the paper's readout) or the output
 layer's accumulated input current (``membrane``).
 """
 
@@ -17,7 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from multigrade.spiking.neurons import check_mode, integrate
+from multigrade.spiking.layers import fully_connected
+from multigrade.spiking.neurons import check_mode, inference_spike, integrate
 
 READOUTS = ("count", "membrane")
 
@@ -34,11 +36,9 @@ class BinarySNN(nn.Module):
     def __init__(self, sizes: tuple[int, ...] = (784, 1024, 1024, 10), mode: str = "discontinuous",
                  input_dropout: float = 0.1, hidden_dropout: float = 0.3, threshold: float = 1.0):
         super().__init__()
-        if len(sizes) < 2:
-            raise ValueError(f"sizes needs an input and an output width; got {sizes}")
         self.mode = check_mode(mode)
         self.threshold = float(threshold)
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(fully_connected(sizes))
         self.dropouts = nn.ModuleList(
             [nn.Dropout(input_dropout)] + [nn.Dropout(hidden_dropout) for _ in sizes[1:-1]]
         )
@@ -61,20 +61,20 @@ class BinarySNN(nn.Module):
     def infer(self, spikes: torch.Tensor, readout: str = "count",
               v0: float = 0.5) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Inference without dropout: class scores (B, classes) and the spikes (T, B, N_l)
-        of every spiking layer. Hidden layers integrate continuously from ``v0``; the
-        output layer too for ``readout="count"``, or it only accumulates its input current
-        for ``readout="membrane"`` (scores = ``sum_t o_t``). Count scores are the output
-        spike counts plus ``0.5 sigmoid(sum_t o_t)``, below one, so that the accumulated
-        current breaks ties between equal counts (no spike at all included) instead of
-        the lowest class index."""
+        of every spiking layer. Hidden layers integrate continuously from ``v0`` and fire
+        on ``v >= threshold``; the output layer too for ``readout="count"``, or it only
+        accumulates its input current for ``readout="membrane"`` (scores = ``sum_t o_t``).
+        Count scores are the output spike counts plus ``0.5 sigmoid(sum_t o_t)``, below
+        one, so that the accumulated current breaks ties between equal counts (no spike at
+        all included) instead of the lowest class index."""
         if readout not in READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {READOUTS}")
         layers = []
         for layer in self.layers[:-1]:
-            spikes = integrate(layer(spikes), "continuous", self.threshold, v0)
+            spikes = integrate(layer(spikes), "continuous", self.threshold, v0, inference_spike)
             layers.append(spikes)
         current = self.layers[-1](spikes)
         if readout == "membrane":
             return current.sum(dim=0), layers
-        layers.append(integrate(current, "continuous", self.threshold, v0))
+        layers.append(integrate(current, "continuous", self.threshold, v0, inference_spike))
         return layers[-1].sum(dim=0) + 0.5 * torch.sigmoid(current.sum(dim=0)), layers

@@ -13,7 +13,8 @@ rates ``r`` at one layer and the teacher's activation ``h`` at one layer::
 Each path's target is detached, so the student's terms train the student (and ``D``) and
 the teacher's terms train the teacher; the optimised loss is their sum. A path whose weight
 is 0 is not computed at all, so the ablation (student alone, +output, +intermediate,
-+SNN -> DNN) is a sweep over (a, b, c).
++SNN -> DNN) is a sweep over (a, b, c). Validation and test draw the student's input spikes
+from evaluation's own generator, seeded by ``eval_seed`` (see ``ScheduledModule``).
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ class DistillationModule(ScheduledModule):
     def __init__(self, student: nn.Module, teacher: nn.Module | None = None, output_weight: float = 0.0,
                  intermediate_weight: float = 0.0, snn_to_dnn_weight: float = 0.0, temperature: float = 4.0,
                  student_layer: int = -1, teacher_layer: int = -1, in_features: int = 784,
-                 epochs: int = 10, lr_max: float = 1e-3, lr_min: float = 1e-4):
-        super().__init__(epochs, lr_max, lr_min)
+                 epochs: int = 10, lr_max: float = 1e-3, lr_min: float = 1e-4, eval_seed: int = 0):
+        super().__init__(epochs, lr_max, lr_min, eval_seed)
         weights = {"output_weight": output_weight, "intermediate_weight": intermediate_weight,
                    "snn_to_dnn_weight": snn_to_dnn_weight}
         if teacher is None and any(w > 0 for w in weights.values()):
@@ -99,7 +100,7 @@ class DistillationModule(ScheduledModule):
 
     def evaluate(self, batch, split: str) -> None:
         x, labels = batch
-        spikes, membrane = self.student.run(x)
+        spikes, membrane = self.student.run(x, self.eval_generator)
         self.count_spikes([s.sum() for s in spikes], x.shape[0])
         logits = self.student.logits(spikes, membrane)
         metrics = {f"{split}/accuracy": (logits.argmax(dim=1) == labels).float().mean()}

@@ -24,6 +24,7 @@ from snntorch import surrogate
 from torch import nn
 
 from multigrade.spiking.encoding import check_encoding, encode
+from multigrade.spiking.layers import fully_connected
 
 STUDENT_READOUTS = ("membrane", "count")
 
@@ -33,8 +34,8 @@ class MLPTeacher(nn.Module):
 
     def __init__(self, sizes: tuple[int, ...] = (784, 512, 256, 10)):
         super().__init__()
-        self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-2], sizes[1:-1]))
-        self.out = nn.Linear(sizes[-2], sizes[-1])
+        *hidden, self.out = fully_connected(sizes)
+        self.hidden = nn.ModuleList(hidden)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         features = []
@@ -66,7 +67,8 @@ class SpikingStudent(nn.Module):
     the spikes of layer l - 1 (the encoded input for l = 0) at one step to the input of
     layer l; the last block's neurons are the ``classes`` outputs. Subclasses define the
     neurons (``run``); logits are the output layer's mean membrane (``membrane``) or spike
-    count (``count``)."""
+    count (``count``). Rate-coded input spikes come from the ``generator`` a ``run`` is given
+    (evaluation's own), else from torch's global stream (training)."""
 
     def __init__(self, blocks: list[nn.Module], steps: int = 10, encoding: str = "rate",
                  readout: str = "membrane"):
@@ -78,8 +80,10 @@ class SpikingStudent(nn.Module):
         self.steps, self.encoding, self.readout = int(steps), check_encoding(encoding), readout
         self.blocks = nn.ModuleList(blocks)
 
-    def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
-        """Spikes (T, B, *shape_l) of every layer and the output membrane (T, B, classes)."""
+    def run(self, x: torch.Tensor,
+            generator: torch.Generator | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Spikes (T, B, *shape_l) of every layer and the output membrane (T, B, classes)
+        for images x (B, 784), the input spikes drawn from ``generator``."""
         raise NotImplementedError
 
     def logits(self, spikes: list[torch.Tensor], membrane: torch.Tensor) -> torch.Tensor:
@@ -101,11 +105,12 @@ class LeakyStudent(SpikingStudent):
         spike_grad = surrogate.fast_sigmoid(slope=slope)
         self.neurons = nn.ModuleList(snn.Leaky(beta=beta, spike_grad=spike_grad) for _ in self.blocks)
 
-    def run(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def run(self, x: torch.Tensor,
+            generator: torch.Generator | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
         membranes = [neuron.reset_mem() for neuron in self.neurons]
         spikes: list[list[torch.Tensor]] = [[] for _ in self.blocks]
         output_membrane = []
-        for inputs in encode(x, self.steps, self.encoding):
+        for inputs in encode(x, self.steps, self.encoding, generator):
             for l, (block, neuron) in enumerate(zip(self.blocks, self.neurons)):
                 inputs, membranes[l] = neuron(block(inputs), membranes[l])
                 spikes[l].append(inputs)
@@ -117,7 +122,7 @@ class LIFStudent(LeakyStudent):
     """Fully connected LIF network ``sizes`` (784, ..., classes)."""
 
     def __init__(self, sizes: tuple[int, ...] = (784, 256, 10), **neuron_settings):
-        super().__init__([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])], **neuron_settings)
+        super().__init__(fully_connected(sizes), **neuron_settings)
 
 
 class ConvLIFStudent(LeakyStudent):

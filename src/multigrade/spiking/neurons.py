@@ -1,11 +1,14 @@
 """The binary-activation neuron of Yin et al. (BioCAS 2017) and its box straight-through
 estimator, in discontinuous and continuous integration.
 
-Fire: ``s = H(v - theta)`` (H the Heaviside step, ``s = 1`` when ``v > theta``), with the
-straight-through gradient of a box around the threshold::
+Training fires ``s = 1[v > theta]`` (``box_spike``) with the straight-through gradient of
+a box around the threshold::
 
     dS/dV = height   for |v - theta| < width       (0.5 on 0 < v < 2 for theta = 1)
           = 0        otherwise
+
+Inference fires ``s = 1[v >= theta]`` (``inference_spike``, no gradient), as the paper's
+inference rule ``s = 1[V >= 1]`` reads.
 
 Integration of input currents ``I_1 .. I_T`` (T, B, N):
 
@@ -18,9 +21,12 @@ Integration of input currents ``I_1 .. I_T`` (T, B, N):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 MODES = ("discontinuous", "continuous")
+Fire = Callable[[torch.Tensor, float], torch.Tensor]  # (v, threshold) -> spikes of v's shape
 
 
 class BoxSpike(torch.autograd.Function):
@@ -44,21 +50,28 @@ def box_spike(v: torch.Tensor, threshold: float = 1.0, width: float = 1.0, heigh
     return BoxSpike.apply(v, threshold, width, height)
 
 
+def inference_spike(v: torch.Tensor, threshold: float = 1.0) -> torch.Tensor:
+    """Spikes ``1[v >= threshold]`` (same shape as v) of inference; no gradient."""
+    return (v >= threshold).to(v.dtype)
+
+
 def check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"unknown integration mode {mode!r}: choose one of {MODES}")
     return mode
 
 
-def integrate(currents: torch.Tensor, mode: str, threshold: float = 1.0, v0: float = 0.0) -> torch.Tensor:
-    """Spikes (T, B, N) of one layer of binary neurons driven by ``currents`` (T, B, N)."""
+def integrate(currents: torch.Tensor, mode: str, threshold: float = 1.0, v0: float = 0.0,
+              fire: Fire = box_spike) -> torch.Tensor:
+    """Spikes (T, B, N) of one layer of binary neurons driven by ``currents`` (T, B, N);
+    ``fire(v, threshold)`` is training's ``box_spike`` or inference's ``inference_spike``."""
     if check_mode(mode) == "discontinuous":
-        return box_spike(currents, threshold)
+        return fire(currents, threshold)
     v = torch.full_like(currents[0], v0)
     spikes = []
     for current in currents:
         v = v + current
-        spike = box_spike(v, threshold)
+        spike = fire(v, threshold)
         v = v - threshold * spike
         spikes.append(spike)
     return torch.stack(spikes)

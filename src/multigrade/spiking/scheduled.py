@@ -14,12 +14,18 @@ class ScheduledModule(L.LightningModule):
     """Adam over all parameters with ``lr_i = lr_max exp(-gamma i)`` per epoch i,
     ``gamma = ln(lr_max / lr_min) / epochs`` (the papers' decay, as for the grades).
 
-    Evaluation counts the spikes of every spiking layer (``count_spikes``); the test epoch
-    also counts the synaptic operations of the networks ``measured`` names (``SynapticOps``)."""
+    Evaluation draws its random input spikes from ``eval_generator``, a generator of its own
+    seeded by ``eval_seed`` afresh at the start of every validation and test epoch: each
+    evaluation of the same network sees the same spikes, and evaluating takes nothing from
+    torch's global stream, which training draws from. Evaluation counts the spikes of every
+    spiking layer (``count_spikes``); the test epoch also counts the synaptic operations of
+    the networks ``measured`` names (``SynapticOps``)."""
 
-    def __init__(self, epochs: int, lr_max: float, lr_min: float):
+    def __init__(self, epochs: int, lr_max: float, lr_min: float, eval_seed: int = 0):
         super().__init__()
         self.schedule = GradeSchedule(epochs, None, lr_max, lr_min)
+        self.eval_seed = int(eval_seed)
+        self.eval_generator: torch.Generator | None = None
         self.spike_totals: torch.Tensor | None = None
         self.images_seen = 0
         self.meters: dict[str, SynapticOps] = {}
@@ -47,8 +53,10 @@ class ScheduledModule(L.LightningModule):
         self.images_seen += images
 
     def start_evaluation(self) -> None:
-        """Zero the spike counters before a validation or test epoch."""
+        """Before a validation or test epoch: zero the spike counters and seed
+        ``eval_generator`` with ``eval_seed``."""
         self.spike_totals, self.images_seen = None, 0
+        self.eval_generator = torch.Generator(device=self.device).manual_seed(self.eval_seed)
 
     def validation_step(self, batch, batch_idx: int) -> None:
         self.evaluate(batch, "val")
