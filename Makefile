@@ -17,10 +17,16 @@ PYTEST_ARGS ?=
 .DEFAULT_GOAL := help
 .PHONY: help install ngspice loihi-env loihi-env-if-possible reproduce bench sync-wandb test lint clean
 
-help: ## list the targets
+# The targets' descriptions are the `## ` comments below, printed as written (variables
+# named in plain words); the variables' lines print their values.
+help: ## list the targets and variables
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
-	@echo "  variables: PROFILE=smoke|quick|paper (reproduce), ONLY=<experiment prefixes>, OUT=<dir>;"
-	@echo "             SIZE=smoke|cpu|paper, BENCH_OUT=<dir> (bench)"
+	@echo "  variables (value now):"
+	@echo "    reproduce:  PROFILE=smoke|quick|paper ($(PROFILE)), OUT=<dir> ($(OUT)),"
+	@echo "                ONLY=<comma-separated experiment prefixes> ($(or $(ONLY),unset: the default selection))"
+	@echo "    bench:      SIZE=smoke|cpu|paper ($(or $(SIZE),unset: paper on a GPU; cpu without)), BENCH_OUT=<dir> ($(BENCH_OUT))"
+	@echo "    sync-wandb: RUNS=<dir> ($(RUNS))"
+	@echo "    test:       PYTEST_ARGS=<pytest arguments> ($(or $(PYTEST_ARGS),unset))"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "multigrade needs Python >= 3.11; set PYTHON=python3.11")'
@@ -53,13 +59,13 @@ loihi-env-if-possible:
 	@if [ -n "$(PYTHON310)" ]; then $(MAKE) --no-print-directory loihi-env; \
 	else echo "note: no Python 3.10, so no Loihi environment: the Loihi tests and section are skipped"; fi
 
-reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY) and write $(OUT)/REPORT.md
+reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY) and write REPORT.md into OUT
 	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY))
 
-bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> $(BENCH_OUT)/bench.json
+bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> bench.json in BENCH_OUT
 	$(PY) -m multigrade.bench --out $(BENCH_OUT) $(if $(SIZE),--size $(SIZE))
 
-sync-wandb: $(VENV)/.installed ## publish the offline W&B runs under $(RUNS)
+sync-wandb: $(VENV)/.installed ## publish the offline W&B runs under RUNS
 	@runs="$$(find $(RUNS) -type d -name 'offline-run-*' 2>/dev/null)"; \
 	if [ -z "$$runs" ]; then echo "no offline W&B runs under $(RUNS) (logger=wandb writes them)"; exit 1; fi; \
 	$(VENV)/bin/wandb sync $$runs

@@ -110,3 +110,23 @@ def test_a_per_grade_list_of_the_wrong_length_names_the_key():
 def test_the_profile_sizes_the_images():
     for profile, side in (("smoke", 32), ("quick", 256), ("paper", None)):
         assert job_config("experiment=p1_image_hubble", f"profile={profile}").data.max_side == side
+
+
+def settings_but_data(experiment: str, model: str, profile: str) -> dict:
+    """An experiment's composed config without its name and data."""
+    cfg = OmegaConf.to_container(job_config(f"experiment={experiment}", f"model={model}", f"profile={profile}"))
+    return {k: v for k, v in cfg.items() if k not in ("name", "data")}
+
+
+@pytest.mark.parametrize("family", [["p1_synthetic_s1", "p1_synthetic_s2", "p1_synthetic_s3"],
+                                    [f"p1_manifold_{kind}_q{q}" for kind in ("increase", "vary") for q in (0, 4)]])
+@pytest.mark.parametrize("model", ["mgdl", "sgdl"])
+def test_a_p1_family_shares_its_networks_and_schedules(family, model):
+    first, *others = [settings_but_data(experiment, model, "paper") for experiment in family]
+    assert all(other == first for other in others)
+
+
+def test_setting_four_differs_from_setting_one_in_its_data_and_depth_only():
+    one, four = (settings_but_data(f"p1_synthetic_s{s}", "mgdl", "quick") for s in (1, 4))
+    assert one.pop("architecture") != four.pop("architecture")
+    assert one == four

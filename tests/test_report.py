@@ -118,3 +118,18 @@ def test_the_report_names_what_a_plain_run_leaves_out(tmp_path):
     assert "Not run: `p1_manifold*` except `p1_manifold_increase_q0`. P1 §3.2" in report
     assert "Not run: `p1_mnist*` except `p1_mnist_b1_k5`. P1 §3.4" in report
     assert "Not run" not in write_report(tmp_path, "quick", [], 1.0, left_out("p1_mnist")).read_text()
+
+
+def test_the_papers_whole_run_time_stands_beside_our_time_for_all_grades(tmp_path):
+    runs = {run.name: run for run in select("p1_synthetic_s2")}
+    rse = [{"train_rse": 0.1, "val_rse": 0.1, "test_rse": 0.1}] * 4
+    outcomes = [finished(tmp_path / "mgdl", runs["mgdl"], ["rse"], rse),
+                RunOutcome(runs["sgdl"], tmp_path / "sgdl", None, tmp_path / "sgdl.log")]
+    report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
+    header = next(line for line in report.splitlines() if line.startswith("| model | grade |"))
+    assert header.endswith("| grade seconds | seconds, grades 1 to k | paper seconds, all grades |")
+    rows = [line for line in report.splitlines() if line.startswith("| MGDL | ")]
+    assert [row.rsplit(" | ", 3)[1:] for row in rows] == [  # each grade trains 3 s; P1 logs 27,629 s in all
+        ["3.0", "3.0", "— |"], ["3.0", "6.0", "— |"], ["3.0", "9.0", "— |"], ["3.0", "12.0", "27629 |"]]
+    failed = next(line for line in report.splitlines() if line.startswith("| SGDL | — | failed"))
+    assert failed.count("|") == header.count("|")

@@ -19,7 +19,7 @@ SMOKE = ("experiment=p2_sin", "profile=smoke", "train.epochs=2", "logger=none", 
 
 def sweep(tmp_path: Path, *overrides: str, ok: bool = True, base: tuple[str, ...] = SMOKE) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", "multigrade.run", "-m", *base, *overrides,
-                             f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True,
+                             f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True, check=False,
                             timeout=600)
     assert (result.returncode == 0) == ok, result.stdout[-3000:] + result.stderr[-3000:]
     return result
@@ -120,19 +120,23 @@ def test_jobs_side_by_side_end_as_the_basic_launcher_ends_them(tmp_path):
         assert losses[-1] == pytest.approx(metrics["grades"][-1]["final_loss"])
 
 
-def test_jobs_group_by_all_but_seed_and_learning_rates():
+def test_jobs_group_by_all_but_seed_learning_rates_progress_display_and_logger():
     from conftest import job_config
+
     from multigrade.sweeps.side_by_side import group_jobs
     jobs = [job_config("experiment=p2_sin", *extra) for extra in
             [("seed=0",), ("seed=1", "train.lr_max=0.03"), ("train.epochs=7",), ("seed=2", "train.lr_min=1e-5"),
              ("model.adaptive=true",), ("model.adaptive=true", "seed=1"), ("seed=0", "callbacks.progress.refresh_rate=3"),
-             ("seed=0",)]]  # the last is the first again: two models of one group must differ
-    assert group_jobs(jobs) == [[0, 1, 3], [2], [4], [5], [6], [7]]
+             ("seed=0",),  # the first again: two models of one group must differ
+             ("seed=3", "callbacks.progress.refresh_rate=0", "logger=none"), ("seed=4", "logger=wandb"),
+             ("seed=5", "callbacks.log_every_epochs=5")]]
+    assert group_jobs(jobs) == [[0, 1, 3, 8, 9], [2], [4], [5], [6], [7], [10]]
     assert group_jobs([job_config("experiment=p2_sin", "seed=0"), job_config(config_name="snn")]) == [[0], [1]]
 
 
 def test_a_job_of_a_group_reads_its_results_only_once_the_first_job_completed(tmp_path):
     from hydra.core.utils import JobReturn, JobStatus
+
     from hydra_plugins.multigrade_launcher.stacked_launcher import StackedLauncher
     folders = [tmp_path / "0", tmp_path / "1"]
     for value, folder in zip((0.5, 0.25), folders):  # results of an earlier run of the same sweep
@@ -148,21 +152,49 @@ def test_a_job_of_a_group_reads_its_results_only_once_the_first_job_completed(tm
 def test_an_equation_sweep_side_by_side_is_refused_with_the_launcher_to_use(tmp_path):
     result = subprocess.run([sys.executable, "-m", "multigrade.run", "-m", "experiment=helmholtz1d_k10",
                              "profile=smoke", "logger=none", "seed=0,1", "hydra/launcher=stacked",
-                             f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=600)
+                             f"paths.output_root={tmp_path}"], cwd=REPO, capture_output=True, text=True,
+                            check=False, timeout=600)
     assert result.returncode == 1
     assert ("helmholtz1d_k10 is an equation: its jobs train one by one; use the basic launcher"
             in result.stdout + result.stderr)
 
 
-def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():
+def launcher_config(*overrides: str):
+    """The ``hydra.launcher`` node a multirun with ``overrides`` hands to its launcher."""
     from hydra import compose, initialize_config_dir
 
-    from conftest import CONF_DIR
+    from multigrade.run import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="config", return_hydra_config=True,
-                      overrides=["cluster=slurm", "cluster_settings.partition=gpu", "cluster_settings.time_min=600"])
-    launcher = cfg.hydra.launcher
+        cfg = compose(config_name="config", return_hydra_config=True, overrides=list(overrides))
+    return cfg.hydra.launcher
+
+
+def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():
+    launcher = launcher_config("cluster=slurm", "cluster_settings.partition=gpu", "cluster_settings.time_min=600")
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
     assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node, launcher.tasks_per_node) == \
         ("gpu", 600, 1, 1)
+
+
+class Submitted(Exception):
+    """Stops a submitit job at its start, carrying the job's CUDA_VISIBLE_DEVICES."""
+
+
+@pytest.mark.parametrize("overrides, devices", [((), "0"), (("cluster_settings.gpus=0",), "")])
+def test_cluster_local_shows_each_job_a_gpu_unless_told_otherwise(tmp_path, monkeypatch, overrides, devices):
+    import submitit
+    import submitit.local.local
+
+    launcher = launcher_config("cluster=local", *overrides)
+    assert launcher._target_.endswith("submitit_launcher.LocalLauncher") and launcher.timeout_min == 240
+
+    def start_controller(**kwargs):
+        raise Submitted(kwargs["cuda_devices"])
+
+    monkeypatch.setattr(submitit.local.local, "start_controller", start_controller)
+    executor = submitit.AutoExecutor(cluster="local", folder=tmp_path)
+    executor.update_parameters(gpus_per_node=launcher.gpus_per_node, timeout_min=launcher.timeout_min)
+    with pytest.raises(Submitted) as started:
+        executor.submit(print)
+    assert started.value.args == (devices,)  # "": the job sees no GPU and trains on the CPU

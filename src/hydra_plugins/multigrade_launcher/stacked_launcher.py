@@ -1,6 +1,7 @@
 """``hydra/launcher=stacked``: a multirun's jobs that differ only in seed and learning rates
-run as one stacked model, in this process (``multigrade.sweeps.side_by_side``); other jobs
-run one by one, as Hydra's basic launcher runs them.
+(and in the progress display and logger, which do not touch training) run as one stacked
+model, in this process (``multigrade.sweeps.side_by_side``); other jobs run one by one, as
+Hydra's basic launcher runs them.
 
 Each job is still launched by Hydra (``run_job``: its folder, ``.hydra/``, log file and
 return value); in a group, the first job trains the whole group into every job's folder,
@@ -12,9 +13,9 @@ __future__ import annotations``: its dataclass would not build.)
 import copy
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
@@ -37,7 +38,7 @@ class StackedLauncherConf:
 ConfigStore.instance().store(group="hydra/launcher", name="stacked", node=StackedLauncherConf, provider="multigrade")
 
 
-def resolved_job(sweep_config: DictConfig) -> Tuple[DictConfig, Path]:
+def resolved_job(sweep_config: DictConfig) -> tuple[DictConfig, Path]:
     """A job's task config resolved as it is when the job runs (under its own Hydra
     config: output folder, choices, ``hydra.job.env_set``), and that folder."""
     job = copy.deepcopy(sweep_config)
@@ -62,9 +63,9 @@ def resolved_job(sweep_config: DictConfig) -> Tuple[DictConfig, Path]:
 class StackedLauncher(Launcher):
     def __init__(self) -> None:
         super().__init__()
-        self.config: Optional[DictConfig] = None
-        self.task_function: Optional[TaskFunction] = None
-        self.hydra_context: Optional[HydraContext] = None
+        self.config: DictConfig | None = None
+        self.task_function: TaskFunction | None = None
+        self.hydra_context: HydraContext | None = None
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
@@ -83,7 +84,7 @@ class StackedLauncher(Launcher):
         tasks, folders = zip(*(resolved_job(config) for config in sweep_configs))
         groups = group_jobs(list(tasks))
         log.info(f"Launching {len(job_overrides)} jobs locally, in {len(groups)} group(s) trained side by side")
-        returns: List[Optional[JobReturn]] = [None] * len(sweep_configs)
+        returns: list[JobReturn | None] = [None] * len(sweep_configs)
         for group in groups:
             members = ", ".join(f"#{initial_job_idx + j}" for j in group)
             for j in group:
@@ -97,8 +98,8 @@ class StackedLauncher(Launcher):
                 configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return returns
 
-    def task_for(self, group: List[int], job: int, tasks: Sequence[DictConfig], folders: Sequence[Path],
-                 first: Optional[JobReturn]) -> TaskFunction:
+    def task_for(self, group: list[int], job: int, tasks: Sequence[DictConfig], folders: Sequence[Path],
+                 first: JobReturn | None) -> TaskFunction:
         """Job ``job``'s task: the task itself when it runs alone; in a group, the first job
         trains them all, and the others read their results once ``first`` (the first job's
         return) says it completed (a folder may hold an earlier run's results)."""

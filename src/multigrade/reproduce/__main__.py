@@ -3,9 +3,10 @@
 Runs every planned experiment (MGDL and SGDL as ``python -m multigrade.run``, the spiking
 runs as ``python -m multigrade.snn``, the side-channel attacks as ``python -m
 multigrade.scann``), each in its own process, into
-``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that already finished in
-the same profile, resumes unfinished MGDL runs after their last completed grade (an
-unfinished spiking or attack run starts again), and writes
+``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that an earlier invocation
+with the same profile and overrides finished, resumes its unfinished MGDL runs after their
+last completed grade (an unfinished spiking or attack run starts again), starts afresh the
+runs an earlier invocation made with another profile or other overrides, and writes
 ``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
 """
@@ -14,18 +15,16 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 from multigrade.grades.metrics import METRICS
 from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
 from multigrade.reproduce.plan import NEEDS_LOIHI, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+from multigrade.reproduce.reuse import claim_folder, invocation
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -43,12 +42,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 PROGRESS = re.compile(r"\] - (grade \d+/\d+ .*)$")
-
-
-def started_with_profile(folder: Path) -> str | None:
-    """The profile an earlier (possibly unfinished) run in ``folder`` was started with."""
-    config = folder / ".hydra" / "config.yaml"
-    return OmegaConf.load(config).profile.name if config.is_file() else None
 
 
 def run_one(planned: PlannedRun, profile: str, folder: Path, log: Path, overrides: list[str]) -> int:
@@ -104,14 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     for index, planned in enumerate(runs, start=1):
         folder = args.out / "runs" / planned.experiment / planned.name
         log = args.out / "logs" / f"{planned.experiment}_{planned.name}.log"
-        metrics = None if args.force else load_metrics(folder)
-        if metrics is not None and metrics.get("profile") == args.profile and not args.overrides:
+        kept = claim_folder(folder, invocation(planned, args.profile, args.overrides), args.force)
+        metrics = load_metrics(folder) if kept else None
+        if metrics is not None:
             print(f"[{index}/{len(runs)}] {planned.key}: finished earlier, reused", flush=True)
             outcomes.append(RunOutcome(planned, folder, metrics, log, reused=True))
             continue
-        if folder.exists() and (args.force or started_with_profile(folder) != args.profile):
-            shutil.rmtree(folder)  # another profile's run, or a forced rerun: start clean
-        # An unfinished run of this profile resumes after its last completed grade.
+        # A kept unfinished run resumes after its last completed grade.
         print(f"[{index}/{len(runs)}] {planned.key} ({args.profile}) ...", flush=True)
         begun = time.perf_counter()
         code = run_one(planned, args.profile, folder, log, args.overrides)

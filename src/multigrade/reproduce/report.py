@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from omegaconf import OmegaConf
@@ -76,33 +76,41 @@ def metric_names(outcomes: list[RunOutcome]) -> list[str]:
     return list(dict.fromkeys(names)) or ["rse"]
 
 
+# The per-grade table's times: grade k's own training time, grades 1 to k's together, and
+# (on the last grade's row, beside our time for all grades) the paper's time for its
+# whole run, all grades.
+TIME_COLUMNS = ("grade seconds", "seconds, grades 1 to k", "paper seconds, all grades")
+
+
 def experiment_table(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     """Rows: every grade of every run (cumulative metrics on each split), with the papers'
-    logged numbers beside them where published."""
+    logged numbers beside them where published, and the seconds of ``TIME_COLUMNS``."""
     names = metric_names(outcomes)
     ours = [f"{split}_{name}" for name in names for split in SPLITS]
     papers = {o.run.key: paper_numbers(o.run.experiment, o.run.name) for o in outcomes}
     theirs = [key for key in ours if any(key in paper for paper in papers.values())]
-    header = [_column(key) for key in ours] + [f"paper {_column(key)}" for key in theirs]
+    header = ([_column(key) for key in ours] + [f"paper {_column(key)}" for key in theirs]
+              + list(TIME_COLUMNS))
     lines = [
-        "| model | grade | " + " | ".join(header) + " | seconds | paper seconds |",
-        "|---|---|" + "---|" * len(header) + "---|---|",
+        "| model | grade | " + " | ".join(header) + " |",
+        "|---|---|" + "---|" * len(header),
     ]
     for outcome in outcomes:
         paper = papers[outcome.run.key]
         if outcome.metrics is None:
             log = shown_path(outcome.log, report_dir)
-            lines.append(f"| {outcome.run.label} | — | failed: see `{log}` |" + " |" * (len(header) + 1))
+            lines.append(f"| {outcome.run.label} | — | failed: see `{log}` |" + " |" * (len(header) - 1))
             continue
         grades = outcome.metrics["grades"]
+        cumulative = 0.0
         for entry in grades:
             k, last = entry["grade"], entry["grade"] == len(grades)
+            cumulative += entry["seconds"]
             cells = ([_fmt(entry.get(key)) for key in ours]
-                     + [_fmt(_paper_value(paper, key, k, last)) for key in theirs])
-            lines.append(
-                f"| {outcome.run.label} | {k} | " + " | ".join(cells)
-                + f" | {entry['seconds']:.1f} | {_seconds(paper.get('seconds') if last else None)} |"
-            )
+                     + [_fmt(_paper_value(paper, key, k, last)) for key in theirs]
+                     + [f"{entry['seconds']:.1f}", f"{cumulative:.1f}",
+                        _seconds(paper.get("seconds") if last else None)])
+            lines.append(f"| {outcome.run.label} | {k} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -126,12 +134,12 @@ def equations_section(outcomes: list[RunOutcome]) -> list[str]:
     if not rows:
         return []
     lines = ["## Equations: error against the wavenumber", "",
-             "Relative L2 error of the solution on the test points after the last grade, against"
-             " the exact solution. MGDL and SGDL learn the discretised equation from its residual,"
-             " or, as FD-MGDL does, regress onto the direct solve of the discretisation (\"grades"
-             " fit\"); the classical column solves the same discretised equation directly and"
-             " interpolates it bilinearly (with the equation's own right-hand side its error"
-             " includes the discretisation's).",
+             ("Relative L2 error of the solution on the test points after the last grade, against"
+              " the exact solution. MGDL and SGDL learn the discretised equation from its residual,"
+              " or, as FD-MGDL does, regress onto the direct solve of the discretisation (\"grades"
+              " fit\"); the classical column solves the same discretised equation directly and"
+              " interpolates it bilinearly (with the equation's own right-hand side its error"
+              " includes the discretisation's)."),
              "", "| experiment | wavenumber | MGDL | SGDL | classical | solver | grades fit |",
              "|---|---|---|---|---|---|---|"]
     for experiment, row in rows.items():
@@ -154,8 +162,8 @@ def label_noise_section(outcomes: list[RunOutcome]) -> list[str]:
         row = rows.setdefault((data["amplitude"], data["frequency"]), {})
         row[outcome.run.label] = outcome.metrics["grades"][-1]["test_rse"]
     lines = ["## P1 §3.4: MNIST over the label-noise grid", "",
-             "Test RSE against the clean labels after the last grade, for each amplitude b and"
-             " frequency k of the label noise (MGDL: structure 1); the lowest in each row is in bold.", "",
+             ("Test RSE against the clean labels after the last grade, for each amplitude b and"
+              " frequency k of the label noise (MGDL: structure 1); the lowest in each row is in bold."), "",
              "| b | k | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for (b, k), row in sorted(rows.items()):
         best = min(row.values())
@@ -170,9 +178,9 @@ def adaptive_lines(outcomes: list[RunOutcome]) -> list[str]:
     for outcome in outcomes:
         grading = (outcome.metrics or {}).get("adaptive")
         if grading:
-            lines += ["", f"**{outcome.run.label}** stopped after grade {grading['grades']} ({grading['stopped']}):"
-                      f" {grading['why']}. Rules: target {grading['target']}, min_improvement"
-                      f" {grading['min_improvement']}, max_grades {grading['max_grades']}."]
+            lines += ["", (f"**{outcome.run.label}** stopped after grade {grading['grades']} ({grading['stopped']}):"
+                       f" {grading['why']}. Rules: target {grading['target']}, min_improvement"
+                       f" {grading['min_improvement']}, max_grades {grading['max_grades']}.")]
     return lines
 
 
@@ -191,7 +199,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     """Write ``report_dir/REPORT.md`` (atomically) and return its path; ``left_out`` maps
     experiments not run to the reason."""
     info = profile_info(profile)
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     attacks = [o for o in outcomes if o.run.side_channel]
     outcomes = [o for o in outcomes if not o.run.side_channel]
     devices = sorted({o.metrics["device"] for o in outcomes + attacks if o.metrics})
@@ -204,29 +212,32 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     short = sorted({o.run.key for o in outcomes if o.metrics and not o.metrics["paper_settings"]})
     if short:
         lines += [
-            f"> **Not comparable with the papers:** {len(short)} of {len(outcomes)} runs (marked"
-            " *no* under *paper settings*) train with fewer epochs or other settings than the"
-            " papers, too little to compare their errors with the papers' logged numbers: read"
-            " them for the qualitative picture only (MGDL against SGDL, the spectra per grade)."
-            " `make reproduce PROFILE=paper` (on a GPU) runs the papers' settings.",
+            (f"> **Not comparable with the papers:** {len(short)} of {len(outcomes)} runs (marked"
+             " *no* under *paper settings*) train with fewer epochs or other settings than the"
+             " papers, too little to compare their errors with the papers' logged numbers: read"
+             " them for the qualitative picture only (MGDL against SGDL, the spectra per grade)."
+             " `make reproduce PROFILE=paper` (on a GPU) runs the papers' settings."),
             "",
         ]
     lines += [
-        f"Generated {now} on {platform.node()} ({', '.join(devices) or 'no device'}); "
-        f"wall time of this invocation {wall_seconds:.0f} s "
-        f"({sum(o.reused for o in outcomes + attacks)} of {len(outcomes) + len(attacks)} runs reused from earlier).",
+        (f"Generated {now} on {platform.node()} ({', '.join(devices) or 'no device'}); "
+         f"wall time of this invocation {wall_seconds:.0f} s "
+         f"({sum(o.reused for o in outcomes + attacks)} of {len(outcomes) + len(attacks)} runs reused from earlier)."),
         "",
     ]
     if outcomes:
         lines += [
-            "Metrics are cumulative, of f_k = g_1 + ... + g_k after each grade: RSE = sum (y - f)^2 /"
-            " sum y^2; PSNR = -10 log10(mean (y - f)^2) for images in [0, 1]; accuracy = share of"
-            " argmax f equal to the true class. Paper columns: the papers' logged"
-            " run outputs where published (— where not).",
+            ("Metrics are cumulative, of f_k = g_1 + ... + g_k after each grade: RSE = sum (y - f)^2 /"
+             " sum y^2; PSNR = -10 log10(mean (y - f)^2) for images in [0, 1]; accuracy = share of"
+             " argmax f equal to the true class. Paper columns: the papers' logged"
+             " run outputs where published (— where not). Times in the per-grade tables: *grade"
+             " seconds* is grade k's own training time, *seconds, grades 1 to k* that of grades 1"
+             " to k together; a paper's time is that of its whole run (all grades), so it stands"
+             " on the last grade's row."),
             "",
         ]
-    lines += ["Each number comes from the run folder named under its table, whose `.hydra/config.yaml`"
-              " is the exact configuration.", ""]
+    lines += [("Each number comes from the run folder named under its table, whose `.hydra/config.yaml`"
+               " is the exact configuration."), ""]
     for prefix, reason in (left_out or {}).items():
         kept = [f"`{name}`" for name in DEFAULT_EXCEPTIONS if name.startswith(prefix)]
         but = f" except {', '.join(kept)}" if kept else ""
@@ -240,8 +251,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
             "",
             "Each experiment's headline metric on the test set after the last grade.",
             "",
-            "| experiment | test metric | MGDL | SGDL | paper MGDL | paper SGDL "
-            "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |",
+            ("| experiment | test metric | MGDL | SGDL | paper MGDL | paper SGDL "
+             "| MGDL s | SGDL s | paper settings (MGDL/SGDL) |"),
             "|---|---|---|---|---|---|---|---|---|",
         ]
     by_key = {(o.run.experiment, o.run.name): o for o in outcomes}

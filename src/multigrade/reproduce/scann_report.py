@@ -3,8 +3,9 @@ against SNR and against averaged traces, and the countermeasures with their powe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from multigrade.reproduce.paths import shown_path
 
@@ -42,12 +43,12 @@ def _pair(rates: dict[str, float] | dict[str, list[float]], index: int | None = 
     return f"{gaussian:.2f} / {nearest:.2f}"
 
 
-def _attack(outcome: "RunOutcome") -> str:
+def _attack(outcome: RunOutcome) -> str:
     m = outcome.metrics
     return f"{m['secret']} ({m['channel']})"
 
 
-def sweep_rows(done: list["RunOutcome"], axis: str, rates: str, heading: Callable[[float], str]) -> list[str]:
+def sweep_rows(done: list[RunOutcome], axis: str, rates: str, heading: Callable[[float], str]) -> list[str]:
     """One row per attack: the success rates ``metrics[rates]`` at each ``metrics[axis]``."""
     points = done[0].metrics[axis]
     lines = ["| attack | " + " | ".join(heading(point) for point in points) + " |", "|---|" + "---|" * len(points)]
@@ -57,10 +58,10 @@ def sweep_rows(done: list["RunOutcome"], axis: str, rates: str, heading: Callabl
     return lines
 
 
-def countermeasure_rows(done: list["RunOutcome"]) -> list[str]:
+def countermeasure_rows(done: list[RunOutcome]) -> list[str]:
     most = done[0].metrics["averaged_traces"]
-    lines = [f"| attack | none | dummy activity | current flattening | none, {most} traces | dummy, {most} traces "
-             f"| flattening, {most} traces | overhead: dummy | overhead: flattening |",
+    lines = [(f"| attack | none | dummy activity | current flattening | none, {most} traces | dummy, {most} traces "
+              f"| flattening, {most} traces | overhead: dummy | overhead: flattening |"),
              "|---|---|---|---|---|---|---|---|---|"]
     for outcome in done:
         cm = outcome.metrics["countermeasures"]
@@ -71,7 +72,7 @@ def countermeasure_rows(done: list["RunOutcome"]) -> list[str]:
     return lines
 
 
-def scann_section(outcomes: list["RunOutcome"], report_dir: Path) -> list[str]:
+def scann_section(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     """Markdown lines of the side-channel section (empty without attack runs)."""
     if not outcomes:
         return []

@@ -1,9 +1,10 @@
 """The jobs of a sweep that differ only in seed and learning rates, trained side by side.
 
 ``hydra/launcher=stacked`` (``hydra_plugins.multigrade_launcher``) groups a multirun's jobs
-by their config without ``seed``, ``train.lr_max`` and ``train.lr_min``: the jobs of one
-group train networks of one shape on one dataset for the same epochs and minibatches, so
-they are trained as one stacked model (``grades.stacked``: each model keeps its seed's
+by their config without ``PER_JOB_KEYS`` (``seed``, ``train.lr_max``, ``train.lr_min``, and
+the progress display and logger, which do not touch training): the jobs of one group
+train networks of one shape on one dataset for the same epochs and minibatches, so they
+are trained as one stacked model (``grades.stacked``: each model keeps its seed's
 initialisation and minibatch order and takes Adam's steps at its own learning rates)::
 
     python -m multigrade.run -m experiment=p1_synthetic_s2 seed=0,1,2,3 \\
@@ -36,8 +37,9 @@ from multigrade.tracking import finish, log_config, log_grade, log_losses
 log = logging.getLogger(__name__)
 
 # What may differ between the jobs of one group: each model's own seed and learning rates,
-# and each job's own folder.
-PER_JOB_KEYS = ("seed", "train.lr_max", "train.lr_min", "paths.output_dir")
+# each job's own folder and logger (each job's curves go to its own), and the progress
+# display (the group shows its first job's).
+PER_JOB_KEYS = ("seed", "train.lr_max", "train.lr_min", "paths.output_dir", "logger", "callbacks.progress")
 
 
 def shared_settings(cfg: DictConfig) -> str:

@@ -113,8 +113,8 @@ def summary_markdown(jobs: list[Job]) -> str:
     keys = [k for k in keys if k not in common]
     shared = ", ".join(f"`{k}={v}`" for k, v in common.items()) or "none"
     lines = [f"# Sweep summary: {jobs[0].folder.parent}", "",
-             f"{sum(j.metrics is not None for j in jobs)} of {len(jobs)} jobs finished."
-             f" Overrides of every job: {shared}.", "", "## Jobs", "",
+             (f"{sum(j.metrics is not None for j in jobs)} of {len(jobs)} jobs finished."
+              f" Overrides of every job: {shared}."), "", "## Jobs", "",
              "| " + " | ".join(["job", "status", *keys, *metrics]) + " |", "|---" * (2 + len(keys) + len(metrics)) + "|"]
     for job in jobs:
         values = [f"{job.metrics[m]:.4g}" if job.metrics and m in job.metrics else "" for m in metrics]

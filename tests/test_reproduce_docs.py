@@ -1,0 +1,36 @@
+"""What the reproduction's documentation says matches the repository: ``make help`` and the
+README's table of config groups."""
+
+import fnmatch
+import re
+import subprocess
+
+from conftest import REPO
+
+from multigrade.run import CONF_DIR
+
+
+def test_make_help_prints_the_variables_values_not_make_syntax():
+    result = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), "help", "OUT=elsewhere/reports"],
+                            check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "$(" not in result.stdout
+    assert "make reproduce" in result.stdout and "OUT=<dir> (elsewhere/reports)" in result.stdout
+    assert "BENCH_OUT=<dir> (outputs/bench)" in result.stdout and "RUNS=<dir> (outputs)" in result.stdout
+
+
+def configuration_row(group: str) -> list[str]:
+    """The options the README's configuration table lists for ``group``."""
+    text = (REPO / "README.md").read_text()
+    row = re.search(rf"^\| `{group}` \| ([^|]*) \|", text, flags=re.MULTILINE)
+    assert row, f"the README's configuration table has no row for {group}"
+    return re.findall(r"`([^`]+)`", row.group(1))
+
+
+def test_the_readme_lists_every_experiment_and_data_option():
+    patterns = configuration_row("experiment")
+    unlisted = [p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")
+                if not any(fnmatch.fnmatch(p.stem, pattern) for pattern in patterns)]
+    assert not unlisted, f"experiments missing from the README: {unlisted}"
+    data = {p.stem for p in (CONF_DIR / "data").glob("*.yaml")}
+    assert set(configuration_row("data")) == data

@@ -1,0 +1,88 @@
+"""``python -m multigrade.reproduce`` reuses a run folder only for the invocation that made
+it: the same profile and the same extra overrides; any other invocation clears the folder
+and runs again, so no result or checkpoint of another configuration survives."""
+
+import json
+
+import pytest
+
+from multigrade.io import write_json
+from multigrade.reproduce import __main__ as reproduce
+from multigrade.reproduce.reuse import INVOCATION
+
+RUNS = ("p2_sin/mgdl", "p2_sin/sgdl")
+
+
+@pytest.fixture
+def trained(monkeypatch):
+    """Stands in for the run processes: records each run's profile, overrides and the files
+    its folder held when it started, then writes a grade checkpoint and metrics.json."""
+    calls = []
+
+    def run_one(planned, profile, folder, log, overrides):
+        files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+        calls.append({"run": planned.key, "profile": profile, "overrides": list(overrides), "files": files})
+        write_json(folder / "checkpoints" / "grade_1.pt", {"overrides": list(overrides)})
+        write_json(folder / "metrics.json", {
+            "experiment": planned.experiment, "model": planned.model, "profile": profile,
+            "paper_settings": False, "device": "cpu", "total_seconds": 1.0, "metrics": ["rse"],
+            "grades": [{"grade": 1, "seconds": 1.0, "train_rse": 0.5, "val_rse": 0.5, "test_rse": 0.5}],
+            "config": {},
+        })
+        return 0
+
+    monkeypatch.setattr(reproduce, "run_one", run_one)
+    return calls
+
+
+def reproduce_main(out, *extra):
+    assert reproduce.main(["--profile", "smoke", "--only", "p2_sin", "--out", str(out), *extra]) == 0
+
+
+def test_a_run_made_with_overrides_is_not_reused_by_a_plain_invocation(tmp_path, trained):
+    reproduce_main(tmp_path, "train.epochs=1")
+    reproduce_main(tmp_path)
+    assert [c["run"] for c in trained] == [*RUNS, *RUNS]
+    plain = trained[2:]
+    assert all(c["overrides"] == [] for c in plain)
+    assert all(c["files"] == [INVOCATION] for c in plain)  # the earlier run's checkpoints are gone
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "0 of 2 runs reused from earlier" in report
+
+
+def test_a_plain_run_is_cleared_before_an_invocation_with_overrides(tmp_path, trained):
+    reproduce_main(tmp_path)
+    reproduce_main(tmp_path, "cuda_graph=false")
+    assert [c["run"] for c in trained] == [*RUNS, *RUNS]
+    assert all(c["files"] == [INVOCATION] and c["overrides"] == ["cuda_graph=false"] for c in trained[2:])
+    recorded = json.loads((tmp_path / "runs/p2_sin/mgdl" / INVOCATION).read_text())
+    assert recorded["profile"] == "smoke" and recorded["overrides"] == ["cuda_graph=false"]
+
+
+def test_the_same_invocation_reuses_its_runs_and_another_profile_does_not(tmp_path, trained):
+    reproduce_main(tmp_path, "train.epochs=1")
+    reproduce_main(tmp_path, "train.epochs=1")
+    assert len(trained) == 2
+    assert "2 of 2 runs reused from earlier" in (tmp_path / "REPORT.md").read_text()
+    assert reproduce.main(["--profile", "quick", "--only", "p2_sin", "--out", str(tmp_path), "train.epochs=1"]) == 0
+    assert len(trained) == 4 and all(c["profile"] == "quick" for c in trained[2:])
+
+
+def test_an_unfinished_run_resumes_only_under_its_own_invocation(tmp_path, trained):
+    reproduce_main(tmp_path, "train.epochs=1")
+    for run in RUNS:
+        (tmp_path / "runs" / run / "metrics.json").unlink()  # stopped after grade 1's checkpoint
+    reproduce_main(tmp_path, "train.epochs=1")
+    assert all(c["files"] == ["checkpoints/grade_1.pt", INVOCATION] for c in trained[2:])
+    for run in RUNS:
+        (tmp_path / "runs" / run / "metrics.json").unlink()
+    reproduce_main(tmp_path, "train.epochs=2")
+    assert all(c["files"] == [INVOCATION] for c in trained[4:])
+
+
+def test_a_folder_without_a_recorded_invocation_starts_afresh(tmp_path, trained):
+    stale = tmp_path / "runs/p2_sin/mgdl"
+    write_json(stale / "checkpoints" / "grade_1.pt", {})
+    write_json(stale / "metrics.json", {"profile": "smoke"})
+    reproduce_main(tmp_path)
+    assert [c["run"] for c in trained] == list(RUNS) and trained[0]["files"] == [INVOCATION]
