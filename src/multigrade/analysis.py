@@ -4,6 +4,10 @@
 (the arrays the spectra figures take) and ``curves.npz`` (one training-loss history per
 grade); ``grade_table`` renders the per-grade metrics as Markdown; ``show`` displays a
 figure in a notebook as a PNG, whatever matplotlib's backend.
+
+A relative folder is looked up from the working folder and then from each folder above it
+(``find_folder``): a notebook's kernel starts in ``notebooks/``, and ``outputs/...`` is
+named from the project's root.
 """
 
 from __future__ import annotations
@@ -36,22 +40,38 @@ class RunFolder:
         return "psnr" in self.metrics["metrics"]
 
 
-def load_run(folder: str | Path) -> RunFolder:
+def find_folder(folder: str | Path) -> Path:
+    """``folder`` if absolute; else the first existing ``base / folder`` for ``base`` the
+    working folder and then each folder above it (``folder`` itself when none exists)."""
     folder = Path(folder)
+    if folder.is_absolute():
+        return folder
+    here = Path.cwd()
+    return next((base / folder for base in (here, *here.parents) if (base / folder).is_dir()), folder)
+
+
+def load_run(folder: str | Path) -> RunFolder:
+    folder = find_folder(folder)
     if not (folder / "metrics.json").is_file():
         raise FileNotFoundError(f"{folder} holds no metrics.json: it is not a finished run folder"
                                 f" (multigrade.run writes metrics.json last)")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    if "seeds" in metrics:
+        raise FileNotFoundError(f"{folder} holds the summary of seeds {metrics['seeds']} trained side by"
+                                f" side: load one of its runs, {folder / metrics['runs'][0]}")
     with np.load(folder / "spectra.npz") as spectra, np.load(folder / "curves.npz") as curves:
         arrays = {name: spectra[name] for name in spectra.files}
         grades = len(curves.files)
         histories = [curves[f"loss_grade_{k}"] for k in range(1, grades + 1)]
-    return RunFolder(folder, json.loads((folder / "metrics.json").read_text()), arrays, histories)
+    return RunFolder(folder, metrics, arrays, histories)
 
 
-def latest_run(root: str | Path = "outputs/runs") -> Path:
-    """The most recently finished MGDL/SGDL run folder under ``root`` (spiking runs have
-    no spectra)."""
-    finished = sorted((p for p in Path(root).glob("**/metrics.json") if (p.parent / "spectra.npz").is_file()),
+def latest_run(root: str | Path = "outputs") -> Path:
+    """The most recently finished MGDL/SGDL run folder under ``root`` (``find_folder``):
+    single runs, sweeps' jobs and ``make reproduce``'s runs alike (spiking runs have no
+    spectra)."""
+    root = find_folder(root)
+    finished = sorted((p for p in root.glob("**/metrics.json") if (p.parent / "spectra.npz").is_file()),
                       key=lambda p: p.stat().st_mtime)
     if not finished:
         raise FileNotFoundError(f"no finished run under {root}: run one first, e.g."
