@@ -101,9 +101,10 @@ MNIST_CHOICES = (
 )
 NOISY_LABEL_CHOICES = (
     "The symmetric noise (RandomState(0), sample by sample) is applied to the official"
-    " training labels, which are then split 45000 / 15000 as in P1 §3.4 (P2 does not say how"
-    " it holds out validation data); test labels are clean. SGDL: 100 epochs as in P2, with the"
-    " MGDL batch size and LR schedule (our choice). The paper profile is also the quick one."
+    " training labels; as in P2's code, all 60000 noisy images train and the clean official"
+    " test set serves as validation and test (so the val and test columns agree). SGDL: 100"
+    " epochs as in P2, with the MGDL batch size and LR schedule (our choice). The paper"
+    " profile is also the quick one."
 )
 
 NOTES: dict[str, str] = {
