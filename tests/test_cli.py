@@ -1,6 +1,7 @@
 """End to end, as a user runs it: real subprocesses writing real run folders."""
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -101,6 +102,15 @@ def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message)
     assert message in (tmp_path / "run.log").read_text()
     assert "Traceback" not in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "run.log"]  # nothing half-written
+
+
+def test_hydras_full_error_switch_shows_the_traceback_of_a_refused_argument(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "profile=smoke", "data.setting=5", f"paths.output_dir={tmp_path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300, env={**os.environ, "HYDRA_FULL_ERROR": "1"},
+    )
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "ValueError: P1 §3.1 has settings 1, 2, 3, 4; got 5" in result.stderr
 
 
 def test_a_trainer_limit_that_cuts_a_grade_short_stops_the_run_before_saving_it(tmp_path):

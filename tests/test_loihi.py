@@ -260,7 +260,7 @@ def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it
     saved = torch.load(out / "student.pt", weights_only=True)  # ... but what it trained is kept
     assert 0.0 <= saved["metrics"]["test_accuracy"] <= 1.0 and saved["metrics"]["test_activity"]["images"] == 1000
     assert f"test accuracy {saved['metrics']['test_accuracy']:.4f}) are kept in {out / 'student.pt'}" in caplog.text
-    assert f"with paths.output_dir={out} to deploy them without training again" in caplog.text
+    assert f"(the same overrides) with paths.output_dir={out} to deploy them without training again" in caplog.text
 
     def no_training(*args, **kwargs):
         raise AssertionError("a second start trained again")
@@ -273,7 +273,9 @@ def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it
 
     monkeypatch.setattr(L.Trainer, "fit", no_training)
     monkeypatch.setattr("multigrade.snn.deploy_to_loihi", deploy)
-    run_snn(job_config(*overrides, "target.timeout=60", config_name="snn"))  # the target may change
+    # the target may change, and the folder's name (absolute, relative or by its time)
+    run_snn(job_config(*overrides, "target.timeout=60", f"paths.output_root={tmp_path / 'elsewhere'}",
+                       config_name="snn"))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["loihi"] == {"accuracy": {"lava": 0.5}} and metrics["config"]["target"]["timeout"] == 60
     assert metrics["test_accuracy"] == saved["metrics"]["test_accuracy"]

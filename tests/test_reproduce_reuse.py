@@ -80,9 +80,17 @@ def test_an_unfinished_run_resumes_only_under_its_own_invocation(tmp_path, train
     assert all(c["files"] == [INVOCATION] for c in trained[4:])
 
 
-def test_a_folder_without_a_recorded_invocation_starts_afresh(tmp_path, trained):
-    stale = tmp_path / "runs/p2_sin/mgdl"
-    write_json(stale / "checkpoints" / "grade_1.pt", {})
-    write_json(stale / "metrics.json", {"profile": "smoke"})
+def test_a_folder_without_a_recorded_invocation_is_adopted_only_with_its_profile_and_no_overrides(tmp_path, trained):
     reproduce_main(tmp_path)
-    assert [c["run"] for c in trained] == list(RUNS) and trained[0]["files"] == [INVOCATION]
+    for run in RUNS:  # as left by a version that recorded no invocation
+        (tmp_path / "runs" / run / INVOCATION).unlink()
+        (tmp_path / "runs" / run / ".hydra").mkdir()
+        (tmp_path / "runs" / run / ".hydra" / "config.yaml").write_text("profile:\n  name: smoke\n")
+    reproduce_main(tmp_path)
+    assert len(trained) == 2  # both adopted: same profile, no overrides
+    assert all((tmp_path / "runs" / run / INVOCATION).is_file() for run in RUNS)
+    (tmp_path / "runs" / RUNS[0] / INVOCATION).unlink()
+    (tmp_path / "runs" / RUNS[1] / INVOCATION).unlink()
+    (tmp_path / "runs" / RUNS[1] / ".hydra" / "config.yaml").unlink()  # no record of its start either
+    reproduce_main(tmp_path, "train.epochs=1")
+    assert [c["run"] for c in trained[2:]] == list(RUNS) and all(c["files"] == [INVOCATION] for c in trained[2:])

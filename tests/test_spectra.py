@@ -128,6 +128,7 @@ def test_amplitude_at_matches_the_full_nonuniform_spectrum():
 def test_target_frequencies_below_half_a_bin_are_left_out_of_the_evolution(tmp_path, caplog):
     freq = frequency_grid(100, 1.0)  # bins 0, 1, 2, ... cycles per unit
     np.testing.assert_array_equal(resolved(freq, np.array([0.0, 0.3, 0.5, 4.0])), [0.5, 4.0])
+    assert resolved(np.zeros(1), np.array([3.0])).shape == (0,)  # the mean is the only bin
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     wanted = np.concatenate([[0.2], data.target_frequencies])
     callback = SpectraCallback(tmp_path, data.spectral_grid, wanted, evolution_points=2)

@@ -4,12 +4,14 @@ Every error of bad input (``INPUT_ERRORS``) names what is wrong and what to do;
 ``stop_on_input_error`` turns one into that single logged message and exit status 1,
 without a traceback. A configured object (``data``, ``logger``, ...) whose constructor
 refuses its arguments (a ``ValueError`` or ``TypeError``, e.g. ``data.setting=5``) is bad
-input too.
+input too; with ``HYDRA_FULL_ERROR=1`` (Hydra's switch for full tracebacks) such an error
+is raised with its traceback instead, for the rare one that is a bug in the constructor.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -50,8 +52,9 @@ def stop_on_input_error() -> Iterator[None]:
             log.error("%s: %s", type(error).__name__, error)
         elif isinstance(error.__cause__, INPUT_ERRORS):
             log.error("%s: %s", type(error.__cause__).__name__, error.__cause__)
-        elif isinstance(error.__cause__, REFUSED_ARGUMENTS):  # Hydra's message names the target and key
-            log.error("%s", str(error).replace("\n", "; "))
+        elif isinstance(error.__cause__, REFUSED_ARGUMENTS) and os.environ.get("HYDRA_FULL_ERROR") != "1":
+            # Hydra's message names the target and the config key
+            log.error("%s (HYDRA_FULL_ERROR=1 shows the traceback)", str(error).replace("\n", "; "))
         else:  # an instantiated target failed otherwise
             raise
         raise SystemExit(1) from None

@@ -94,18 +94,23 @@ def check_target(cfg: DictConfig) -> None:
         loihi_python(cfg.target.python)  # a missing environment stops the run before training
 
 
-def _without_target(config: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in config.items() if key != "target"}
+# What may differ between the run that trained a student and the run that deploys it: the
+# target, and the paths (the folder is named absolute, relative or by its time).
+NOT_TRAINING = ("target", "paths")
+
+
+def _training(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in config.items() if key not in NOT_TRAINING}
 
 
 def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, Any] | None:
     """The test metrics of the networks an earlier run left in ``path`` (``student.pt``),
-    loaded into ``module``, when that run had ``config`` up to its ``target``; None where
-    there is no such file or it came from another configuration."""
+    loaded into ``module``, when that run had ``config`` but for ``NOT_TRAINING``; None
+    where there is no such file or it came from another configuration."""
     if not path.is_file():
         return None
     saved = read_checkpoint(path, "trained student", "the student is then trained again")
-    if _without_target(saved["metrics"]["config"]) != _without_target(config):
+    if _training(saved["metrics"]["config"]) != _training(config):
         return None
     module.load_state_dict(saved["state_dict"])
     return {**saved["metrics"], "config": config}
@@ -147,10 +152,11 @@ def deploy_trained(cfg: DictConfig, module: Any, datamodule: Any, out: Path, met
     try:
         return deployment(cfg, module, datamodule, out)
     except Exception:
-        log.error("deploying the trained student failed (the cause follows). The trained networks and their test"
-                  " metrics (test accuracy %.4f) are kept in %s; remove the cause, then start the same run again"
-                  " with paths.output_dir=%s to deploy them without training again (or with target=none to finish"
-                  " the run without deploying)", metrics["test_accuracy"], out / TRAINED, out)
+        log.error("deploying the trained student failed (the cause follows). The trained networks and their"
+                  " test metrics (test accuracy %.4f) are kept in %s; remove the cause, then start the same run"
+                  " again (the same overrides) with paths.output_dir=%s to deploy them without training again"
+                  " (or with target=none to finish the run without deploying)",
+                  metrics["test_accuracy"], out / TRAINED, out)
         raise
 
 

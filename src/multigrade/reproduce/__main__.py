@@ -5,7 +5,8 @@ runs as ``python -m multigrade.snn``, the side-channel attacks as ``python -m
 multigrade.scann``), each in its own process, into
 ``<out>/runs/<experiment>/<model>[_<variant>]``, reuses runs that an earlier invocation
 with the same profile and overrides finished, resumes its unfinished MGDL runs after their
-last completed grade (an unfinished spiking or attack run starts again), starts afresh the
+last completed grade (an unfinished spiking or attack run starts again, but a Loihi run
+whose deployment failed deploys the student it saved without training again), starts afresh the
 runs an earlier invocation made with another profile or other overrides, and writes
 ``<out>/REPORT.md``. A failed run is reported with its log
 and makes the command exit non-zero; the others still run.

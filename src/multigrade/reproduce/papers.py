@@ -102,7 +102,8 @@ MNIST_CHOICES = (
 NOISY_LABEL_CHOICES = (
     "The symmetric noise (RandomState(0), sample by sample) is applied to the official"
     " training labels; as in P2's code, all 60000 noisy images train and the clean official"
-    " test set serves as validation and test (so the val and test columns agree). SGDL: 100"
+    " test set serves as validation and test (so the val and test columns agree, and adaptive"
+    " grading or a sweep selecting on validation selects on the test set). SGDL: 100"
     " epochs as in P2, with the MGDL batch size and LR schedule (our choice). The paper"
     " profile is also the quick one."
 )

@@ -4,7 +4,9 @@ Before a run starts, its folder records the invocation that makes it (``invocati
 the planned run's arguments, the profile and the extra Hydra overrides). A later
 invocation reuses the folder (its finished run, or an unfinished run's completed grades)
 only when that record is exactly its own; otherwise the folder is cleared and the run
-starts afresh, so no result or checkpoint of another configuration survives.
+starts afresh, so no result or checkpoint of another configuration survives. A folder
+from before these records (no ``invocation.json``) is adopted by an invocation without
+extra overrides when its run was started with the same profile (``.hydra/config.yaml``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+
+from omegaconf import OmegaConf
 
 from multigrade.io import write_json
 from multigrade.reproduce.plan import PlannedRun
@@ -30,11 +34,26 @@ def recorded_invocation(folder: Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def started_with_profile(folder: Path) -> str | None:
+    """The profile the run in ``folder`` was started with (Hydra's ``.hydra/config.yaml``)."""
+    config = folder / ".hydra" / "config.yaml"
+    return OmegaConf.load(config).profile.name if config.is_file() else None
+
+
+def made_by(folder: Path, wanted: dict) -> bool:
+    """Whether ``folder`` holds the run of the invocation ``wanted``: recorded so, or,
+    without a record, started with its profile when it has no extra overrides."""
+    recorded = recorded_invocation(folder)
+    if recorded is not None:
+        return recorded == wanted
+    return not wanted["overrides"] and started_with_profile(folder) == wanted["profile"]
+
+
 def claim_folder(folder: Path, wanted: dict, force: bool = False) -> bool:
-    """Make ``folder`` the run folder of the invocation ``wanted``: keep it when it already
-    records ``wanted`` (and not ``force``), else clear it; then record ``wanted`` in it
+    """Make ``folder`` the run folder of the invocation ``wanted``: keep it when it is
+    ``made_by`` it (and not ``force``), else clear it; then record ``wanted`` in it
     (atomically). Returns whether the earlier contents were kept."""
-    kept = not force and recorded_invocation(folder) == wanted
+    kept = not force and made_by(folder, wanted)
     if not kept and folder.exists():
         shutil.rmtree(folder)
     write_json(folder / INVOCATION, wanted)

@@ -62,9 +62,10 @@ def nearest_bins(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 def resolved(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """The wanted frequencies that the bins ``freq`` (ascending from 0) resolve: those at
-    least half a bin above 0, whose nearest bin is not the mean (bin 0)."""
+    least half a bin above 0, whose nearest bin is not the mean (bin 0); none when the mean
+    is the only bin."""
     wanted = np.asarray(wanted, float)
-    return wanted[wanted >= freq[1] / 2]
+    return wanted[wanted >= freq[1] / 2] if len(freq) > 1 else wanted[:0]
 
 
 @dataclass(frozen=True)
