@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from multigrade.reproduce.paths import shown_path
 from multigrade.reproduce.plan import ABLATION
 from multigrade.spiking.activity import ESTIMATE
+from multigrade.sweeps.summary import mean_std
 
 if TYPE_CHECKING:
     from multigrade.reproduce.report import RunOutcome
@@ -39,11 +40,8 @@ def failed_log(outcome: RunOutcome, report_dir: Path) -> str:
 
 
 def _mean_std(values: list[float]) -> str:
-    if not values:
-        return "—"
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+    """The ablation's accuracies: ``mean ± std`` to four decimals, ``—`` for none."""
+    return mean_std(values, ".4f", ".4f", "—")
 
 
 def binary_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:

@@ -82,10 +82,14 @@ def _columns(jobs: list[Job]) -> tuple[list[str], list[str]]:
     return keys, metrics
 
 
-def _mean_std(values: list[float]) -> str:
+def mean_std(values: list[float], digits: str = ".4g", spread: str = ".2g", missing: str = "") -> str:
+    """``mean ± sample standard deviation`` of ``values`` in the formats ``digits`` and
+    ``spread``; one value alone; ``missing`` for none."""
+    if not values:
+        return missing
     if len(values) == 1:
-        return f"{values[0]:.4g}"
-    return f"{statistics.mean(values):.4g} ± {statistics.stdev(values):.2g}"
+        return f"{values[0]:{digits}}"
+    return f"{statistics.mean(values):{digits}} ± {statistics.stdev(values):{spread}}"
 
 
 def _status(job: Job) -> str:
@@ -129,7 +133,7 @@ def summary_markdown(jobs: list[Job]) -> str:
               "|---" * (len(setting_keys) + 1 + len(metrics)) + "|"]
     for setting, group in settings.items():
         done = [j.metrics for j in group if j.metrics]
-        cells = [_mean_std([m[name] for m in done if name in m]) if any(name in m for m in done) else ""
+        cells = [mean_std([m[name] for m in done if name in m]) if any(name in m for m in done) else ""
                  for name in metrics]
         values = dict(setting)
         lines.append("| " + " | ".join([*(values.get(k, "") for k in setting_keys), f"{len(done)}/{len(group)}",
