@@ -6,6 +6,7 @@ from pathlib import Path
 from multigrade.io import write_json
 from multigrade.reproduce.plan import PlannedRun, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+from multigrade.reproduce.scann_report import scann_section
 
 
 def finished(folder: Path, planned: PlannedRun, metrics: list[str], grades: list[dict],
@@ -131,5 +132,11 @@ def test_the_papers_whole_run_time_stands_beside_our_time_for_all_grades(tmp_pat
     rows = [line for line in report.splitlines() if line.startswith("| MGDL | ")]
     assert [row.rsplit(" | ", 3)[1:] for row in rows] == [  # each grade trains 3 s; P1 logs 27,629 s in all
         ["3.0", "3.0", "— |"], ["3.0", "6.0", "— |"], ["3.0", "9.0", "— |"], ["3.0", "12.0", "27629 |"]]
-    failed = next(line for line in report.splitlines() if line.startswith("| SGDL | — | failed"))
+    failed = next(line for line in report.splitlines() if line.startswith("| SGDL | — | failed: see `sgdl.log` |"))
     assert failed.count("|") == header.count("|")
+
+
+def test_a_failed_attack_names_its_log_relative_to_the_report(tmp_path):
+    (planned,) = select("scann_neurons_power")
+    outcome = RunOutcome(planned, tmp_path / "runs" / "attack", None, tmp_path / "logs" / "attack.log")
+    assert "**scann_neurons_power** failed: see `logs/attack.log`" in scann_section([outcome], tmp_path)

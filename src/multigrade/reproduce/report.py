@@ -14,7 +14,7 @@ from multigrade.grades.loop import SPLITS
 from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
-from multigrade.reproduce.paths import shown_path
+from multigrade.reproduce.paths import failed_log, shown_path
 from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
@@ -98,8 +98,8 @@ def experiment_table(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     for outcome in outcomes:
         paper = papers[outcome.run.key]
         if outcome.metrics is None:
-            log = shown_path(outcome.log, report_dir)
-            lines.append(f"| {outcome.run.label} | — | failed: see `{log}` |" + " |" * (len(header) - 1))
+            lines.append(f"| {outcome.run.label} | — | {failed_log(outcome.log, report_dir)} |"
+                         + " |" * (len(header) - 1))
             continue
         grades = outcome.metrics["grades"]
         cumulative = 0.0

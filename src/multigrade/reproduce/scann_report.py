@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from multigrade.reproduce.paths import shown_path
+from multigrade.reproduce.paths import failed_log, shown_path
 
 if TYPE_CHECKING:
     from multigrade.reproduce.report import RunOutcome
@@ -80,7 +80,7 @@ def scann_section(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     lines = ["## Side channels of analog spiking neurons (SCANN)", "", INTRO, ""]
     for outcome in outcomes:
         if outcome.metrics is None:
-            lines += [f"**{outcome.run.experiment}** failed: see `{outcome.log}`", ""]
+            lines += [f"**{outcome.run.experiment}** {failed_log(outcome.log, report_dir)}", ""]
     if not done:
         return lines
     first = done[0].metrics

@@ -8,7 +8,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from multigrade.reproduce.paths import shown_path
+from multigrade.reproduce.paths import failed_log, shown_path
 from multigrade.reproduce.plan import ABLATION
 from multigrade.spiking.activity import ESTIMATE
 from multigrade.sweeps.summary import mean_std
@@ -35,10 +35,6 @@ def run_folders(outcomes: list[RunOutcome], report_dir: Path) -> str:
                      for parent, names in by_parent.items())
 
 
-def failed_log(outcome: RunOutcome, report_dir: Path) -> str:
-    return f"failed: see `{shown_path(outcome.log, report_dir)}`"
-
-
 def _mean_std(values: list[float]) -> str:
     """The ablation's accuracies: ``mean ± std`` to four decimals, ``—`` for none."""
     return mean_std(values, ".4f", ".4f", "—")
@@ -53,7 +49,7 @@ def binary_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     for outcome in outcomes:
         m = outcome.metrics
         if m is None:
-            lines.append(f"| {outcome.run.variant} | {failed_log(outcome, report_dir)} | | | | | | |")
+            lines.append(f"| {outcome.run.variant} | {failed_log(outcome.log, report_dir)} | | | | | | |")
             continue
         spikes = ", ".join(f"{s:.0f}" for s in m["test_activity"]["student"]["spikes"]) or "—"
         lines.append(
@@ -81,7 +77,7 @@ def ablation_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
         mean = statistics.mean(accuracy) if accuracy else None
         change = "—" if mean is None or previous is None else f"{mean - previous:+.4f}"
         seconds = f"{statistics.mean(m['total_seconds'] for m in done):.0f}" if done else "—"
-        failed = "".join(f" ({failed_log(o, report_dir)})" for o in group if o.metrics is None)
+        failed = "".join(f" ({failed_log(o.log, report_dir)})" for o in group if o.metrics is None)
         lines.append(
             f"| {ABLATION_LABELS[kd]} | {_mean_std(accuracy)} | {change} | {_mean_std(teacher)} "
             f"| {len(done)}{failed} | {seconds} | {run_folders(group, report_dir)} |"
@@ -133,7 +129,7 @@ def loihi_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     for outcome in outcomes:
         m = outcome.metrics
         if m is None:
-            lines += [f"{outcome.run.variant}: {failed_log(outcome, report_dir)}", ""]
+            lines += [f"{outcome.run.variant}: {failed_log(outcome.log, report_dir)}", ""]
             continue
         loihi, student = m["loihi"], m["test_activity"]["student"]
         emulation, lava, parity = loihi["per_image"]["emulation"], loihi["per_image"]["lava"], loihi["parity"]
@@ -220,8 +216,8 @@ def spiking_section(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     if outcomes:
         lines += ["### Activity and energy per test image", "",
                   (f"Energy is an {ESTIMATE}. SOPs: accumulates, one per spike and outgoing synapse"
-                  " (zero weights included) over all time steps (the input spikes included); MACs: multiply-accumulates of"
-                  " layers driven by real numbers (the teachers; a directly encoded input). \"as a"
-                  " DNN\": the same layers run once with one MAC per synapse."), "",
+                   " (zero weights included) over all time steps (the input spikes included); MACs:"
+                   " multiply-accumulates of layers driven by real numbers (the teachers; a directly"
+                   " encoded input). \"as a DNN\": the same layers run once with one MAC per synapse."), "",
                   *energy_rows(outcomes, report_dir), ""]
     return lines
