@@ -16,6 +16,8 @@ from multigrade.cuda_check import skip_missing_nvml
 from multigrade.run import CONF_DIR
 
 REPO = Path(__file__).resolve().parents[1]
+# Where the MNIST / Fashion-MNIST tests read the datasets (torchvision's layout)
+DATA_DIR = Path(os.environ.get("MULTIGRADE_DATA_DIR", "data"))
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, where there is CUDA
 skip_missing_nvml()  # as the entry points do (multigrade.run.prepare_run)
 
@@ -23,6 +25,19 @@ skip_missing_nvml()  # as the entry points do (multigrade.run.prepare_run)
 @pytest.fixture(autouse=True)
 def _quiet_lightning():
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+
+
+def missing_digits(*folders: str) -> list[str]:
+    """The dataset folders (``MNIST``, ``FashionMNIST``; default both) whose raw files
+    ``DATA_DIR`` does not hold."""
+    return [name for name in folders or ("MNIST", "FashionMNIST")
+            if not (DATA_DIR / name / "raw" / "train-images-idx3-ubyte").is_file()]
+
+
+def needs_digits(*folders: str) -> pytest.MarkDecorator:
+    """Skip, saying why, unless ``DATA_DIR`` holds every dataset folder named (default both)."""
+    missing = missing_digits(*folders)
+    return pytest.mark.skipif(bool(missing), reason=f"{' and '.join(missing)} not in MULTIGRADE_DATA_DIR ({DATA_DIR})")
 
 
 def cpu_trainers(*callbacks: L.Callback):

@@ -1,13 +1,11 @@
 """The binary neuron's box straight-through estimator, its two integration modes, the input
 encodings, and Yin et al.'s binary SNN learning on real digits."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
+from conftest import DATA_DIR, needs_digits
 from multigrade.spiking.binary_snn import BinarySNN, squared_hinge
 from multigrade.spiking.encoding import encode
 from multigrade.spiking.neurons import box_spike, inference_spike, integrate
@@ -73,15 +71,14 @@ def test_squared_hinge_on_plus_minus_one_targets():
     assert squared_hinge(output, torch.tensor([0])).item() == pytest.approx(2.25)
 
 
-DIGITS = Path(os.environ.get("MULTIGRADE_DATA_DIR", "data"))
 
 
-@pytest.mark.skipif(not (DIGITS / "MNIST" / "raw").is_dir(), reason="MNIST is not in MULTIGRADE_DATA_DIR")
+@needs_digits("MNIST")
 @pytest.mark.parametrize("mode, steps", [("discontinuous", 1), ("continuous", 4)])
 def test_a_small_binary_snn_learns_digits_and_counts_spikes_at_inference(mode, steps):
     from multigrade.data.digits import load_digits
 
-    images, labels = load_digits(DIGITS, "mnist", train=True, download=False)
+    images, labels = load_digits(DATA_DIR, "mnist", train=True, download=False)
     x, y = torch.from_numpy(images[:3000]), torch.from_numpy(labels[:3000])
     x_test, y_test = torch.from_numpy(images[-1000:]), torch.from_numpy(labels[-1000:])
     torch.manual_seed(0)

@@ -1,14 +1,11 @@
 """MNIST / Fashion-MNIST from the local data folder, the splits and the label noise."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from hydra.utils import instantiate
 
-from conftest import job_config
+from conftest import DATA_DIR, job_config, needs_digits
 from multigrade.data.digits import (
     DatasetNotFoundError,
     holdout_split,
@@ -21,11 +18,6 @@ from multigrade.data.mnist_regression import noisy_one_hot, p1_mnist
 from multigrade.data.noisy_classification import p2_noisy_labels
 from multigrade.reproduce.plan import EXPERIMENTS
 
-DATA_DIR = Path(os.environ.get("MULTIGRADE_DATA_DIR", "data"))
-needs_digits = pytest.mark.skipif(
-    not all((DATA_DIR / name / "raw" / "train-images-idx3-ubyte").is_file() for name in ("MNIST", "FashionMNIST")),
-    reason="MNIST and Fashion-MNIST are not both in MULTIGRADE_DATA_DIR",
-)
 
 
 def test_the_holdout_split_is_scikit_learns_train_test_split():
@@ -66,7 +58,7 @@ def test_a_missing_dataset_says_where_to_put_it(tmp_path):
         load_digits(tmp_path, "cifar", train=True)
 
 
-@needs_digits
+@needs_digits()
 def test_p1_mnist_has_the_papers_splits_and_clean_test_labels():
     data = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False)
     assert data.x_train.shape == (45000, 784) and data.x_val.shape == (15000, 784)
@@ -79,7 +71,7 @@ def test_p1_mnist_has_the_papers_splits_and_clean_test_labels():
     assert data.name == "p1_mnist_b1_k5" and data.metrics == ("rse",)
 
 
-@needs_digits
+@needs_digits()
 def test_p2_noisy_labels_train_on_all_60000_noisy_images_and_validate_on_the_clean_test_set():
     images, labels = load_digits(DATA_DIR, "fashion_mnist", train=True, download=False)
     test_images, test_labels = load_digits(DATA_DIR, "fashion_mnist", train=False, download=False)
@@ -98,7 +90,7 @@ def test_p2_noisy_labels_train_on_all_60000_noisy_images_and_validate_on_the_cle
     assert (held_out.y_val.numpy().argmax(1) == labels[val]).mean() == pytest.approx(0.8, abs=0.01)
 
 
-@needs_digits
+@needs_digits()
 def test_a_limit_keeps_the_first_images_of_each_split():
     full = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False)
     limited = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False, limit=300)
@@ -111,7 +103,7 @@ def test_a_limit_keeps_the_first_images_of_each_split():
         p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, val_fraction=0.0, download=False)
 
 
-@needs_digits
+@needs_digits()
 @pytest.mark.parametrize("experiment", [e for e in EXPERIMENTS if e.startswith("p1_mnist")])
 def test_every_label_noise_experiment_builds_its_own_noise(experiment):
     cfg = job_config(f"experiment={experiment}", f"paths.data_dir={DATA_DIR}", "data.download=false")
@@ -126,7 +118,7 @@ def test_every_label_noise_experiment_builds_its_own_noise(experiment):
     torch.testing.assert_close(hot, expected, rtol=1e-5, atol=1e-5)
 
 
-@needs_digits
+@needs_digits()
 @pytest.mark.parametrize("experiment", [e for e in EXPERIMENTS if e.startswith("p2_") and "noise" in e])
 def test_every_noisy_label_experiment_flips_its_rate(experiment):
     cfg = job_config(f"experiment={experiment}", f"paths.data_dir={DATA_DIR}", "data.download=false")
@@ -136,7 +128,7 @@ def test_every_noisy_label_experiment_flips_its_rate(experiment):
     assert flipped == pytest.approx(cfg.data.noise, abs=0.01)
 
 
-@needs_digits
+@needs_digits()
 def test_loading_any_split_leaves_the_global_random_stream_alone():
     images = DigitImages(DATA_DIR, batch_size=50, download=False, limit=200)
     images.setup()

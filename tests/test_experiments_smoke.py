@@ -5,13 +5,11 @@
 
 import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import job_config
+from conftest import job_config, missing_digits
 from multigrade.reproduce.plan import EXPERIMENTS
 from multigrade.run import run
 
@@ -21,15 +19,13 @@ SAME_CODE_AS_ANOTHER = ("p1_mnist_b0p5", "p1_mnist_b3", "p1_mnist_b1_k1", "p1_mn
                         "helmholtz1d_k50", "helmholtz1d_k100", "helmholtz2d_fdmgdl_k50")
 SMOKE = [e for e in EXPERIMENTS if not e.startswith(SAME_CODE_AS_ANOTHER)]
 DIGITS = ("p1_mnist", "p2_mnist", "p2_fashion_mnist")
-HAS_DIGITS = all((Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / name / "raw").is_dir()
-                 for name in ("MNIST", "FashionMNIST"))
 
 
 @pytest.mark.parametrize("model", ["mgdl", "sgdl"])
 @pytest.mark.parametrize("experiment", SMOKE)
 def test_smoke_run(experiment, model, tmp_path):
-    if experiment.startswith(DIGITS) and not HAS_DIGITS:
-        pytest.skip("MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+    if experiment.startswith(DIGITS) and missing_digits():
+        pytest.skip(f"{' and '.join(missing_digits())} not in MULTIGRADE_DATA_DIR")
     cfg = job_config(f"experiment={experiment}", f"model={model}", "profile=smoke", "logger=none",
                      f"paths.output_dir={tmp_path}", "callbacks.progress.refresh_rate=0",
                      "callbacks.progress.log_lines_per_grade=0")

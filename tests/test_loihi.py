@@ -3,20 +3,19 @@ export, and the round trip through lava's Loihi 2 simulation with spike-for-spik
 
 import glob
 import json
-import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import lightning.pytorch as L
 import numpy as np
 import pytest
 import torch
+from torch import nn
 from torch.nn import functional as F
 
-from conftest import REPO, job_config
+from conftest import DATA_DIR, REPO, job_config, needs_digits
 from multigrade.checks import ConfigError
 from multigrade.grades.checkpoints import CheckpointError
 from multigrade.loihi.cuba import cuba_step
@@ -28,7 +27,6 @@ from multigrade.run import run as run_grades
 from multigrade.snn import check_target, trained_run
 from multigrade.snn import run as run_snn
 
-HAS_MNIST = (Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / "MNIST" / "raw").is_dir()
 
 
 def python310() -> str | None:
@@ -190,8 +188,8 @@ def trained_student(images: int = 2000, steps: int = 60) -> tuple[LoihiStudent, 
     """A small Loihi student trained briefly on MNIST, with test images and labels."""
     from multigrade.data.digits import load_digits
 
-    x, y = load_digits(os.environ.get("MULTIGRADE_DATA_DIR", "data"), "mnist", True, False)
-    test_x, test_y = load_digits(os.environ.get("MULTIGRADE_DATA_DIR", "data"), "mnist", False, False)
+    x, y = load_digits(DATA_DIR, "mnist", True, False)
+    test_x, test_y = load_digits(DATA_DIR, "mnist", False, False)
     x, y = torch.from_numpy(x[:images]), torch.from_numpy(y[:images])
     torch.manual_seed(0)
     student = LoihiStudent(sizes=(784, 48, 10), steps=12, current_decay=0.5, voltage_decay=0.1)
@@ -207,7 +205,7 @@ def trained_student(images: int = 2000, steps: int = 60) -> tuple[LoihiStudent, 
 
 @needs_loihi
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_MNIST, reason="MNIST is not in MULTIGRADE_DATA_DIR")
+@needs_digits("MNIST")
 def test_a_trained_student_runs_on_lava_spike_for_spike(tmp_path, loihi):
     student, test_x, test_y = trained_student()
     result = deploy_to_loihi(student, test_x[:12], test_y[:12], tmp_path, seed=3, python=loihi, timeout=600)
@@ -232,7 +230,7 @@ def test_a_broken_network_file_is_named(tmp_path, loihi):
 
 @needs_loihi
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_MNIST, reason="MNIST is not in MULTIGRADE_DATA_DIR")
+@needs_digits("MNIST")
 def test_a_distillation_run_deploys_its_student_to_lava(tmp_path, loihi):
     command = [sys.executable, "-m", "multigrade.snn", "spiking=distill_mnist_loihi", "profile=smoke",
                "target.images=6", f"paths.output_dir={tmp_path}", "trainer.enable_progress_bar=false"]
@@ -245,7 +243,7 @@ def test_a_distillation_run_deploys_its_student_to_lava(tmp_path, loihi):
     assert (tmp_path / "student.h5").is_file() and loihi_metrics["net_file"] == "student.h5"
 
 
-@pytest.mark.skipif(not HAS_MNIST, reason="MNIST is not in MULTIGRADE_DATA_DIR")
+@needs_digits("MNIST")
 def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it(tmp_path, monkeypatch, caplog):
     broken = tmp_path / "python"  # a Loihi environment whose simulation fails
     broken.write_text("#!/bin/sh\necho 'lava: broken' >&2\nexit 3\n")
@@ -351,3 +349,20 @@ def test_make_reproduce_leaves_the_loihi_run_out_without_its_environment(monkeyp
     kept, missing = without_loihi(runs + select("distill_mnist_loihi"))
     assert kept == runs and list(missing) == ["distill_mnist_loihi"]
     assert "make loihi-env" in missing["distill_mnist_loihi"]
+
+
+def test_a_student_file_of_other_content_or_other_networks_is_named_with_what_to_do(tmp_path):
+    path, config = tmp_path / "student.pt", {"seed": 0, "student": {"sizes": [3, 2]}}
+    torch.save({"weights": torch.zeros(2)}, path)  # readable, but no trained student
+    with pytest.raises(CheckpointError, match=r"student.pt holds no trained student .* delete it \(the student is"):
+        trained_run(path, config, nn.Linear(3, 2))
+    torch.save({"state_dict": nn.Linear(4, 2).state_dict(), "metrics": {"config": config}}, path)
+    with pytest.raises(CheckpointError, match=r"does not fit this configuration's networks \(.*size mismatch for"
+                                              r" weight.*\); it was written by other code: delete it"):
+        trained_run(path, config, nn.Linear(3, 2))
+    module = nn.Linear(3, 2)
+    torch.save({"state_dict": module.state_dict(), "metrics": {"config": config, "test_accuracy": 0.5}}, path)
+    fresh = nn.Linear(3, 2)
+    assert trained_run(path, {**config, "target": {"kind": "loihi"}}, fresh) == {
+        "config": {**config, "target": {"kind": "loihi"}}, "test_accuracy": 0.5}
+    assert torch.equal(fresh.weight, module.weight)

@@ -5,16 +5,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO, job_config
+from conftest import REPO, job_config, needs_digits
 from multigrade.checks import ConfigError
 from multigrade.snn import run, schedule_settings
-
-HAS_DIGITS = all((Path(os.environ.get("MULTIGRADE_DATA_DIR", "data")) / name / "raw").is_dir()
-                 for name in ("MNIST", "FashionMNIST"))
 
 
 def snn_config(*overrides):
@@ -37,7 +33,7 @@ def test_a_missing_schedule_names_the_key():
         schedule_settings(snn_config("~schedules.quick"))
 
 
-@pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+@needs_digits()
 @pytest.mark.parametrize("overrides", [("student.mode=discontinuous",),
                                        ("student.mode=continuous", "method.train_steps=2",
                                         "method.readout=membrane", "digits=fashion_mnist")])
@@ -62,7 +58,7 @@ def test_a_smoke_run_writes_its_metrics(tmp_path, overrides):
     assert student["dense_macs"] == 784 * 64 + 64 * 64 + 64 * 10
 
 
-@pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+@needs_digits()
 @pytest.mark.parametrize("experiment", ["distill_mnist", "distill_mnist_conv"])
 def test_a_distillation_smoke_run_trains_teacher_and_student(tmp_path, experiment):
     cfg = snn_config(f"spiking={experiment}", "kd=snn_to_dnn", "profile=smoke", f"paths.output_dir={tmp_path}",
@@ -89,7 +85,7 @@ def test_the_ablation_is_one_sweep_over_the_kd_group():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not HAS_DIGITS, reason="MNIST / Fashion-MNIST are not in MULTIGRADE_DATA_DIR")
+@needs_digits()
 def test_two_ddp_processes_share_the_data_and_write_one_run_folder(tmp_path):
     folder = tmp_path / "runs" / "ddp"
     result = subprocess.run(

@@ -30,7 +30,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
-from multigrade.grades.checkpoints import read_checkpoint
+from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
 from multigrade.io import save_torch, write_json
 from multigrade.loihi.deploy import deploy_to_loihi, loihi_python
 from multigrade.loihi.student import LoihiStudent
@@ -109,11 +109,21 @@ def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, An
     where there is no such file or it came from another configuration."""
     if not path.is_file():
         return None
-    saved = read_checkpoint(path, "trained student", "the student is then trained again")
-    if _training(saved["metrics"]["config"]) != _training(config):
+    then = "the student is then trained again"
+    saved = read_checkpoint(path, "trained student", then)
+    metrics = saved.get("metrics") if isinstance(saved, dict) else None
+    if not (isinstance(metrics, dict) and isinstance(metrics.get("config"), dict) and "state_dict" in saved):
+        raise CheckpointError(f"{path} holds no trained student (its state_dict, test metrics and config):"
+                              f" delete it ({then})")
+    if _training(metrics["config"]) != _training(config):
         return None
-    module.load_state_dict(saved["state_dict"])
-    return {**saved["metrics"], "config": config}
+    try:
+        module.load_state_dict(saved["state_dict"])
+    except RuntimeError as error:  # torch's message: a heading, then the first mismatch
+        mismatch = " ".join(line.strip() for line in str(error).splitlines()[:2])
+        raise CheckpointError(f"the trained student in {path} does not fit this configuration's networks"
+                              f" ({mismatch}); it was written by other code: delete it ({then})") from None
+    return {**metrics, "config": config}
 
 
 def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datamodule: Any, out: Path,
