@@ -140,3 +140,16 @@ def test_a_failed_attack_names_its_log_relative_to_the_report(tmp_path):
     (planned,) = select("scann_neurons_power")
     outcome = RunOutcome(planned, tmp_path / "runs" / "attack", None, tmp_path / "logs" / "attack.log")
     assert "**scann_neurons_power** failed: see `logs/attack.log`" in scann_section([outcome], tmp_path)
+
+
+def test_the_summary_times_every_grade_of_a_run_started_again(tmp_path):
+    runs = {run.name: run for run in select("p1_synthetic_s2")}
+    rse = {"train_rse": 0.1, "val_rse": 0.1, "test_rse": 0.1}
+    outcomes = [finished(tmp_path / name, runs[name], ["rse"], [rse] * grades) for name, grades in
+                (("mgdl", 4), ("sgdl", 1))]
+    # the MGDL run was stopped in grade 4 and finished by a second process in 5 s
+    metrics = load_metrics(tmp_path / "mgdl")
+    metrics["grades"][3]["seconds"], metrics["total_seconds"] = 40.0, 5.0
+    outcomes[0] = RunOutcome(outcomes[0].run, outcomes[0].folder, metrics, outcomes[0].log)
+    report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
+    assert "| p1_synthetic_s2 | RSE | 0.1 | 0.1 | 6.537e-06 | — | 49 | 3 | no/no |" in report  # 3 + 3 + 3 + 40

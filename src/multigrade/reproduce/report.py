@@ -233,7 +233,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
              " run outputs where published (— where not). Times in the per-grade tables: *grade"
              " seconds* is grade k's own training time, *seconds, grades 1 to k* that of grades 1"
              " to k together; a paper's time is that of its whole run (all grades), so it stands"
-             " on the last grade's row."),
+             " on the last grade's row. The summary's seconds are those of all grades; a run"
+             " stopped and started again counts its grades' time before the stop."),
             "",
         ]
     lines += [("Each number comes from the run folder named under its table, whose `.hydra/config.yaml`"
@@ -261,8 +262,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         outcome = by_key.get((experiment, model))
         if outcome is None or outcome.metrics is None:
             return "—"
-        if field == "seconds":
-            return f"{outcome.metrics['total_seconds']:.0f}"
+        if field == "seconds":  # every grade's training time, before a restart too
+            return f"{sum(grade['seconds'] for grade in outcome.metrics['grades']):.0f}"
         if field == "paper_settings":
             return "yes" if outcome.metrics["paper_settings"] else "no"
         return _fmt(outcome.metrics["grades"][-1].get(field))
