@@ -74,7 +74,7 @@ test: $(VENV)/.installed ngspice loihi-env-if-possible ## run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed ## compile-check every module
-	$(PY) -m compileall -q src tests
+	$(PY) -m compileall -q src tests examples
 
 clean: ## remove outputs and caches (keeps .venv and .venv-loihi)
 	rm -rf outputs .pytest_cache

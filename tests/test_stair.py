@@ -1,7 +1,14 @@
+import re
+
 import pytest
 import torch
+from torch import nn
 
-from multigrade.grades.stair import StairNetwork, hidden_stack
+from conftest import job_config
+from multigrade.checks import ConfigError
+from multigrade.grades.records import GradeSpec
+from multigrade.grades.stair import Sine, StairNetwork, activation_class, hidden_stack
+from multigrade.run import grade_specs
 
 
 def stair_with(grades: int, seed: int = 0) -> StairNetwork:
@@ -51,3 +58,29 @@ def test_a_new_grade_takes_the_last_hidden_width_as_input():
 def test_unknown_activation_names_the_choices():
     with pytest.raises(ValueError, match="unknown activation 'swish'.*relu"):
         hidden_stack(1, [4], "swish")
+
+
+def test_an_activation_may_be_the_import_path_of_a_module_class():
+    stack = hidden_stack(1, [4, 4], ["multigrade.grades.stair.Sine", "relu"])
+    assert isinstance(stack[1], Sine) and isinstance(stack[3], nn.ReLU)
+    x = torch.linspace(-1, 1, 5)[:, None]
+    assert torch.equal(stack[:2](x), torch.sin(stack[0](x)))
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("no_such_package.Snake", "No module named 'no_such_package'; is its module's folder on PYTHONPATH"),
+    ("multigrade.grades.stair.Snake", "multigrade.grades.stair has no nn.Module class 'Snake'"),
+    ("multigrade.grades.stair.hidden_stack", "has no nn.Module class 'hidden_stack'"),
+])
+def test_an_activation_that_cannot_be_imported_is_named(name, message):
+    with pytest.raises(ValueError, match=re.escape(f"activation {name!r}: ") + ".*" + re.escape(message)):
+        activation_class(name)
+
+
+def test_a_misnamed_activation_of_a_late_grade_is_refused_before_any_grade_trains():
+    with pytest.raises(ValueError, match="unknown activation 'rleu'"):
+        GradeSpec([8, 8], ["relu", "rleu"])
+    with pytest.raises(ValueError, match="2 hidden layers but 1 activations"):
+        GradeSpec([8, 8], ["relu"])
+    with pytest.raises(ConfigError, match=r"model \(architecture.mgdl\): unknown activation 'rleu'"):
+        grade_specs(job_config("experiment=p1_synthetic_s2", "model.activation=[relu,relu,relu,rleu]"))

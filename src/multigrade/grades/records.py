@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from multigrade.grades.stair import HEADS
+from multigrade.grades.stair import HEADS, layer_activations
 
 
 @dataclass(frozen=True)
 class GradeSpec:
     """Hidden widths and activation(s) of one grade's stack, e.g. ([256, 256], "relu")
-    or ([256, 256], ["sin", "relu"]) (one name per layer), and its output: ``linear``
-    (squared loss on the residual) or ``softmax`` (cross-entropy; P2's first
-    classification grade)."""
+    or ([256, 256], ["sin", "relu"]) (one name per layer; a name may be the import path of
+    one's own ``nn.Module``), and its output: ``linear`` (squared loss on the residual) or
+    ``softmax`` (cross-entropy; P2's first classification grade). Checked when made, so a
+    misnamed activation of a late grade stops a run before its first grade trains."""
 
     widths: list[int]
     activation: str | list[str] = "relu"
@@ -23,6 +24,7 @@ class GradeSpec:
     def __post_init__(self) -> None:
         if self.output not in HEADS:
             raise ValueError(f"unknown grade output {self.output!r}: choose one of {sorted(HEADS)}")
+        layer_activations(self.widths, self.activation)
 
 
 @dataclass

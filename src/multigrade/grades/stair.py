@@ -13,6 +13,8 @@ Earlier heads stay in the model for the sum but are not part of the feature chai
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 from torch import nn
 
@@ -32,14 +34,42 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
-def activation(name: str) -> nn.Module:
-    """The activation module called ``name`` (one of ``ACTIVATIONS``)."""
+def activation_class(name: str) -> type[nn.Module]:
+    """The activation called ``name``: one of ``ACTIVATIONS``, or the import path
+    ``package.module.Class`` of an ``nn.Module`` built without arguments (one's own, e.g.
+    ``my_activations.Snake``, importable from ``PYTHONPATH``)."""
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    module_name, _, class_name = name.rpartition(".")
+    if not module_name:
+        raise ValueError(f"unknown activation {name!r}: choose one of {sorted(ACTIVATIONS)}, or give the"
+                         " import path of an nn.Module class, e.g. my_activations.Snake")
     try:
-        return ACTIVATIONS[name]()
-    except KeyError:
-        raise ValueError(
-            f"unknown activation {name!r}: choose one of {sorted(ACTIVATIONS)}"
-        ) from None
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ValueError(f"activation {name!r}: {error}; is its module's folder on PYTHONPATH?") from None
+    found = getattr(module, class_name, None)
+    if not (isinstance(found, type) and issubclass(found, nn.Module)):
+        raise ValueError(f"activation {name!r}: {module_name} has no nn.Module class {class_name!r}")
+    return found
+
+
+def activation(name: str) -> nn.Module:
+    """A new activation module called ``name`` (see ``activation_class``)."""
+    return activation_class(name)()
+
+
+def layer_activations(widths: list[int], activations: str | list[str]) -> list[str]:
+    """One activation name per hidden layer: ``activations`` is one name for every layer
+    or one per layer; each must name an activation (``activation_class``)."""
+    if not widths:
+        raise ValueError("a grade needs at least one hidden layer (widths is empty)")
+    names = [activations] * len(widths) if isinstance(activations, str) else list(activations)
+    if len(names) != len(widths):
+        raise ValueError(f"{len(widths)} hidden layers but {len(names)} activations: {names}")
+    for name in names:
+        activation_class(name)
+    return names
 
 
 def hidden_stack(in_features: int, widths: list[int], activations: str | list[str]) -> nn.Sequential:
@@ -49,14 +79,9 @@ def hidden_stack(in_features: int, widths: list[int], activations: str | list[st
     (N, in_features) -> (N, widths[-1]). Weights and biases keep ``torch.nn.Linear``'s
     initialisation, U(-1, 1) * sqrt(1 / fan_in), as in the papers.
     """
-    if not widths:
-        raise ValueError("a grade needs at least one hidden layer (widths is empty)")
-    names = [activations] * len(widths) if isinstance(activations, str) else list(activations)
-    if len(names) != len(widths):
-        raise ValueError(f"{len(widths)} hidden layers but {len(names)} activations: {names}")
     layers: list[nn.Module] = []
     fan_in = in_features
-    for width, name in zip(widths, names):
+    for width, name in zip(widths, layer_activations(widths, activations)):
         layers += [nn.Linear(fan_in, int(width)), activation(name)]
         fan_in = int(width)
     return nn.Sequential(*layers)

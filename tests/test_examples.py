@@ -1,0 +1,79 @@
+"""The README's examples of one's own parts (``examples/``), run as a user runs them: from a
+copy of the folder outside the repository, with ``--config-dir`` and ``PYTHONPATH``."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import REPO, needs_digits
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def own_parts(tmp_path):
+    """A copy of ``examples/`` and the environment that finds its modules."""
+    folder = shutil.copytree(REPO / "examples", tmp_path / "mine", ignore=shutil.ignore_patterns("__pycache__"))
+    return folder, {**os.environ, "PYTHONPATH": str(folder)}
+
+
+def run_own(module: str, folder, env, *overrides: str) -> subprocess.CompletedProcess:
+    """``python -m <module> --config-dir <folder>/conf <overrides>``, started in the folder
+    above (``python -m`` puts the working folder on ``sys.path``)."""
+    return subprocess.run([sys.executable, "-m", module, "--config-dir", str(folder / "conf"), *overrides],
+                          cwd=folder.parent, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_an_own_experiment_with_an_own_activation_trains_and_restores(own_parts):
+    folder, env = own_parts
+    out = folder / "run"
+    overrides = ["experiment=chirp", "profile=quick", "train.epochs=60", "logger=none",
+                 "callbacks.progress.refresh_rate=0", f"paths.output_dir={out}"]
+    result = run_own("multigrade.run", folder, env, *overrides)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    first, second = (grade["test_rse"] for grade in metrics["grades"])
+    assert second < 0.8 * first < 0.8
+    checkpoint = torch.load(out / "checkpoints" / "grade_2.pt", weights_only=False)
+    assert [spec["activation"] for spec in checkpoint["specs"]] == ["chirp.Snake"] * 2
+    with (out / "spectra.npz").open("rb") as spectra:
+        assert spectra.read(2) == b"PK"  # the residual spectra were written (a zip of arrays)
+
+    # started again, the run imports the activation to restore both grades, and ends alike
+    (out / "metrics.json").unlink()
+    result = run_own("multigrade.run", folder, env, *overrides)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "grades 1..2 restored" in (out / "run.log").read_text()
+    assert json.loads((out / "metrics.json").read_text())["grades"] == metrics["grades"]
+
+
+def test_an_activation_the_run_cannot_import_names_the_fix(own_parts):
+    folder, env = own_parts
+    out = folder / "run"
+    result = run_own("multigrade.run", folder, {**env, "PYTHONPATH": ""}, "experiment=p1_synthetic_s2",
+                     "model.activation=chirp.Snake", f"paths.output_dir={out}")
+    assert result.returncode == 1
+    assert ("ConfigError: model (architecture.mgdl): activation 'chirp.Snake': No module named 'chirp';"
+            " is its module's folder on PYTHONPATH?") in result.stdout + result.stderr
+    assert not (out / "checkpoints").exists()
+
+
+@needs_digits("MNIST")
+def test_an_own_spiking_student_distils_and_its_activity_is_counted(own_parts):
+    folder, env = own_parts
+    out = folder / "student"
+    result = run_own("multigrade.snn", folder, {**env, "OMP_NUM_THREADS": "1"}, "spiking=distill_mnist",
+                     "student=synaptic_mlp", "profile=smoke", "logger=none", f"paths.output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["student"]["_target_"] == "synaptic_student.SynapticStudent"
+    assert metrics["test_accuracy"] > 0.6  # ten classes: chance is 0.1
+    student = metrics["test_activity"]["student"]  # per test image
+    assert [layer["layer"] for layer in student["layers"]] == ["blocks.0", "blocks.1"]
+    assert len(student["spikes"]) == 2 and all(spikes > 1 for spikes in student["spikes"])
+    assert student["sops"] > 0 and student["macs"] == 0  # every layer is driven by spikes
