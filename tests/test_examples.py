@@ -64,11 +64,12 @@ def test_an_activation_the_run_cannot_import_names_the_fix(own_parts):
 
 
 @needs_digits("MNIST")
-def test_an_own_spiking_student_distils_and_its_activity_is_counted(own_parts):
+def test_an_own_spiking_student_distils_and_an_own_target_deploys_it(own_parts):
     folder, env = own_parts
     out = folder / "student"
     result = run_own("multigrade.snn", folder, {**env, "OMP_NUM_THREADS": "1"}, "spiking=distill_mnist",
-                     "student=synaptic_mlp", "profile=smoke", "logger=none", f"paths.output_dir={out}")
+                     "student=synaptic_mlp", "target=low_precision", "profile=smoke", "logger=none",
+                     f"paths.output_dir={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["student"]["_target_"] == "synaptic_student.SynapticStudent"
@@ -77,3 +78,27 @@ def test_an_own_spiking_student_distils_and_its_activity_is_counted(own_parts):
     assert [layer["layer"] for layer in student["layers"]] == ["blocks.0", "blocks.1"]
     assert len(student["spikes"]) == 2 and all(spikes > 1 for spikes in student["spikes"])
     assert student["sops"] > 0 and student["macs"] == 0  # every layer is driven by spikes
+    # the target evaluated the trained student on the first 1000 test images, as it is and rounded
+    deployed = metrics["low_precision"]
+    assert deployed["images"] == 1000 and set(deployed["accuracy"]) == {"float", "8 bits", "4 bits", "2 bits"}
+    assert abs(deployed["accuracy"]["float"] - metrics["test_accuracy"]) < 0.05
+    assert abs(deployed["accuracy"]["8 bits"] - deployed["accuracy"]["float"]) < 0.02
+    assert (out / "student.pt").is_file()  # kept before deploying, as for every target
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    (("spiking=distill_mnist", "target._target_=synaptic_student.SynapticStudent", "~target.images", "~target.bits"),
+     "ConfigError: target._target_ synaptic_student.SynapticStudent is not a"
+     " multigrade.spiking.targets.DeploymentTarget"),
+    (("spiking=yin_binary_mnist",),
+     "ConfigError: target low_precision deploys a distilled student: add method=distill (and a teacher)"),
+    (("spiking=distill_mnist", "target.bits=[8,1]"),
+     "ConfigError: target.bits must be a list of integers of at least 2; got [8, 1]"),
+])
+def test_a_run_its_target_cannot_deploy_is_refused_before_training(own_parts, overrides, message):
+    folder, env = own_parts
+    out = folder / "student"
+    result = run_own("multigrade.snn", folder, env, "target=low_precision", *overrides, f"paths.output_dir={out}")
+    assert result.returncode == 1
+    assert message in result.stdout + result.stderr
+    assert not (out / "student.pt").exists() and not (out / "logs").exists()

@@ -24,7 +24,7 @@ from multigrade.loihi.deploy import (LoihiEnvironmentError, activity_per_image, 
 from multigrade.loihi.netx import ExportError, check_weights, export_netx, integer_weights
 from multigrade.loihi.student import LoihiStudent, QuantizedLinear
 from multigrade.run import run as run_grades
-from multigrade.snn import check_target, trained_run
+from multigrade.snn import build_target, trained_run
 from multigrade.snn import run as run_snn
 
 
@@ -172,15 +172,15 @@ def test_a_bad_target_setting_is_named_before_training(monkeypatch):
     with pytest.raises(LoihiEnvironmentError, match="make loihi-env"):
         loihi_python("/nowhere/python")
     with pytest.raises(ConfigError, match="student=loihi_mlp"):
-        check_target(job_config("spiking=distill_mnist", "target=loihi", config_name="snn"))
+        build_target(job_config("spiking=distill_mnist", "target=loihi", config_name="snn"))
     with pytest.raises(ConfigError, match="method=distill"):
-        check_target(job_config("spiking=yin_binary_mnist", "student=loihi_mlp", "target=loihi", config_name="snn"))
+        build_target(job_config("spiking=yin_binary_mnist", "student=loihi_mlp", "target=loihi", config_name="snn"))
     with pytest.raises(ConfigError, match="target.images"):
-        check_target(job_config("spiking=distill_mnist_loihi", "target.images=0", config_name="snn"))
+        build_target(job_config("spiking=distill_mnist_loihi", "target.images=0", config_name="snn"))
     monkeypatch.setenv("MULTIGRADE_LOIHI_PYTHON", "/nowhere/python")
     with pytest.raises(LoihiEnvironmentError, match="/nowhere/python does not exist"):
-        check_target(job_config("spiking=distill_mnist_loihi", config_name="snn"))
-    with pytest.raises(ConfigError, match="target=loihi deploys spiking students"):
+        build_target(job_config("spiking=distill_mnist_loihi", config_name="snn"))
+    with pytest.raises(ConfigError, match=r"target \(multigrade.loihi.target.LoihiTarget\) deploys spiking students"):
         run_grades(job_config("experiment=p2_sin", "target=loihi"))
 
 
@@ -270,7 +270,7 @@ def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it
         return {"accuracy": {"lava": 0.5}}
 
     monkeypatch.setattr(L.Trainer, "fit", no_training)
-    monkeypatch.setattr("multigrade.snn.deploy_to_loihi", deploy)
+    monkeypatch.setattr("multigrade.loihi.target.deploy_to_loihi", deploy)
     # the target may change, and the folder's name (absolute, relative or by its time)
     run_snn(job_config(*overrides, "target.timeout=60", f"paths.output_root={tmp_path / 'elsewhere'}",
                        config_name="snn"))

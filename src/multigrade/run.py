@@ -181,8 +181,8 @@ def check_single_device(cfg: DictConfig) -> None:
 def check_grade_run(cfg: DictConfig) -> None:
     """What a grade run needs besides ``check_settings``: one device, no target."""
     check_single_device(cfg)
-    if cfg.target.kind != "none":
-        raise ConfigError(f"target={cfg.target.kind} deploys spiking students (python -m multigrade.snn);"
+    if cfg.target.get("_target_") is not None:
+        raise ConfigError(f"target ({cfg.target._target_}) deploys spiking students (python -m multigrade.snn);"
                           " the grades run on the host: leave target=none")
 
 

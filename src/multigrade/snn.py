@@ -6,12 +6,14 @@ experiment's schedule for the profile, evaluates it on the test set,
 and writes into ``paths.output_dir``: ``metrics.json`` (written last, once everything
 succeeded; ``val_accuracy``, ``test_accuracy``, the teacher's ``*_teacher_accuracy`` when
 there is one, and ``test_activity``: per test image the spikes of every spiking layer, the
-synaptic operations of student and teacher, and their 45 nm energy estimates; with
-``target=loihi`` also ``loihi``: the student on lava's Loihi 2 simulation, see
-``multigrade.loihi.deploy``), ``logs/metrics.csv``, ``.hydra/`` and, with ``target=loihi``,
+synaptic operations of student and teacher, and their 45 nm energy estimates; with a
+deployment target (``multigrade.spiking.targets``) also its results under its ``kind``, e.g.
+``loihi`` for ``target=loihi``: the student on lava's Loihi 2 simulation, see
+``multigrade.loihi.deploy``), ``logs/metrics.csv``, ``.hydra/`` and, with a target,
 ``student.pt`` (the trained module's ``state_dict`` and the metrics above, written before
-deploying) and ``student.h5`` (the netx file). A deployment that fails stops the run with
-exit status 1 and no ``metrics.json``; ``student.pt`` keeps what was trained, and the same
+deploying) and what the target writes (Loihi: ``student.h5``, the netx file). A
+deployment that fails stops the run with exit status 1 and no ``metrics.json``;
+``student.pt`` keeps what was trained, and the same
 run started again in the same folder (``paths.output_dir``) deploys it without training
 again (``trained_run``). With ``trainer.strategy=ddp trainer.devices=N`` it trains and
 evaluates in N processes (data-parallel; the counts are summed over them) and the first
@@ -32,15 +34,12 @@ from omegaconf import DictConfig, OmegaConf
 from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
 from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
 from multigrade.io import save_torch, write_json
-from multigrade.loihi.deploy import deploy_to_loihi, loihi_python
-from multigrade.loihi.student import LoihiStudent
 from multigrade.run import CONF_DIR, prepare_run, with_overrides
-from multigrade.spiking.distillation import DistillationModule
+from multigrade.spiking.targets import DeploymentTarget
 from multigrade.tracking import finish, log_config
 
 log = logging.getLogger(__name__)
 
-TARGETS = ("none", "loihi")
 TRAINED = "student.pt"
 
 
@@ -66,32 +65,25 @@ def check_distributed(cfg: DictConfig) -> None:
                           f" or hydra/launcher=joblib instead")
 
 
-def deployment(cfg: DictConfig, module: Any, datamodule: Any, out: Path) -> dict[str, Any]:
-    """``{"loihi": ...}`` for ``target=loihi`` (the first ``target.images`` test images
-    simulated on lava, see ``deploy_to_loihi``); ``{}`` for ``target=none``."""
-    if cfg.target.kind != "loihi":
-        return {}
+def build_target(cfg: DictConfig) -> DeploymentTarget | None:
+    """The run's deployment target, checked against the run before training (``None`` for
+    ``target=none``)."""
+    if cfg.target.get("_target_") is None:
+        return None
+    target = instantiate(cfg.target)
+    if not isinstance(target, DeploymentTarget):
+        raise ConfigError(f"target._target_ {cfg.target._target_} is not a"
+                          f" {DeploymentTarget.__module__}.{DeploymentTarget.__name__}")
+    target.check(cfg)
+    return target
+
+
+def deployment(target: DeploymentTarget, module: Any, datamodule: Any, out: Path, seed: int) -> dict[str, Any]:
+    """``{target.kind: results}``: the trained student deployed by ``target`` and evaluated
+    on the first ``target.images`` test images."""
     datamodule.setup("test")
-    images, labels = datamodule.splits["test"][: cfg.target.images]
-    python = loihi_python(cfg.target.python)
-    log.info("deploying to lava's Loihi 2 simulation: %d test images with %s", len(labels), python)
-    return {"loihi": deploy_to_loihi(module.student, images, labels, out, cfg.seed, python, cfg.target.timeout)}
-
-
-def check_target(cfg: DictConfig) -> None:
-    """``target.kind`` is none or loihi; loihi needs a Loihi student trained by
-    ``method=distill`` and some test images."""
-    kind = cfg.target.kind
-    if kind not in TARGETS:
-        raise ConfigError(f"target.kind must be one of {', '.join(TARGETS)}; got {kind!r}")
-    if kind == "loihi":
-        if cfg.student.get("_target_") != f"{LoihiStudent.__module__}.{LoihiStudent.__name__}":
-            raise ConfigError("target=loihi deploys a Loihi student: add student=loihi_mlp")
-        if cfg.method.get("_target_") != f"{DistillationModule.__module__}.{DistillationModule.__name__}":
-            raise ConfigError("target=loihi deploys a distilled student: add method=distill (and a teacher)")
-        if not (isinstance(cfg.target.images, int) and cfg.target.images > 0):
-            raise ConfigError(f"target.images must be a positive integer; got {cfg.target.images!r}")
-        loihi_python(cfg.target.python)  # a missing environment stops the run before training
+    images, labels = datamodule.splits["test"][: target.images]
+    return {target.kind: target.deploy(module.student, images, labels, out, seed)}
 
 
 # What may differ between the run that trained a student and the run that deploys it: the
@@ -157,10 +149,11 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
     return metrics, trainer.is_global_zero
 
 
-def deploy_trained(cfg: DictConfig, module: Any, datamodule: Any, out: Path, metrics: dict[str, Any]) -> dict:
+def deploy_trained(target: DeploymentTarget, module: Any, datamodule: Any, out: Path, seed: int,
+                   metrics: dict[str, Any]) -> dict:
     """``deployment``; where it fails, first say what is kept and how to go on, then raise."""
     try:
-        return deployment(cfg, module, datamodule, out)
+        return deployment(target, module, datamodule, out, seed)
     except Exception:
         log.error("deploying the trained student failed (the cause follows). The trained networks and their"
                   " test metrics (test accuracy %.4f) are kept in %s; remove the cause, then start the same run"
@@ -176,7 +169,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     started = time.perf_counter()
     check_sweep_direction("val_accuracy", higher_is_better=True)
     check_distributed(cfg)
-    check_target(cfg)
+    target = build_target(cfg)
     out = prepare_run(cfg)
     settings = schedule_settings(cfg)
     datamodule = instantiate(cfg.digits)
@@ -190,9 +183,10 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         metrics, first = train_and_test(cfg, settings, module, datamodule, out, config, started)
         if not first:  # one process of a distributed run: the first writes
             return metrics
-        if cfg.target.kind != "none":
+        if target is not None:
             save_torch(out / TRAINED, {"state_dict": module.state_dict(), "metrics": metrics})
-    metrics.update(deploy_trained(cfg, module, datamodule, out, metrics))
+    if target is not None:
+        metrics.update(deploy_trained(target, module, datamodule, out, int(cfg.seed), metrics))
     write_json(out / "metrics.json", metrics)
     log.info("done in %.1f s: test accuracy %.4f (validation %.4f) -> %s", metrics["total_seconds"],
              metrics["test_accuracy"], metrics.get("val_accuracy", float("nan")), out / "metrics.json")
