@@ -33,7 +33,7 @@ def rounded(student: SpikingStudent, bits: int) -> SpikingStudent:
     levels = 2 ** (bits - 1) - 1
     with torch.no_grad():
         for name, weight in student.named_parameters():
-            if name.endswith("weight") and weight.ndim >= 2:
+            if name.endswith("weight") and weight.ndim >= 2 and weight.abs().max() > 0:
                 delta = weight.abs().max() / levels
                 weight.copy_(delta * torch.round(weight / delta))
     return student

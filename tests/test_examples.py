@@ -24,7 +24,7 @@ def own_parts(tmp_path):
 
 def run_own(module: str, folder, env, *overrides: str) -> subprocess.CompletedProcess:
     """``python -m <module> --config-dir <folder>/conf <overrides>``, started in the folder
-    above (``python -m`` puts the working folder on ``sys.path``)."""
+    above, so the modules import only through ``env``'s ``PYTHONPATH``."""
     return subprocess.run([sys.executable, "-m", module, "--config-dir", str(folder / "conf"), *overrides],
                           cwd=folder.parent, env=env, capture_output=True, text=True, timeout=600)
 
@@ -44,12 +44,12 @@ def test_an_own_experiment_with_an_own_activation_trains_and_restores(own_parts)
     with (out / "spectra.npz").open("rb") as spectra:
         assert spectra.read(2) == b"PK"  # the residual spectra were written (a zip of arrays)
 
-    # started again, the run imports the activation to restore both grades, and ends alike
+    # started again, the run rebuilds both grades from their checkpoints, importing the activation
     (out / "metrics.json").unlink()
     result = run_own("multigrade.run", folder, env, *overrides)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "grades 1..2 restored" in (out / "run.log").read_text()
-    assert json.loads((out / "metrics.json").read_text())["grades"] == metrics["grades"]
+    log = (out / "run.log").read_text()
+    assert "grades 1..2 restored" in log and log.count("grade 1/2 done") == 1  # trained once, in the first run
 
 
 def test_an_activation_the_run_cannot_import_names_the_fix(own_parts):
@@ -87,7 +87,7 @@ def test_an_own_spiking_student_distils_and_an_own_target_deploys_it(own_parts):
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    (("spiking=distill_mnist", "target._target_=synaptic_student.SynapticStudent", "~target.images", "~target.bits"),
+    (("spiking=distill_mnist", "target._target_=synaptic_student.SynapticStudent"),
      "ConfigError: target._target_ synaptic_student.SynapticStudent is not a"
      " multigrade.spiking.targets.DeploymentTarget"),
     (("spiking=yin_binary_mnist",),

@@ -363,6 +363,6 @@ def test_a_student_file_of_other_content_or_other_networks_is_named_with_what_to
     module = nn.Linear(3, 2)
     torch.save({"state_dict": module.state_dict(), "metrics": {"config": config, "test_accuracy": 0.5}}, path)
     fresh = nn.Linear(3, 2)
-    assert trained_run(path, {**config, "target": {"kind": "loihi"}}, fresh) == {
-        "config": {**config, "target": {"kind": "loihi"}}, "test_accuracy": 0.5}
+    deploying = {**config, "target": {"_target_": "multigrade.loihi.target.LoihiTarget"}}
+    assert trained_run(path, deploying, fresh) == {"config": deploying, "test_accuracy": 0.5}
     assert torch.equal(fresh.weight, module.weight)

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import REPO, job_config, needs_digits
 from multigrade.checks import ConfigError
-from multigrade.snn import run, schedule_settings
+from multigrade.snn import build_target, run, schedule_settings
+from multigrade.spiking.targets import DeploymentTarget
 
 
 def snn_config(*overrides):
@@ -118,3 +119,24 @@ def test_distributed_training_is_refused_where_it_cannot_run(tmp_path):
          "trainer.strategy=ddp", f"paths.output_root={tmp_path}"],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert sweep.returncode == 1 and "distributed training needs a single run" in sweep.stdout + sweep.stderr
+
+
+class ResultsAsConfig(DeploymentTarget):
+    """A target whose results would overwrite the run's config in metrics.json."""
+
+    kind = "config"
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("+target.kind=loihi", "target.kind=loihi selects no target: a target is named by target._target_"),
+    ("target._target_=no_such_module.Target",
+     "target._target_ 'no_such_module.Target': No module named 'no_such_module'; is its module's folder on PYTHONPATH?"),
+    ("target._target_=multigrade.spiking.networks.LIFStudent",
+     "target._target_ multigrade.spiking.networks.LIFStudent is not a multigrade.spiking.targets.DeploymentTarget"),
+    (f"target._target_={__name__}.ResultsAsConfig", "ResultsAsConfig.kind, the key of its results in metrics.json,"
+                                                     " must be an identifier other than experiment"),
+])
+def test_a_target_that_cannot_deploy_is_named_before_anything_is_built(override, message):
+    with pytest.raises(ConfigError) as error:
+        build_target(snn_config("spiking=distill_mnist", override))
+    assert message in str(error.value)

@@ -83,3 +83,26 @@ def test_stacked_adam_takes_each_models_adam_steps_at_its_own_rate():
     assert float(moved[2] / moved[0]) > 10  # each model moved at its own rate
     with pytest.raises(ValueError, match="not a stack of 2 models"):
         StackedAdam(stacked, rates[:2])
+
+
+class ScaledSine(torch.nn.Module):
+    """``sin(3 x)``, its 3 a buffer: an activation of one's own with a constant tensor."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("scale", torch.tensor(3.0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sin(self.scale * x)
+
+
+def test_an_activation_with_a_buffer_trains_stacked_as_alone():
+    data = p1_synthetic(2, n_train=300, n_val=50, n_test=50)
+    grades = [GradeSpec([16, 16], f"{__name__}.ScaledSine")] * 2
+    schedules = [GradeSchedule(4, 64, 1e-3, 1e-4)] * 2
+    stacked = fit_stacked(data, grades, [schedules] * 2, cpu_trainers(), [0, 1])
+    for seed, (stair, records) in zip([0, 1], stacked):
+        assert isinstance(stair.hidden[0][1], ScaledSine)
+        alone_stair, alone = fit_grades(data, grades, schedules, cpu_trainers(), seed=seed)
+        for a, s in zip(alone, records):
+            np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-5)

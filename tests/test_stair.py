@@ -69,11 +69,11 @@ def test_an_activation_may_be_the_import_path_of_a_module_class():
 
 @pytest.mark.parametrize(("name", "message"), [
     ("no_such_package.Snake", "No module named 'no_such_package'; is its module's folder on PYTHONPATH"),
-    ("multigrade.grades.stair.Snake", "multigrade.grades.stair has no nn.Module class 'Snake'"),
-    ("multigrade.grades.stair.hidden_stack", "has no nn.Module class 'hidden_stack'"),
+    ("multigrade.grades.stair.Snake", "multigrade.grades.stair has no 'Snake'"),
+    ("multigrade.grades.stair.hidden_stack", "is not an nn.Module class"),
 ])
 def test_an_activation_that_cannot_be_imported_is_named(name, message):
-    with pytest.raises(ValueError, match=re.escape(f"activation {name!r}: ") + ".*" + re.escape(message)):
+    with pytest.raises(ValueError, match=re.escape(f"activation {name!r}") + ".*" + re.escape(message)):
         activation_class(name)
 
 
@@ -84,3 +84,14 @@ def test_a_misnamed_activation_of_a_late_grade_is_refused_before_any_grade_train
         GradeSpec([8, 8], ["relu"])
     with pytest.raises(ConfigError, match=r"model \(architecture.mgdl\): unknown activation 'rleu'"):
         grade_specs(job_config("experiment=p1_synthetic_s2", "model.activation=[relu,relu,relu,rleu]"))
+
+
+def test_an_activation_that_needs_arguments_or_a_missing_dependency_is_named(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=r"activation 'torch.nn.Threshold' must be built without arguments: .*"
+                                         r"missing 2 required positional arguments"):
+        GradeSpec([8], "torch.nn.Threshold")
+    (tmp_path / "needs_more.py").write_text("import no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError) as error:
+        activation_class("needs_more.Snake")
+    assert str(error.value) == "activation 'needs_more.Snake': No module named 'no_such_dependency'"

@@ -33,6 +33,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
 from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
+from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
 from multigrade.run import CONF_DIR, prepare_run, with_overrides
 from multigrade.spiking.targets import DeploymentTarget
@@ -65,15 +66,33 @@ def check_distributed(cfg: DictConfig) -> None:
                           f" or hydra/launcher=joblib instead")
 
 
+# The keys of a spiking run's metrics.json besides ``val_*`` and ``test_*`` (``train_and_test``),
+# which a target's results (under its ``kind``) must leave alone
+RUN_KEYS = ("experiment", "profile", "paper_settings", "seed", "device", "total_seconds", "epochs", "config")
+
+
 def build_target(cfg: DictConfig) -> DeploymentTarget | None:
     """The run's deployment target, checked against the run before training (``None`` for
-    ``target=none``)."""
-    if cfg.target.get("_target_") is None:
+    ``target=none``): its class must import, be a ``DeploymentTarget`` and have a ``kind``
+    that names no other result."""
+    node = cfg.target
+    if node.get("_target_") is None:
+        if node.get("kind", "none") != "none":
+            raise ConfigError(f"target.kind={node.kind} selects no target: a target is named by target._target_,"
+                              " e.g. target=loihi (conf/target/loihi.yaml)")
         return None
-    target = instantiate(cfg.target)
-    if not isinstance(target, DeploymentTarget):
-        raise ConfigError(f"target._target_ {cfg.target._target_} is not a"
-                          f" {DeploymentTarget.__module__}.{DeploymentTarget.__name__}")
+    try:
+        found = import_object(node._target_, "target._target_")
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    name = f"{DeploymentTarget.__module__}.{DeploymentTarget.__name__}"
+    if not (isinstance(found, type) and issubclass(found, DeploymentTarget)):
+        raise ConfigError(f"target._target_ {node._target_} is not a {name}")
+    kind = getattr(found, "kind", None)
+    if not (isinstance(kind, str) and kind.isidentifier()) or kind in RUN_KEYS or kind.startswith(("val_", "test_")):
+        raise ConfigError(f"{node._target_}.kind, the key of its results in metrics.json, must be an identifier"
+                          f" other than {', '.join(RUN_KEYS)}, val_* and test_*; got {kind!r}")
+    target = instantiate(node)
     target.check(cfg)
     return target
 

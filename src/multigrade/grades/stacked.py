@@ -86,10 +86,14 @@ class StackedGradeModule(GradeTraining):
         self.seeds = [int(seed) for seed in seeds]
         self.backbones = nn.ModuleList(backbones)
         self.models = [GradeLoss(stack, head) for stack, head in zip(stacks, heads)]
-        params, _ = stack_module_state(self.models)
+        params, buffers = stack_module_state(self.models)
         self.names = list(params)
         self.stacked = nn.ParameterList(nn.Parameter(params[name]) for name in self.names)
-        template = copy.deepcopy(self.models[0]).to("meta")  # the shape; parameters come per call
+        # constant buffers (e.g. of an activation of one's own), stacked too: (S, ...) each
+        self.buffer_names = list(buffers)
+        for i, name in enumerate(self.buffer_names):
+            self.register_buffer(f"stacked_buffer_{i}", buffers[name], persistent=False)
+        template = copy.deepcopy(self.models[0]).to("meta")  # the shape; tensors come per call
 
         def model_loss(params: dict[str, torch.Tensor], features: torch.Tensor,
                        residual: torch.Tensor) -> torch.Tensor:
@@ -131,6 +135,7 @@ class StackedGradeModule(GradeTraining):
         """Each model's loss on its rows of the minibatch: (S * B, d), (S * B, m) -> (S,)."""
         count = len(self.seeds)
         params = dict(zip(self.names, self.stacked))
+        params.update((name, getattr(self, f"stacked_buffer_{i}")) for i, name in enumerate(self.buffer_names))
         return self.batched_loss(params, features.unflatten(0, (count, -1)), residual.unflatten(0, (count, -1)))
 
     def trained_parameters(self) -> list[nn.Parameter]:

@@ -13,10 +13,10 @@ Earlier heads stay in the model for the sum but are not part of the feature chai
 
 from __future__ import annotations
 
-import importlib
-
 import torch
 from torch import nn
+
+from multigrade.importing import import_object
 
 
 class Sine(nn.Module):
@@ -40,35 +40,34 @@ def activation_class(name: str) -> type[nn.Module]:
     ``my_activations.Snake``, importable from ``PYTHONPATH``)."""
     if name in ACTIVATIONS:
         return ACTIVATIONS[name]
-    module_name, _, class_name = name.rpartition(".")
-    if not module_name:
+    if "." not in name:
         raise ValueError(f"unknown activation {name!r}: choose one of {sorted(ACTIVATIONS)}, or give the"
                          " import path of an nn.Module class, e.g. my_activations.Snake")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"activation {name!r}: {error}; is its module's folder on PYTHONPATH?") from None
-    found = getattr(module, class_name, None)
+    found = import_object(name, "activation")
     if not (isinstance(found, type) and issubclass(found, nn.Module)):
-        raise ValueError(f"activation {name!r}: {module_name} has no nn.Module class {class_name!r}")
+        raise ValueError(f"activation {name!r} is not an nn.Module class")
     return found
 
 
 def activation(name: str) -> nn.Module:
-    """A new activation module called ``name`` (see ``activation_class``)."""
-    return activation_class(name)()
+    """A new activation module called ``name`` (see ``activation_class``), built without
+    arguments."""
+    try:
+        return activation_class(name)()
+    except TypeError as error:
+        raise ValueError(f"activation {name!r} must be built without arguments: {error}") from None
 
 
 def layer_activations(widths: list[int], activations: str | list[str]) -> list[str]:
     """One activation name per hidden layer: ``activations`` is one name for every layer
-    or one per layer; each must name an activation (``activation_class``)."""
+    or one per layer; each must name an activation built without arguments (``activation``)."""
     if not widths:
         raise ValueError("a grade needs at least one hidden layer (widths is empty)")
     names = [activations] * len(widths) if isinstance(activations, str) else list(activations)
     if len(names) != len(widths):
         raise ValueError(f"{len(widths)} hidden layers but {len(names)} activations: {names}")
     for name in names:
-        activation_class(name)
+        activation(name)
     return names
 
 

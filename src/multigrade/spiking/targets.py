@@ -7,10 +7,12 @@ host) or is built from ``_target_`` into a ``DeploymentTarget``:
   ``ConfigError`` naming the key (the base class checks ``images`` and that the run
   distils a ``SpikingStudent``: ``method=distill``);
 - ``deploy(student, images, labels, folder, seed)``, after the test: the trained
-  ``SpikingStudent`` and the first ``images`` test images (B, 784) in [0, 1] with their
-  labels (B,); write what it makes into the run ``folder`` and return JSON-able results,
-  which ``metrics.json`` stores under the target's ``kind``. Draw any randomness from
-  ``seed``.
+  ``SpikingStudent`` (on the device it was trained on, which the target may change: the
+  run ends after deploying) and the first ``images`` test images (B, 784) in [0, 1] with
+  their labels (B,), on the CPU; write what it makes into the run ``folder`` and return
+  JSON-able results, which ``metrics.json`` stores under the target's ``kind`` (a class
+  attribute every target sets: an identifier naming no other result). Draw any
+  randomness from ``seed``.
 
 ``multigrade.loihi.target.LoihiTarget`` (``target=loihi``) is one; one's own is a subclass
 named by ``_target_`` in ``conf/target/<name>.yaml``.
@@ -45,9 +47,10 @@ def names_subclass(node: DictConfig, base: type) -> bool:
 
 
 class DeploymentTarget:
-    """Deploys a trained student and evaluates it on ``images`` test images."""
+    """Deploys a trained student and evaluates it on ``images`` test images; a subclass sets
+    ``kind`` and ``deploy``."""
 
-    kind = "target"
+    kind: str
 
     def __init__(self, images: int = 100):
         self.images = images
