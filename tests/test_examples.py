@@ -102,3 +102,17 @@ def test_a_run_its_target_cannot_deploy_is_refused_before_training(own_parts, ov
     assert result.returncode == 1
     assert message in result.stdout + result.stderr
     assert not (out / "student.pt").exists() and not (out / "logs").exists()
+
+
+def test_an_own_grade_stack_composes_on_an_own_experiment_and_learns(own_parts):
+    folder, env = own_parts
+    out = folder / "fourier"
+    result = run_own("multigrade.run", folder, env, "experiment=chirp_fourier", "profile=smoke", "logger=none",
+                     "callbacks.progress.refresh_rate=0", f"paths.output_dir={out}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["data"]["_target_"] == "chirp.chirp"  # from the experiment it extends
+    assert metrics["grades"][0]["test_rse"] < 0.1  # five epochs: the Fourier features carry the chirp's band
+    checkpoint = torch.load(out / "checkpoints" / "grade_2.pt", weights_only=False)
+    assert checkpoint["specs"][0]["stack"] == "fourier_features.fourier_stack" and "stack" not in checkpoint["specs"][1]
+    assert checkpoint["state_dict"]["hidden.0.0.frequencies"].shape == (1, 64)

@@ -274,3 +274,17 @@ def test_an_equation_with_more_equations_than_nodes_reports_its_mean_loss():
                          equation=LinearEquation(operator, rhs))
     cpu_trainers()(1, 1).fit(module)
     assert module.loss_history[0].item() == pytest.approx(first_loss, rel=1e-6)
+
+
+def test_a_grade_stack_of_ones_own_is_restored_from_its_checkpoint_and_must_match(tmp_path):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades = [GradeSpec([8, 16], "tanh", stack="test_stair.halving_stack"), GradeSpec([16])]
+    schedules = [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2
+    stair, records = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    assert "hidden.0.1.copies" in torch.load(tmp_path / "grade_2.pt", weights_only=True)["state_dict"]
+    restored, again = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    assert [r.metrics for r in again] == [r.metrics for r in records]
+    torch.testing.assert_close(restored(data.x_test), stair(data.x_test), rtol=0, atol=0)
+    plain = [GradeSpec([8, 16], "tanh"), GradeSpec([16])]
+    with pytest.raises(CheckpointError, match="written by a different run"):
+        fit_grades(data, plain, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)

@@ -130,7 +130,8 @@ class ResultsAsConfig(DeploymentTarget):
 @pytest.mark.parametrize(("override", "message"), [
     ("+target.kind=loihi", "target.kind=loihi selects no target: a target is named by target._target_"),
     ("target._target_=no_such_module.Target",
-     "target._target_ 'no_such_module.Target': No module named 'no_such_module'; is its module's folder on PYTHONPATH?"),
+     "target._target_ 'no_such_module.Target': No module named 'no_such_module';"
+     " is its module's folder on PYTHONPATH?"),
     ("target._target_=multigrade.spiking.networks.LIFStudent",
      "target._target_ multigrade.spiking.networks.LIFStudent is not a multigrade.spiking.targets.DeploymentTarget"),
     (f"target._target_={__name__}.ResultsAsConfig", "ResultsAsConfig.kind, the key of its results in metrics.json,"

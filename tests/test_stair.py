@@ -95,3 +95,47 @@ def test_an_activation_that_needs_arguments_or_a_missing_dependency_is_named(tmp
     with pytest.raises(ValueError) as error:
         activation_class("needs_more.Snake")
     assert str(error.value) == "activation 'needs_more.Snake': No module named 'no_such_dependency'"
+
+
+class Doubled(nn.Module):
+    """``[z, z]``: (N, d) -> (N, 2d), with a constant buffer."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("copies", torch.tensor(2))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z.repeat(1, int(self.copies))
+
+
+def doubling_stack(in_features: int, widths: list[int], activations) -> nn.Module:
+    """Affine layers of ``widths`` whose output is doubled: (N, in) -> (N, 2 widths[-1])."""
+    return nn.Sequential(hidden_stack(in_features, widths, activations), Doubled())
+
+
+def halving_stack(in_features: int, widths: list[int], activations) -> nn.Module:
+    """Layers to widths[-1] / 2, doubled back: (N, in) -> (N, widths[-1])."""
+    return doubling_stack(in_features, [*widths[:-1], widths[-1] // 2], activations)
+
+
+def test_a_grade_stack_of_ones_own_builds_the_hidden_layers_and_is_recorded():
+    stair = StairNetwork(3, 1)
+    stack, head = stair.grow([8, 4], "tanh", stack=f"{__name__}.halving_stack")
+    x = torch.rand(5, 3)
+    features = stack(x)
+    assert features.shape == (5, 4) and torch.equal(features[:, :2], features[:, 2:])
+    assert head.in_features == 4 and stair.feature_width == 4
+    assert stair.specs[0] == {"widths": [8, 4], "activation": "tanh", "output": "linear",
+                              "stack": f"{__name__}.halving_stack"}
+    stair.grow([6], "relu")  # the next grade takes phi_1 (N, 4) as usual
+    assert stair(x).shape == (5, 1) and "stack" not in stair.specs[1]
+
+
+def test_a_grade_stack_of_the_wrong_width_or_name_is_refused():
+    with pytest.raises(ValueError, match=r"stack 'test_stair.doubling_stack' maps \(N, 3\) to \(8,\) per row, not"
+                                         r" \(4,\): the last width"):
+        StairNetwork(3, 1).grow([8, 4], "relu", stack=f"{__name__}.doubling_stack")
+    with pytest.raises(ValueError, match="stack 'multigrade.grades.stair.ACTIVATIONS' is not callable"):
+        GradeSpec([8], "relu", stack="multigrade.grades.stair.ACTIVATIONS")
+    with pytest.raises(ConfigError, match=r"model \(architecture.mgdl\): stack 'no_such.stack': No module named"):
+        grade_specs(job_config("experiment=p1_synthetic_s2", "model.stack=[null,null,null,no_such.stack]"))

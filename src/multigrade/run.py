@@ -73,15 +73,15 @@ def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
             + (f" (no structure {cfg.structure!r} in structures)" if "structures" in cfg else "")
         )
     model = OmegaConf.to_container(cfg.model, resolve=True)
-    activation, output = model["activation"], model.get("output", "linear")
+    activation, output, stack = model["activation"], model.get("output", "linear"), model.get("stack")
     if count is not None:
         added = model["adaptive_grading"].get("widths") or grades[-1]
         grades = grades[:count] + [added] * (count - len(grades))
-        activation, output = padded(activation, count), padded(output, count)
+        activation, output, stack = padded(activation, count), padded(output, count), padded(stack, count)
     try:
         return [
             GradeSpec([int(w) for w in widths], value_for_grade(activation, k, "model.activation"),
-                      value_for_grade(output, k, "model.output"))
+                      value_for_grade(output, k, "model.output"), value_for_grade(stack, k, "model.stack"))
             for k, widths in enumerate(grades, start=1)
         ]
     except ValueError as error:

@@ -47,7 +47,8 @@ def partial_path(directory: Path, grade: int) -> Path:
 
 def grade_identity(spec: GradeSpec, schedule: GradeSchedule, identity: dict[str, Any]) -> dict[str, Any]:
     """What a checkpoint of this grade must have been written with."""
-    return {"spec": {"widths": list(spec.widths), "activation": spec.activation, "output": spec.output},
+    built = {"stack": spec.stack} if spec.stack is not None else {}  # as the stair's specs record it
+    return {"spec": {"widths": list(spec.widths), "activation": spec.activation, "output": spec.output, **built},
             "schedule": schedule.as_dict(), **identity}
 
 
@@ -124,7 +125,7 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
     if payload is None:
         return []
     for spec in grades[: len(records)]:
-        stair.grow(spec.widths, spec.activation, spec.output)
+        stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
     stair.load_state_dict(payload["state_dict"])
     freeze(stair)
     for name, obj in stateful.items():

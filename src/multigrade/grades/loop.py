@@ -73,7 +73,7 @@ def grow_grade(stair: StairNetwork, spec: GradeSpec, seed: int, k: int, x_train:
     backbone = stair.backbone()
     prior = predict(stair, x_train) if k > 1 else torch.zeros_like(y_train)
     torch.manual_seed(derive_seed(INIT, seed, k))
-    stack, head = stair.grow(spec.widths, spec.activation, spec.output)
+    stack, head = stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
     stair.to(x_train.device)
     return backbone, prior, stack, head
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from multigrade.grades.stair import HEADS, layer_activations
+from multigrade.grades.stair import HEADS, layer_activations, stack_builder
 
 
 @dataclass(frozen=True)
@@ -14,17 +14,21 @@ class GradeSpec:
     """Hidden widths and activation(s) of one grade's stack, e.g. ([256, 256], "relu")
     or ([256, 256], ["sin", "relu"]) (one name per layer; a name may be the import path of
     one's own ``nn.Module``), and its output: ``linear`` (squared loss on the residual) or
-    ``softmax`` (cross-entropy; P2's first classification grade). Checked when made, so a
-    misnamed activation of a late grade stops a run before its first grade trains."""
+    ``softmax`` (cross-entropy; P2's first classification grade); ``stack``, the import
+    path of a function that builds the hidden stack instead of affine layers and
+    activations (``stair.stack_builder``). Checked when made, so a misnamed activation or
+    stack of a late grade stops a run before its first grade trains."""
 
     widths: list[int]
     activation: str | list[str] = "relu"
     output: str = "linear"
+    stack: str | None = None
 
     def __post_init__(self) -> None:
         if self.output not in HEADS:
             raise ValueError(f"unknown grade output {self.output!r}: choose one of {sorted(HEADS)}")
         layer_activations(self.widths, self.activation)
+        stack_builder(self.stack)
 
 
 @dataclass

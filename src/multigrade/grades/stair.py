@@ -13,6 +13,8 @@ Earlier heads stay in the model for the sum but are not part of the feature chai
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -86,6 +88,35 @@ def hidden_stack(in_features: int, widths: list[int], activations: str | list[st
     return nn.Sequential(*layers)
 
 
+StackBuilder = Callable[[int, list[int], "str | list[str]"], nn.Module]
+
+
+def stack_builder(name: str | None) -> StackBuilder:
+    """What builds a grade's hidden stack: ``hidden_stack`` (``name`` None), or the import
+    path of one's own function with its arguments, ``(in_features, widths, activations)``,
+    returning a module (N, in_features) -> (N, widths[-1]), e.g. random Fourier features
+    before the affine layers."""
+    if name is None:
+        return hidden_stack
+    found = import_object(name, "stack")
+    if not callable(found):
+        raise ValueError(f"stack {name!r} is not callable")
+    return found
+
+
+def built_stack(name: str | None, in_features: int, widths: list[int], activations: str | list[str]) -> nn.Module:
+    """The hidden stack ``stack_builder(name)`` builds, checked on a probe: (2, in_features)
+    must map to (2, widths[-1]), the width the head and the next grade take."""
+    stack = stack_builder(name)(in_features, list(widths), activations)
+    if name is not None:
+        with torch.no_grad():
+            shape = tuple(stack(torch.zeros(2, in_features)).shape)
+        if shape != (2, int(widths[-1])):
+            raise ValueError(f"stack {name!r} maps (N, {in_features}) to {shape[1:]} per row, not"
+                             f" ({int(widths[-1])},): the last width is the width its output must have")
+    return stack
+
+
 class SoftmaxHead(nn.Module):
     """``A(z) = softmax(W z + b)``: (N, d) -> (N, m) class probabilities; ``logits(z)``
     gives ``W z + b``, which the cross-entropy loss takes."""
@@ -152,19 +183,20 @@ class StairNetwork(nn.Module):
         """Width of phi_K, the input of the next grade's hidden stack."""
         return self.specs[-1]["widths"][-1] if self.specs else self.in_features
 
-    def grow(self, widths: list[int], activations: str | list[str],
-             output: str = "linear") -> tuple[nn.Sequential, nn.Module]:
+    def grow(self, widths: list[int], activations: str | list[str], output: str = "linear",
+             stack: str | None = None) -> tuple[nn.Module, nn.Module]:
         """Append grade K + 1 = (H, A), freshly initialised on top of phi_K; return it.
-        ``output`` names the head: ``linear`` or ``softmax`` (see ``HEADS``)."""
+        ``output`` names the head: ``linear`` or ``softmax`` (see ``HEADS``); ``stack`` what
+        builds H (``stack_builder``; None: affine layers and activations)."""
         if output not in HEADS:
             raise ValueError(f"unknown grade output {output!r}: choose one of {sorted(HEADS)}")
-        stack = hidden_stack(self.feature_width, widths, activations)
+        hidden = built_stack(stack, self.feature_width, widths, activations)
         head = HEADS[output](int(widths[-1]), self.out_features)
-        self.hidden.append(stack)
+        self.hidden.append(hidden)
         self.heads.append(head)
-        self.specs.append({"widths": [int(w) for w in widths], "activation": activations,
-                           "output": output})
-        return stack, head
+        self.specs.append({"widths": [int(w) for w in widths], "activation": activations, "output": output,
+                           **({"stack": stack} if stack is not None else {})})
+        return hidden, head
 
     def backbone(self, grades: int | None = None) -> FeatureChain:
         """The frozen chain phi_k of the first ``grades`` grades (default: all); shares
