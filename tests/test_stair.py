@@ -8,7 +8,7 @@ from conftest import job_config
 from multigrade.checks import ConfigError
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.stair import Sine, StairNetwork, activation_class, hidden_stack
-from multigrade.run import grade_specs
+from multigrade.run import grade_specs, run
 
 
 def stair_with(grades: int, seed: int = 0) -> StairNetwork:
@@ -139,3 +139,47 @@ def test_a_grade_stack_of_the_wrong_width_or_name_is_refused():
         GradeSpec([8], "relu", stack="multigrade.grades.stair.ACTIVATIONS")
     with pytest.raises(ConfigError, match=r"model \(architecture.mgdl\): stack 'no_such.stack': No module named"):
         grade_specs(job_config("experiment=p1_synthetic_s2", "model.stack=[null,null,null,no_such.stack]"))
+
+
+class RandomSlope(nn.Module):
+    """``a x``, ``a`` drawn from torch's generator when built."""
+
+    def __init__(self):
+        super().__init__()
+        self.slope = nn.Parameter(torch.randn(()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.slope * x
+
+
+def noisy_stack(in_features: int, widths: list[int], activations) -> nn.Module:
+    """Affine layers, batch normalisation and dropout: a forward in training mode changes the
+    running statistics and draws from torch's generator."""
+    return nn.Sequential(hidden_stack(in_features, widths, activations), nn.BatchNorm1d(widths[-1]), nn.Dropout(0.5))
+
+
+def test_checking_a_grade_draws_nothing_from_its_seeded_stream():
+    torch.manual_seed(0)
+    expected = [nn.Linear(1, 4), RandomSlope(), nn.Linear(4, 3), RandomSlope(), nn.Linear(3, 2)]  # as built alone
+    torch.manual_seed(0)
+    GradeSpec([4, 3], f"{__name__}.RandomSlope")  # the check builds the activations too
+    stair = StairNetwork(1, 2)
+    stack, head = stair.grow([4, 3], f"{__name__}.RandomSlope")
+    for built, alone in zip([*stack, head], expected):
+        for (name, value), (_, reference) in zip(built.named_parameters(), alone.named_parameters()):
+            assert torch.equal(value, reference), name
+    torch.manual_seed(0)
+    stack, head = StairNetwork(1, 2).grow([4, 3], "relu", stack=f"{__name__}.noisy_stack")
+    torch.manual_seed(0)
+    alone = noisy_stack(1, [4, 3], "relu"), nn.Linear(3, 2)
+    assert torch.equal(head.weight, alone[1].weight)  # the probe drew nothing before the head
+    assert int(stack[1].num_batches_tracked) == 0 and stack.training  # nor changed the stack
+
+
+def test_a_late_grade_stack_of_the_wrong_width_stops_the_run_before_any_grade_trains(tmp_path):
+    cfg = job_config("experiment=p2_sin", "profile=smoke", f"model.stack=[null,null,{__name__}.doubling_stack]",
+                     f"paths.output_dir={tmp_path}", "logger=none")
+    with pytest.raises(ConfigError, match=r"model \(architecture.mgdl\): grade 3: stack 'test_stair.doubling_stack'"
+                                          r" maps \(N, \d+\) to"):
+        run(cfg)
+    assert not (tmp_path / "checkpoints").exists()

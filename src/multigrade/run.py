@@ -36,7 +36,7 @@ from multigrade.grades.adaptive import AdaptiveGrading
 from multigrade.grades.loop import cumulative_predictions, fit_grades
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
-from multigrade.grades.records import GradeRecord, GradeSpec
+from multigrade.grades.records import GradeRecord, GradeSpec, check_buildable
 from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_grade
 from multigrade.grades.stacked import ForEachSeed, fit_stacked
 from multigrade.grades.stair import StairNetwork
@@ -86,6 +86,16 @@ def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
         ]
     except ValueError as error:
         raise ConfigError(f"model (architecture.{cfg.model.kind}): {error}") from None
+
+
+def check_stacks(cfg: DictConfig, grades: list[GradeSpec], data: RegressionData) -> None:
+    """Grade stacks of one's own (``model.stack``) build, each with the width its grade
+    needs, before any grade trains (a ``ConfigError`` naming the grade)."""
+    if any(spec.stack is not None for spec in grades):
+        try:
+            check_buildable(grades, data.in_features, data.out_features)
+        except ValueError as error:
+            raise ConfigError(f"model (architecture.{cfg.model.kind}): {error}") from None
 
 
 def training_settings(cfg: DictConfig) -> dict[str, Any]:
@@ -212,6 +222,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
     adaptive = adaptive_grading(cfg, data.metrics[0])
     grades = grade_specs(cfg, adaptive.max_grades if adaptive else None)
+    check_stacks(cfg, grades, data)
     schedules = grade_schedules(cfg, len(grades), extend=adaptive is not None)
     seeds = cfg.get("seeds")
     check_equation_run(data, schedules, seeds)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 
-from multigrade.grades.stair import HEADS, layer_activations, stack_builder
+from multigrade.grades.stair import HEADS, StairNetwork, layer_activations, stack_builder
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,19 @@ class GradeSpec:
             raise ValueError(f"unknown grade output {self.output!r}: choose one of {sorted(HEADS)}")
         layer_activations(self.widths, self.activation)
         stack_builder(self.stack)
+
+
+def check_buildable(grades: list[GradeSpec], in_features: int, out_features: int) -> None:
+    """Build every grade once on a throwaway stair (torch's random state set aside), so a
+    grade stack of one's own that fails to build, or builds the wrong width, stops a run
+    before its first grade trains: a ``ValueError`` naming the grade."""
+    with torch.random.fork_rng(devices=[]):
+        stair = StairNetwork(in_features, out_features)
+        for k, spec in enumerate(grades, start=1):
+            try:
+                stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
+            except (ValueError, TypeError, RuntimeError) as error:
+                raise ValueError(f"grade {k}: {error}") from None
 
 
 @dataclass

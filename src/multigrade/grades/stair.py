@@ -13,6 +13,7 @@ Earlier heads stay in the model for the sum but are not part of the feature chai
 
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import torch
@@ -40,6 +41,8 @@ def activation_class(name: str) -> type[nn.Module]:
     """The activation called ``name``: one of ``ACTIVATIONS``, or the import path
     ``package.module.Class`` of an ``nn.Module`` built without arguments (one's own, e.g.
     ``my_activations.Snake``, importable from ``PYTHONPATH``)."""
+    if not isinstance(name, str):
+        raise ValueError(f"an activation is a name or an import path; got {name!r}")
     if name in ACTIVATIONS:
         return ACTIVATIONS[name]
     if "." not in name:
@@ -62,14 +65,17 @@ def activation(name: str) -> nn.Module:
 
 def layer_activations(widths: list[int], activations: str | list[str]) -> list[str]:
     """One activation name per hidden layer: ``activations`` is one name for every layer
-    or one per layer; each must name an activation built without arguments (``activation``)."""
+    or one per layer; each must name an activation built without arguments (``activation``:
+    each is built once to check it, with torch's random state set aside, so the check draws
+    nothing from a grade's seeded stream)."""
     if not widths:
         raise ValueError("a grade needs at least one hidden layer (widths is empty)")
     names = [activations] * len(widths) if isinstance(activations, str) else list(activations)
     if len(names) != len(widths):
         raise ValueError(f"{len(widths)} hidden layers but {len(names)} activations: {names}")
-    for name in names:
-        activation(name)
+    with torch.random.fork_rng(devices=[]):
+        for name in names:
+            activation(name)
     return names
 
 
@@ -98,6 +104,8 @@ def stack_builder(name: str | None) -> StackBuilder:
     before the affine layers."""
     if name is None:
         return hidden_stack
+    if not isinstance(name, str):
+        raise ValueError(f"a stack is null or an import path; got {name!r}")
     found = import_object(name, "stack")
     if not callable(found):
         raise ValueError(f"stack {name!r} is not callable")
@@ -106,11 +114,13 @@ def stack_builder(name: str | None) -> StackBuilder:
 
 def built_stack(name: str | None, in_features: int, widths: list[int], activations: str | list[str]) -> nn.Module:
     """The hidden stack ``stack_builder(name)`` builds, checked on a probe: (2, in_features)
-    must map to (2, widths[-1]), the width the head and the next grade take."""
+    must map to (2, widths[-1]), the width the head and the next grade take. The probe runs
+    a copy in eval mode with torch's random state set aside, so it changes neither the
+    stack nor the draws that initialise the head."""
     stack = stack_builder(name)(in_features, list(widths), activations)
     if name is not None:
-        with torch.no_grad():
-            shape = tuple(stack(torch.zeros(2, in_features)).shape)
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            shape = tuple(copy.deepcopy(stack).eval()(torch.zeros(2, in_features)).shape)
         if shape != (2, int(widths[-1])):
             raise ValueError(f"stack {name!r} maps (N, {in_features}) to {shape[1:]} per row, not"
                              f" ({int(widths[-1])},): the last width is the width its output must have")
