@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from multigrade.grades.stair import HEADS, StairNetwork, layer_activations, stack_builder
+from multigrade.grades.stair import HEADS, StairNetwork, check_activations, stack_builder
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class GradeSpec:
     def __post_init__(self) -> None:
         if self.output not in HEADS:
             raise ValueError(f"unknown grade output {self.output!r}: choose one of {sorted(HEADS)}")
-        layer_activations(self.widths, self.activation)
+        check_activations(self.widths, self.activation)
         stack_builder(self.stack)
 
 

@@ -65,18 +65,21 @@ def activation(name: str) -> nn.Module:
 
 def layer_activations(widths: list[int], activations: str | list[str]) -> list[str]:
     """One activation name per hidden layer: ``activations`` is one name for every layer
-    or one per layer; each must name an activation built without arguments (``activation``:
-    each is built once to check it, with torch's random state set aside, so the check draws
-    nothing from a grade's seeded stream)."""
+    or one per layer."""
     if not widths:
         raise ValueError("a grade needs at least one hidden layer (widths is empty)")
     names = [activations] * len(widths) if isinstance(activations, str) else list(activations)
     if len(names) != len(widths):
         raise ValueError(f"{len(widths)} hidden layers but {len(names)} activations: {names}")
-    with torch.random.fork_rng(devices=[]):
-        for name in names:
-            activation(name)
     return names
+
+
+def check_activations(widths: list[int], activations: str | list[str]) -> None:
+    """``layer_activations``, each built once (``activation``) with torch's random state set
+    aside, so checking draws nothing from a grade's seeded stream."""
+    with torch.random.fork_rng(devices=[]):
+        for name in layer_activations(widths, activations):
+            activation(name)
 
 
 def hidden_stack(in_features: int, widths: list[int], activations: str | list[str]) -> nn.Sequential:

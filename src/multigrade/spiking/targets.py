@@ -23,27 +23,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from hydra.utils import get_class
 from omegaconf import DictConfig
 
 from multigrade.checks import ConfigError
+from multigrade.importing import import_object
 from multigrade.spiking.distillation import DistillationModule
 from multigrade.spiking.networks import SpikingStudent
 
 
-def configured_class(node: DictConfig) -> type | None:
-    """The class a config node's ``_target_`` names; None where it names no class that
-    imports (instantiating the node then says so)."""
-    try:
-        return get_class(node._target_)
-    except Exception:  # Hydra raises ImportError or ValueError
-        return None
-
-
 def names_subclass(node: DictConfig, base: type) -> bool:
-    """Whether ``node`` builds a ``base`` (True where its class does not import: see above)."""
-    found = configured_class(node)
-    return found is None or issubclass(found, base)
+    """Whether the config ``node`` builds a ``base``; True where its ``_target_`` names no
+    class that imports (instantiating the node then says so)."""
+    try:
+        found = import_object(node._target_, "_target_")
+    except ValueError:
+        return True
+    return not isinstance(found, type) or issubclass(found, base)
 
 
 class DeploymentTarget:
