@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO, job_config, needs_digits
 from multigrade.checks import ConfigError
-from multigrade.snn import build_target, run, schedule_settings
+from multigrade.snn import RUN_KEYS, build_target, run, schedule_settings
 from multigrade.spiking.targets import DeploymentTarget
 
 
@@ -44,6 +44,8 @@ def test_a_smoke_run_writes_its_metrics(tmp_path, overrides):
     run(cfg)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs"] == 5 and metrics["paper_settings"] is False
+    # the keys a deployment target's kind may not take are those the run writes
+    assert {key for key in metrics if not key.startswith(("val_", "test_"))} == set(RUN_KEYS)
     with open(tmp_path / "logs" / "metrics.csv") as handle:
         losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
     assert len(losses) == 5 and losses[-1] < 0.8 * losses[0], losses
