@@ -37,6 +37,19 @@ def test_graphed_steps_give_the_eager_steps_losses(tmp_path, batch_size, epochs)
         assert g.metrics["test_rse"] == pytest.approx(e.metrics["test_rse"], rel=1e-3)
 
 
+def test_graphed_steps_keep_batch_norm_statistics_as_the_eager_steps_do():
+    """The steps run before capturing update batch normalisation's running statistics too:
+    undone with the weights, so the graphs start from the state the eager steps start from."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades = [GradeSpec([32, 32], "tanh", stack="test_stacked.normalised_stack")] * 2
+    schedules = [GradeSchedule(5, 64, 1e-3, 1e-4)] * 2
+    eager, graphed = (dict(fit_grades(data, grades, schedules, device_trainers("cuda"), seed=0,
+                                      cuda_graph=graph)[0].named_buffers()) for graph in (False, True))
+    assert int(graphed["hidden.1.1.num_batches_tracked"]) == 50  # 5 epochs of 10 minibatches, no more
+    for name, value in eager.items():
+        torch.testing.assert_close(graphed[name], value, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("first_path, second_path", [(True, True), (False, True), (True, False)],
                          ids=["graphed_then_graphed", "eager_then_graphed", "graphed_then_eager"])
 def test_an_interrupted_grade_ends_where_an_uninterrupted_one_ends(tmp_path, first_path, second_path):

@@ -7,6 +7,8 @@ from multigrade.data.synthetic import p1_synthetic
 from multigrade.grades.loop import fit_grades, predict
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stacked import ForEachSeed, fit_stacked
+from multigrade.grades.stair import hidden_stack
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.fourier import (
     RadialGrid,
@@ -137,3 +139,38 @@ def test_target_frequencies_below_half_a_bin_are_left_out_of_the_evolution(tmp_p
         np.testing.assert_array_equal(saved["target_frequencies"], data.target_frequencies)
         assert 0 not in nearest_bins(saved["freq"], saved["target_frequencies"])
     assert "target frequencies [0.2] are below half a bin (0.5)" in caplog.text
+
+
+def normalised_dropout_stack(in_features: int, widths: list[int], activations: str) -> torch.nn.Module:
+    """Affine layers with their activations, then batch normalisation and dropout: a grade
+    that computes otherwise in training than in eval mode, and draws random numbers."""
+    return torch.nn.Sequential(hidden_stack(in_features, widths, activations), torch.nn.BatchNorm1d(widths[-1]),
+                               torch.nn.Dropout(0.2))
+
+
+@pytest.mark.parametrize("stacked", [False, True], ids=["one_model", "stacked_seeds"])
+def test_the_spectra_see_each_grade_in_eval_mode_and_change_nothing(tmp_path, stacked):
+    """The callback looks at the grade mid-training (evolution) and at its end: batch
+    normalisation must neither normalise by the whole training set nor take a step, and
+    dropout must draw nothing from the stream the training's masks come from."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades = [GradeSpec([16, 16], "tanh", stack=f"{__name__}.normalised_dropout_stack")] * 2
+    schedules = [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2
+    callback = SpectraCallback(tmp_path, data.spectral_grid, data.target_frequencies, evolution_points=3)
+
+    def fit(*callbacks):
+        if stacked:
+            return fit_stacked(data, grades, [schedules] * 2, cpu_trainers(ForEachSeed([*callbacks, *callbacks])),
+                               [0, 1])[1]
+        return fit_grades(data, grades, schedules, cpu_trainers(*callbacks), seed=0)
+
+    watched, watched_records = fit(callback)
+    unwatched, records = fit()
+    assert len(callback.evolution) == 6 * (1 + stacked)  # three looks in each grade, at each model
+    for a, b in zip(records, watched_records):
+        np.testing.assert_array_equal(b.loss_history, a.loss_history)
+    for name, value in unwatched.state_dict().items():
+        assert torch.equal(watched.state_dict()[name], value), name
+    x, _ = data.split("train")
+    np.testing.assert_allclose(callback.rows["cumulative"][-1], data.spectral_grid.amplitude(predict(watched, x)),
+                               rtol=1e-5, atol=1e-7)

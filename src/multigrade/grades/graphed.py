@@ -18,8 +18,9 @@ for all parameters, where the multi-tensor form launches about seventeen) and th
 loss is ``mse_loss`` (one kernel each way, see ``grades.module.grade_loss``).
 
 Capturing needs a few real steps first (Adam's state, cuBLAS's workspace); they are run on
-a side stream and then undone in place (weights and Adam's state copied back, or zeroed
-when Adam had none yet), so that training starts from exactly the state it was given.
+a side stream and then undone in place (weights, buffers such as batch normalisation's
+running statistics, and Adam's state copied back, or Adam's zeroed when it had none yet),
+so that training starts from exactly the state it was given.
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ def set_step_mode(optimizer: torch.optim.Optimizer, lr: float | torch.Tensor, ca
 class GraphedSteps:
     """The captured steps of one grade's training on ``features`` (R, d) and ``residual``
     (R, m), one graph per minibatch size in ``sizes`` (rows); ``replay(index)`` runs one
-    step, ``total`` (``total_shape``, the loss's) sums ``B * loss`` since ``zero()``."""
+    step, ``total`` (``total_shape``, the loss's) sums ``B * loss`` since ``zero()``.
+    ``buffers`` are the trained modules' buffers, restored after the warm-up steps."""
 
     def __init__(self, loss: LossFunction, optimizer: torch.optim.Optimizer,
                  features: torch.Tensor, residual: torch.Tensor, sizes: Iterable[int],
-                 total_shape: tuple[int, ...] = ()):
+                 total_shape: tuple[int, ...] = (), buffers: Iterable[torch.Tensor] = ()):
         if features.device.type != "cuda":
             raise ValueError(f"CUDA graphs need the features on a CUDA device, not {features.device}")
         self.loss, self.optimizer = loss, optimizer
@@ -84,15 +86,16 @@ class GraphedSteps:
         self.index: dict[int, torch.Tensor | None] = {}
         self.graphs: dict[int, torch.cuda.CUDAGraph] = {}
         params = [p for group in optimizer.param_groups for p in group["params"]]
-        saved_params = [p.detach().clone() for p in params]
+        tensors = params + list(buffers)  # what the warm-up steps change, besides Adam's state
+        saved_tensors = [t.detach().clone() for t in tensors]
         saved_state = {p: {k: v.clone() for k, v in optimizer.state[p].items() if torch.is_tensor(v)}
                        for p in params if optimizer.state.get(p)}
         for size in sizes:
             self.capture(size)
         torch.cuda.synchronize(features.device)
         with torch.no_grad():
-            for param, saved in zip(params, saved_params):
-                param.copy_(saved)
+            for tensor, saved in zip(tensors, saved_tensors):
+                tensor.copy_(saved)
             for param in params:
                 for key, value in optimizer.state.get(param, {}).items():
                     if not torch.is_tensor(value):

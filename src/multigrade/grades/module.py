@@ -11,7 +11,7 @@ from torch import nn
 from multigrade.equations.linear import LinearEquation
 from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stair import SoftmaxHead
+from multigrade.grades.stair import SoftmaxHead, evaluating
 from multigrade.seeding import MINIBATCH, derive_seed
 
 
@@ -89,7 +89,8 @@ class GradeTraining(L.LightningModule):
     A subclass provides ``features`` (R, d) and ``residual`` (R', m) at fit start (R' = R,
     but an equation's M equations on its N nodes), the epoch's ``minibatches`` (row indices
     into them), the ``loss`` of a minibatch (a scalar, or one entry per model (S,), each a
-    mean over that model's rows of the residual) and the ``trained_parameters``.
+    mean over that model's rows of the residual), the ``trained_parameters`` and the
+    ``trained_buffers``.
     ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss, ``epochs_done``
     how many of the schedule's epochs have run.
     """
@@ -128,6 +129,11 @@ class GradeTraining(L.LightningModule):
     def trained_parameters(self) -> list[nn.Parameter]:
         raise NotImplementedError
 
+    def trained_buffers(self) -> list[torch.Tensor]:
+        """The buffers of the trained modules (batch normalisation's running statistics):
+        what a step may change besides the parameters and Adam's state."""
+        raise NotImplementedError
+
     # ---------------------------------------------------------------- loop
     @property
     def captures(self) -> bool:
@@ -148,7 +154,7 @@ class GradeTraining(L.LightningModule):
             self.graphs = GraphedSteps(
                 self.loss, optimizer, self.features, self.residual,
                 [models * size for size in graph_sizes(self.rows_per_model, self.schedule)],
-                self.loss_history.shape[1:],
+                self.loss_history.shape[1:], self.trained_buffers(),
             )
 
     def epoch_loss_sum(self, epoch: int) -> torch.Tensor:
@@ -346,7 +352,12 @@ class GradeModule(GradeTraining):
     def trained_parameters(self) -> list[nn.Parameter]:
         return list(self.stack.parameters()) + list(self.head.parameters())
 
+    def trained_buffers(self) -> list[torch.Tensor]:
+        return list(self.stack.buffers()) + list(self.head.buffers())
+
     @torch.no_grad()
     def train_output(self) -> torch.Tensor:
-        """``g_k(X)`` on the cached training features: (N, m)."""
-        return self(self.features if self.features is not None else self.cache_features())
+        """``g_k(X)`` on the cached training features, in eval mode (``evaluating``): (N, m)."""
+        features = self.features if self.features is not None else self.cache_features()
+        with evaluating(self):
+            return self(features)

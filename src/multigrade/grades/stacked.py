@@ -15,7 +15,9 @@ own gradient, and Adam's update is elementwise, at model s's own learning rate
 ``lr_s(i) = lr_max_s exp(-gamma_s i)``: each model takes the steps it would take trained
 alone, up to floating-point rounding (batched and single matrix products sum in other
 orders). The models share each grade's epochs and minibatch size. On a GPU the S small
-models fill the device that one leaves idle.
+models fill the device that one leaves idle. A stack that draws random numbers in training
+(dropout) is the exception: its models draw their masks from one shared stream, so they
+take other steps than alone (each seed's run is still reproducible).
 
 Rows of model s sit at ``s * N + i`` in the stacked features (S * N, d) and residual
 (S * N, m): one copy of each model's training features on the device.
@@ -41,7 +43,7 @@ from multigrade.grades.module import GradeTraining, check_distributions, epoch_o
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stacked_adam import StackedAdam
-from multigrade.grades.stair import SoftmaxHead, StairNetwork, freeze
+from multigrade.grades.stair import SoftmaxHead, StairNetwork, evaluating, freeze
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class StackedGradeModule(GradeTraining):
         params, buffers = stack_module_state(self.models)
         self.names = list(params)
         self.stacked = nn.ParameterList(nn.Parameter(params[name]) for name in self.names)
-        # constant buffers (e.g. of an activation of one's own), stacked too: (S, ...) each
+        # buffers (an activation's constants, batch normalisation's statistics), stacked too: (S, ...) each
         self.buffer_names = list(buffers)
         for i, name in enumerate(self.buffer_names):
             self.register_buffer(f"stacked_buffer_{i}", buffers[name], persistent=False)
@@ -99,7 +101,8 @@ class StackedGradeModule(GradeTraining):
                        residual: torch.Tensor) -> torch.Tensor:
             return functional_call(template, params, (features, residual))
 
-        self.batched_loss = vmap(model_loss)  # over the models: (S, ...) -> (S,)
+        # over the models: (S, ...) -> (S,); a layer that draws (dropout) draws for each model
+        self.batched_loss = vmap(model_loss, randomness="different")
         self.register_buffer("inputs", inputs, persistent=False)
         self.register_buffer("targets", targets, persistent=False)
         self.register_buffer("priors", torch.stack(priors), persistent=False)
@@ -135,11 +138,14 @@ class StackedGradeModule(GradeTraining):
         """Each model's loss on its rows of the minibatch: (S * B, d), (S * B, m) -> (S,)."""
         count = len(self.seeds)
         params = dict(zip(self.names, self.stacked))
-        params.update((name, getattr(self, f"stacked_buffer_{i}")) for i, name in enumerate(self.buffer_names))
+        params.update(zip(self.buffer_names, self.stacked_buffers()))
         return self.batched_loss(params, features.unflatten(0, (count, -1)), residual.unflatten(0, (count, -1)))
 
     def trained_parameters(self) -> list[nn.Parameter]:
         return list(self.stacked)
+
+    def trained_buffers(self) -> list[torch.Tensor]:
+        return self.stacked_buffers()
 
     # ------------------------------------------------- one rate per model
     def learning_rate(self, epoch: int) -> list[float]:
@@ -182,23 +188,30 @@ class StackedGradeModule(GradeTraining):
 
     @torch.no_grad()
     def load_model(self, s: int) -> GradeLoss:
-        """Model s with its current parameters copied from the stack into its own modules."""
+        """Model s with its current parameters and buffers (batch normalisation's running
+        statistics, updated in training) copied from the stack into its own modules."""
         model = self.models[s]
         for name, stacked in zip(self.names, self.stacked):
             model.get_parameter(name).copy_(stacked[s])
+        for name, stacked in zip(self.buffer_names, self.stacked_buffers()):
+            model.get_buffer(name).copy_(stacked[s])
         return model
 
+    def stacked_buffers(self) -> list[torch.Tensor]:
+        """The models' buffers, stacked: (S, ...) each, in the order of ``buffer_names``."""
+        return [getattr(self, f"stacked_buffer_{i}") for i in range(len(self.buffer_names))]
+
     def unstack(self) -> None:
-        """Copy every model's trained parameters into its ``stacks[s]`` and ``heads[s]``."""
+        """Copy every model's trained parameters and buffers into its ``stacks[s]`` and ``heads[s]``."""
         for s in range(len(self.models)):
             self.load_model(s)
 
     @torch.no_grad()
     def train_output(self, s: int) -> torch.Tensor:
-        """``g_k(X)`` of model s on its cached training features: (N, m)."""
+        """``g_k(X)`` of model s on its cached training features, in eval mode: (N, m)."""
         n = self.rows_per_model
-        model = self.load_model(s)
-        return model.head(model.stack(self.features[s * n:(s + 1) * n]))
+        with evaluating(self.load_model(s)) as model:
+            return model.head(model.stack(self.features[s * n:(s + 1) * n]))
 
 
 def check_shared_steps(schedules: list[GradeSchedule], grade: int) -> None:

@@ -14,7 +14,8 @@ Earlier heads stay in the model for the sum but are not part of the feature chai
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -146,6 +147,20 @@ class SoftmaxHead(nn.Module):
 
 
 HEADS: dict[str, type[nn.Module]] = {"linear": nn.Linear, "softmax": SoftmaxHead}
+
+
+@contextmanager
+def evaluating(module: nn.Module) -> Iterator[nn.Module]:
+    """``module`` in eval mode inside the block, each submodule's own mode restored after
+    it: batch normalisation reads its running statistics and updates none, dropout draws
+    nothing, so looking at a grade in training changes neither it nor its random stream."""
+    modes = [(part, part.training) for part in module.modules()]
+    module.eval()
+    try:
+        yield module
+    finally:
+        for part, training in modes:
+            part.training = training
 
 
 def freeze(module: nn.Module) -> nn.Module:
