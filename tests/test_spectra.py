@@ -127,18 +127,18 @@ def test_amplitude_at_matches_the_full_nonuniform_spectrum():
     np.testing.assert_allclose(grid.amplitude_at(values, bins), grid.amplitude(values)[bins], rtol=1e-12)
 
 
-def test_target_frequencies_below_half_a_bin_are_left_out_of_the_evolution(tmp_path, caplog):
-    freq = frequency_grid(100, 1.0)  # bins 0, 1, 2, ... cycles per unit
-    np.testing.assert_array_equal(resolved(freq, np.array([0.0, 0.3, 0.5, 4.0])), [0.5, 4.0])
+def test_target_frequencies_the_bins_do_not_resolve_are_left_out_of_the_evolution(tmp_path, caplog):
+    freq = frequency_grid(100, 1.0)  # bins 0, 1, 2, ..., 50 cycles per unit
+    np.testing.assert_array_equal(resolved(freq, np.array([0.0, 0.3, 0.5, 4.0, 50.5, 50.6, 80.0])), [0.5, 4.0, 50.5])
     assert resolved(np.zeros(1), np.array([3.0])).shape == (0,)  # the mean is the only bin
-    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    wanted = np.concatenate([[0.2], data.target_frequencies])
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)  # bins up to 300
+    wanted = np.concatenate([[0.2], data.target_frequencies, [400.0]])
     callback = SpectraCallback(tmp_path, data.spectral_grid, wanted, evolution_points=2)
     fit_grades(data, [GradeSpec([16])], [GradeSchedule(2, 64, 1e-3, 1e-3)], cpu_trainers(callback), seed=0)
     with np.load(tmp_path / "spectra.npz") as saved:
         np.testing.assert_array_equal(saved["target_frequencies"], data.target_frequencies)
         assert 0 not in nearest_bins(saved["freq"], saved["target_frequencies"])
-    assert "target frequencies [0.2] are below half a bin (0.5)" in caplog.text
+    assert "target frequencies [0.2, 400.0] are outside the spectra's range [0.5, 300.5]" in caplog.text
 
 
 def normalised_dropout_stack(in_features: int, widths: list[int], activations: str) -> torch.nn.Module:

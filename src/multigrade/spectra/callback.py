@@ -36,7 +36,8 @@ class SpectraCallback(L.Callback):
     amplitude of ``f`` at the target frequencies, ``|F f|(k_j) / |F y|(k_j)`` (1 means
     learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``). Without
     given target frequencies, the target's 20 strongest non-zero frequencies are used;
-    target frequencies below half a bin (``fourier.resolved``) are left out, with a warning.
+    target frequencies the spectra do not resolve (below half a bin, or above the highest
+    bin by more than half a bin: ``fourier.resolved``) are left out, with a warning.
 
     The same instance is handed to every grade's trainer; ``spectra.npz`` is rewritten
     (atomically) in ``output_dir`` after each grade with ``freq`` (F,), ``target`` (F,),
@@ -74,9 +75,10 @@ class SpectraCallback(L.Callback):
                 self.target_frequencies = strongest_frequencies(self.freq, self.target)
             kept = resolved(self.freq, self.target_frequencies)
             if len(kept) < len(self.target_frequencies):
-                log.warning("target frequencies %s are below half a bin (%.4g) of the spectra, where only the"
-                            " mean shows: the evolution leaves them out",
-                            sorted(set(self.target_frequencies.tolist()) - set(kept.tolist())), self.freq[1] / 2)
+                log.warning("target frequencies %s are outside the spectra's range [%.4g, %.4g] (half a bin"
+                            " above the mean to half a bin above the highest bin): the evolution leaves them out",
+                            sorted(set(self.target_frequencies.tolist()) - set(kept.tolist())), self.freq[1] / 2,
+                            self.freq[-1] + self.freq[1] / 2)
             self.target_frequencies = kept
             self._bins = nearest_bins(self.freq, self.target_frequencies)
         self._every = max(1, math.ceil(pl_module.schedule.epochs / max(1, self.evolution_points)))

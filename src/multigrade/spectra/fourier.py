@@ -61,11 +61,15 @@ def nearest_bins(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def resolved(freq: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """The wanted frequencies that the bins ``freq`` (ascending from 0) resolve: those at
-    least half a bin above 0, whose nearest bin is not the mean (bin 0); none when the mean
-    is the only bin."""
+    """The wanted frequencies that the bins ``freq`` (ascending from 0, evenly spaced)
+    resolve: from half a bin above 0 (nearer the mean, bin 0, they show as the mean) to
+    half a bin above the last (beyond it, as the last bin); none when the mean is the only
+    bin."""
     wanted = np.asarray(wanted, float)
-    return wanted[wanted >= freq[1] / 2] if len(freq) > 1 else wanted[:0]
+    if len(freq) < 2:
+        return wanted[:0]
+    half = (freq[1] - freq[0]) / 2
+    return wanted[(wanted >= freq[0] + half) & (wanted <= freq[-1] + half)]
 
 
 @dataclass(frozen=True)
