@@ -110,17 +110,24 @@ def test_two_ddp_processes_share_the_data_and_write_one_run_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_distributed_training_is_refused_where_it_cannot_run(tmp_path):
+@pytest.mark.parametrize("devices", [("trainer.devices=2", "trainer.strategy=ddp"), ("trainer.devices=2",),
+                                     ("trainer.devices=auto",)], ids=["ddp", "two_devices", "auto"])
+def test_distributed_training_is_refused_where_it_cannot_run(tmp_path, devices):
+    """Lightning trains on several devices with ddp when told to, or given two devices, or
+    given ``auto`` on a machine with several GPUs: the grades refuse it, and so does a
+    spiking multirun, whose processes would start the whole sweep again."""
     grades = subprocess.run(
-        [sys.executable, "-m", "multigrade.run", "experiment=p2_sin", "profile=smoke", "trainer.devices=2",
-         "trainer.strategy=ddp", f"paths.output_dir={tmp_path / 'grades'}"],
+        [sys.executable, "-m", "multigrade.run", "experiment=p2_sin", "profile=smoke", *devices,
+         f"paths.output_dir={tmp_path / 'grades'}"],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert grades.returncode == 1 and "the grades train on one device" in grades.stdout + grades.stderr
     sweep = subprocess.run(
-        [sys.executable, "-m", "multigrade.snn", "-m", "profile=smoke", "seed=0,1", "trainer.devices=2",
-         "trainer.strategy=ddp", f"paths.output_root={tmp_path}"],
+        [sys.executable, "-m", "multigrade.snn", "-m", "profile=smoke", "seed=0,1", *devices,
+         f"paths.output_root={tmp_path}"],
         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert sweep.returncode == 1 and "distributed training needs a single run" in sweep.stdout + sweep.stderr
+    output = sweep.stdout + sweep.stderr
+    assert sweep.returncode == 1 and "distributed training needs a single run" in output
+    assert "Traceback" not in output and "#1" not in output  # the sweep stopped at its first job
 
 
 class ResultsAsConfig(DeploymentTarget):

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from multigrade.io import write_json
-from multigrade.sweeps.summary import collect, write_summary
+from multigrade.sweeps.summary import FAILED_FILE, collect, write_summary
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = ("experiment=p2_sin", "profile=smoke", "train.epochs=2", "logger=none", "callbacks.progress.refresh_rate=0")
@@ -46,17 +46,36 @@ def test_the_summary_lists_every_job_and_the_statistics_over_seeds(tmp_path):
     fake_job(tmp_path / "1", ["lr=1", "seed=1"], 0.3)
     fake_job(tmp_path / "2", ["lr=2", "seed=0"], 0.5)
     fake_job(tmp_path / "10", ["lr=2", "seed=1"], None)  # killed: no metrics.json
-    assert [job.folder.name for job in collect(tmp_path)] == ["0", "1", "2", "10"]
+    fake_job(tmp_path / "11", ["lr=3", "seed=0"], None)
+    (tmp_path / "11" / FAILED_FILE).write_text("ConfigError: lr must be at most 2\n")
+    assert [job.folder.name for job in collect(tmp_path)] == ["0", "1", "2", "10", "11"]
     csv_path, md_path = write_summary(tmp_path)
     rows = list(csv.DictReader(csv_path.open()))
     assert [(r["job"], r["status"], r["lr"], r["test_rse"]) for r in rows] == [
-        ("0", "done", "1", "0.1"), ("1", "done", "1", "0.3"), ("2", "done", "2", "0.5"), ("10", "unfinished", "2", "")]
+        ("0", "done", "1", "0.1"), ("1", "done", "1", "0.3"), ("2", "done", "2", "0.5"), ("10", "unfinished", "2", ""),
+        ("11", "failed", "3", "")]
     text = md_path.read_text()
-    assert "3 of 4 jobs finished" in text
+    assert "3 of 5 jobs finished, 1 failed" in text and "- job 11: ConfigError: lr must be at most 2" in text
     assert "| 1 | 2/2 | 0.1 ± 0 | 0.2 ± 0 | 0.2 ± 0.14 | 1 ± 0 |" in text  # the last grade's numbers, mean ± std
     assert "| 2 | 1/2 | 0.1 | 0.2 | 0.5 | 1 |" in text
     with pytest.raises(FileNotFoundError, match="holds no jobs"):
         write_summary(tmp_path / "0")
+
+
+@pytest.mark.slow
+def test_a_failed_job_leaves_the_others_running_and_is_named_in_the_summary(tmp_path):
+    """Bad input in job 0, a diverging job 1, a good job 2: the sweep runs all three, ends
+    with exit status 1 and writes a summary that says which failed and why."""
+    result = sweep(tmp_path, "train.lr_max=-1,1e6,1e-3", ok=False)
+    assert "ConfigError: train.lr_max must be a positive number" in result.stdout + result.stderr
+    rows = summary_rows(tmp_path)
+    assert [(r["job"], r["status"]) for r in rows] == [("0", "failed"), ("1", "failed"), ("2", "done")]
+    assert float(rows[2]["test_rse"]) > 0
+    (folder,) = (tmp_path / "multirun").iterdir()
+    text = (folder / "sweep_summary.md").read_text()
+    assert "1 of 3 jobs finished, 2 failed." in text
+    assert "- job 0: ConfigError: train.lr_max must be a positive number (or a per-grade list of them); got -1" in text
+    assert "- job 1: NonFiniteLossError: grade 2: the training loss is nan" in text
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 Every error of bad input (``INPUT_ERRORS``) names what is wrong and what to do;
 ``stop_on_input_error`` turns one into that single logged message and exit status 1,
-without a traceback. A configured object (``data``, ``logger``, ...) whose constructor
+without a traceback; in one job of a multirun, into a failed job (``JobFailed``), so the
+sweep goes on with its other jobs. A configured object (``data``, ``logger``, ...) whose constructor
 refuses its arguments (a ``ValueError`` or ``TypeError``, e.g. ``data.setting=5``) is bad
 input too; with ``HYDRA_FULL_ERROR=1`` (Hydra's switch for full tracebacks) such an error
 is raised with its traceback instead, for the rare one that is a bug in the constructor.
@@ -33,6 +34,11 @@ class ConfigError(ValueError):
     """The composed configuration cannot describe a run; the message names the key."""
 
 
+class SweepError(ConfigError):
+    """The multirun's own settings (its sweeper, its launcher, distributed training) cannot
+    work: every job would fail alike, so this stops the whole sweep, not one job."""
+
+
 INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError, GradeIncompleteError,
                 LoihiEnvironmentError, ExportError)
 
@@ -40,23 +46,31 @@ INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPoin
 REFUSED_ARGUMENTS = (ValueError, TypeError)
 
 
+class JobFailed(RuntimeError):
+    """One job of a multirun stopped on bad input; the message, logged in its ``run.log``,
+    says what is wrong. Hydra records the job as failed and runs the sweep's other jobs."""
+
+
 @contextmanager
 def stop_on_input_error() -> Iterator[None]:
     """Turn an ``INPUT_ERRORS`` error, or a configured object's refusal of its arguments,
     into one logged message (on the console and in the run's log) and exit status 1,
-    without a traceback."""
+    without a traceback; in a multirun, into ``JobFailed`` with that message (an exit
+    would end the sweep, with its other jobs, and leave it without a summary)."""
     try:
         yield
     except (InstantiationException, *INPUT_ERRORS) as error:
-        if not isinstance(error, InstantiationException):
-            log.error("%s: %s", type(error).__name__, error)
-        elif isinstance(error.__cause__, INPUT_ERRORS):
-            log.error("%s: %s", type(error.__cause__).__name__, error.__cause__)
-        elif isinstance(error.__cause__, REFUSED_ARGUMENTS) and os.environ.get("HYDRA_FULL_ERROR") != "1":
+        cause = error.__cause__ if isinstance(error, InstantiationException) else error
+        if isinstance(cause, INPUT_ERRORS):
+            message = f"{type(cause).__name__}: {cause}"
+        elif isinstance(cause, REFUSED_ARGUMENTS) and os.environ.get("HYDRA_FULL_ERROR") != "1":
             # Hydra's message names the target and the config key
-            log.error("%s (HYDRA_FULL_ERROR=1 shows the traceback)", str(error).replace("\n", "; "))
+            message = f"{'; '.join(str(error).splitlines())} (HYDRA_FULL_ERROR=1 shows the traceback)"
         else:  # an instantiated target failed otherwise
             raise
+        log.error("%s", message)
+        if in_multirun() and not isinstance(cause, SweepError):
+            raise JobFailed(message) from None
         raise SystemExit(1) from None
 
 
@@ -65,15 +79,24 @@ def in_multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+def one_device(trainer: DictConfig) -> bool:
+    """Whether the ``trainer`` node trains in one process on one device: ``devices`` 1 (or
+    a list of one device) and no ``ddp`` strategy. ``devices=auto`` is refused with the
+    rest: Lightning gives it every GPU of the machine, and distributed training with them."""
+    devices, strategy = trainer.get("devices", 1), str(trainer.get("strategy", "auto"))
+    one = devices in (1, "1") or (OmegaConf.is_list(devices) and len(devices) == 1)
+    return one and not strategy.startswith("ddp")
+
+
 def check_sweep_direction(value: str, higher_is_better: bool) -> None:
-    """Raise a ``ConfigError`` when the sweeper (Optuna's ``hydra.sweeper.direction``)
+    """Raise a ``SweepError`` when the sweeper (Optuna's ``hydra.sweeper.direction``)
     optimises the value a job returns the wrong way."""
     if not HydraConfig.initialized():
         return
     direction = OmegaConf.select(HydraConfig.get(), "sweeper.direction", default=None)
     wanted = "maximize" if higher_is_better else "minimize"
     if direction is not None and getattr(direction, "name", str(direction)) != wanted:
-        raise ConfigError(f"the sweep optimises {value}, where {'higher' if higher_is_better else 'lower'} is"
+        raise SweepError(f"the sweep optimises {value}, where {'higher' if higher_is_better else 'lower'} is"
                           f" better, but hydra.sweeper.direction is {getattr(direction, 'name', direction)}:"
                           f" set hydra.sweeper.direction={wanted}")
 

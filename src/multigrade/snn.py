@@ -31,7 +31,8 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import ConfigError, check_sweep_direction, in_multirun, stop_on_input_error
+from multigrade.checks import (ConfigError, SweepError, check_sweep_direction, in_multirun, one_device,
+                               stop_on_input_error)
 from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
@@ -58,12 +59,14 @@ def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
 
 
 def check_distributed(cfg: DictConfig) -> None:
-    """Distributed training (``trainer.strategy=ddp``, ``trainer.devices`` > 1) starts its
-    processes by running the same command again, which only a single run can do."""
-    if in_multirun() and str(cfg.trainer.get("strategy", "auto")).startswith("ddp"):
-        raise ConfigError(f"trainer.strategy={cfg.trainer.strategy} inside a multirun: distributed training"
-                          f" needs a single run; spread a sweep's jobs over devices with cluster=local|slurm"
-                          f" or hydra/launcher=joblib instead")
+    """Distributed training (``trainer.strategy=ddp``, or ``trainer.devices`` other than 1,
+    with which Lightning chooses ddp) starts its processes by running the same command
+    again, which only a single run can do: a multirun with it is a ``SweepError``."""
+    if in_multirun() and not one_device(cfg.trainer):
+        raise SweepError(f"trainer.devices={cfg.trainer.get('devices')}, trainer.strategy="
+                         f"{cfg.trainer.get('strategy')} inside a multirun: distributed training needs a single"
+                         f" run; spread a sweep's jobs over devices with cluster=local|slurm or"
+                         f" hydra/launcher=joblib instead (trainer.devices=1)")
 
 
 # The keys of a spiking run's metrics.json besides ``val_*`` and ``test_*`` (``train_and_test``),

@@ -27,7 +27,7 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import ConfigError, check_settings, check_sweep_direction
+from multigrade.checks import SweepError, check_settings, check_sweep_direction
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
@@ -80,7 +80,7 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]
     """Train the jobs ``cfgs`` (one group of ``group_jobs``, resolved) as one stacked model
     into their ``folders``; send each job's curves, grade metrics and figures to its own
     logger; return each job's value for the sweeper (its last grade's validation headline
-    metric). Raises a ``ConfigError`` for an equation, whose jobs must run one by one."""
+    metric). Raises a ``SweepError`` for an equation, whose jobs must run one by one."""
     started = time.perf_counter()
     for cfg in cfgs:
         check_settings(cfg)
@@ -89,7 +89,7 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]
     data = instantiate(cfgs[0].data)
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
     if data.equation is not None:
-        raise ConfigError(f"{data.name} is an equation: its jobs train one by one; use the basic launcher"
+        raise SweepError(f"{data.name} is an equation: its jobs train one by one; use the basic launcher"
                           f" (drop hydra/launcher=stacked)")
     grades = grade_specs(cfgs[0])
     schedules = [grade_schedules(cfg, len(grades)) for cfg in cfgs]

@@ -2,7 +2,8 @@
 +- standard deviation over seeds of the jobs that differ only in their seed.
 
 A job is a numbered sub-folder with ``.hydra/overrides.yaml``; it finished when its
-``metrics.json`` is there (written last by every run). Final metrics: the last grade's
+``metrics.json`` is there (written last by every run), and failed when, without one, its
+``failed.txt`` holds the error it stopped on (``sweeps.callback``). Final metrics: the last grade's
 ``<split>_<metric>`` of an MGDL/SGDL run, the ``val_*`` / ``test_*`` numbers of a spiking
 run, the Gaussian template's success rate at each SNR of an attack (``success_<snr>dB``),
 and ``total_seconds``. Writes ``sweep_summary.csv`` (one row per job) and
@@ -26,16 +27,18 @@ from omegaconf import OmegaConf
 from multigrade.io import atomic_path
 
 SEED = "seed"
+FAILED_FILE = "failed.txt"
 
 
 @dataclass
 class Job:
-    """One job of a sweep: its folder, overrides (key -> value) and final metrics (None
-    when it did not finish)."""
+    """One job of a sweep: its folder, overrides (key -> value), final metrics (None when
+    it did not finish) and the error it failed on (None unless it failed)."""
 
     folder: Path
     overrides: dict[str, str]
     metrics: dict[str, float] | None
+    error: str | None = None
 
     @property
     def setting(self) -> tuple[tuple[str, str], ...]:
@@ -63,8 +66,10 @@ def read_job(folder: Path) -> Job:
     for item in OmegaConf.load(folder / ".hydra" / "overrides.yaml"):
         key, _, value = str(item).partition("=")
         overrides[key] = value
-    path = folder / "metrics.json"
-    return Job(folder, overrides, final_metrics(json.loads(path.read_text())) if path.is_file() else None)
+    path, failed = folder / "metrics.json", folder / FAILED_FILE
+    if path.is_file():
+        return Job(folder, overrides, final_metrics(json.loads(path.read_text())))
+    return Job(folder, overrides, None, failed.read_text().strip() if failed.is_file() else None)
 
 
 def collect(sweep_dir: Path) -> list[Job]:
@@ -93,7 +98,7 @@ def mean_std(values: list[float], digits: str = ".4g", spread: str = ".2g", miss
 
 
 def _status(job: Job) -> str:
-    return "done" if job.metrics else "unfinished"
+    return "done" if job.metrics else "failed" if job.error else "unfinished"
 
 
 def summary_csv(jobs: list[Job]) -> str:
@@ -116,9 +121,11 @@ def summary_markdown(jobs: list[Job]) -> str:
               if all(k in job.overrides and job.overrides[k] == jobs[0].overrides[k] for job in jobs)}
     keys = [k for k in keys if k not in common]
     shared = ", ".join(f"`{k}={v}`" for k, v in common.items()) or "none"
+    failed = [job for job in jobs if job.error]
     lines = [f"# Sweep summary: {jobs[0].folder.parent}", "",
-             (f"{sum(j.metrics is not None for j in jobs)} of {len(jobs)} jobs finished."
-              f" Overrides of every job: {shared}."), "", "## Jobs", "",
+             (f"{sum(j.metrics is not None for j in jobs)} of {len(jobs)} jobs finished"
+              f"{f', {len(failed)} failed' if failed else ''}. Overrides of every job: {shared}."),
+             "", "## Jobs", "",
              "| " + " | ".join(["job", "status", *keys, *metrics]) + " |", "|---" * (2 + len(keys) + len(metrics)) + "|"]
     for job in jobs:
         values = [f"{job.metrics[m]:.4g}" if job.metrics and m in job.metrics else "" for m in metrics]
@@ -127,6 +134,8 @@ def summary_markdown(jobs: list[Job]) -> str:
     settings: dict[tuple, list[Job]] = {}
     for job in jobs:
         settings.setdefault(job.setting, []).append(job)
+    if failed:
+        lines += ["", "## Failed", "", *(f"- job {job.folder.name}: {job.error}" for job in failed)]
     setting_keys = [k for k in keys if k.lstrip("+~") != SEED]
     lines += ["", "## Over seeds (mean ± std)", "",
               "| " + " | ".join([*setting_keys, "seeds", *metrics]) + " |",
