@@ -1,5 +1,6 @@
 """End to end, as a user runs it: real subprocesses writing real run folders."""
 
+import csv
 import json
 import os
 import re
@@ -45,8 +46,17 @@ def test_a_cli_run_writes_metrics_and_spectra(tmp_path):
     assert "grade_4/loss" in (out / "logs" / "metrics.csv").read_text()
 
 
-RESUMABLE = ["experiment=p1_synthetic_s2", "profile=quick", "train.epochs=60", "logger=none",
-             "model.grades=[[128,128],[128,128],[128,128]]", "callbacks.progress.refresh_rate=0"]
+RESUMABLE = ["experiment=p1_synthetic_s2", "profile=quick", "train.epochs=60", "logger=csv",
+             "callbacks.log_every_epochs=5", "model.grades=[[128,128],[128,128],[128,128]]",
+             "callbacks.progress.refresh_rate=0"]
+
+
+def logged(folder) -> dict[tuple[str, str], str]:
+    """``logs/metrics.csv`` as {(name, step): value}, without the seconds (wall time)."""
+    with open(folder / "logs" / "metrics.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    return {(name, row["step"]): value for row in rows for name, value in row.items()
+            if value and name != "step" and not name.endswith("seconds")}
 
 
 def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
@@ -74,6 +84,8 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
         return [{k: v for k, v in g.items() if k != "seconds"} for g in grades]
 
     assert numbers(resumed) == numbers(reference)
+    assert logged(resumed) == logged(reference)  # grade 1 restored, grade 2 before its stop: logged again
+    assert len(logged(reference)) == 3 * (12 * 2 + 5)  # per grade: 12 losses and rates; 4 metrics, the grade
     with np.load(reference / "spectra.npz") as a, np.load(resumed / "spectra.npz") as b:
         for name in a.files:
             np.testing.assert_array_equal(a[name], b[name], err_msg=name)
@@ -161,6 +173,7 @@ def test_seeds_side_by_side_write_the_run_folders_their_own_runs_would(tmp_path)
     own = json.loads((alone / "metrics.json").read_text())
     side = json.loads((stacked / "seed_3" / "metrics.json").read_text())
     assert side["seed"] == 3
+    assert {**side["config"], "paths": None} == {**own["config"], "paths": None}  # seed 3's, seeds null
     for a, s in zip(own["grades"], side["grades"], strict=True):
         for name in ("train_rse", "val_rse", "test_rse", "final_loss"):
             assert s[name] == pytest.approx(a[name], rel=1e-5), name
@@ -179,10 +192,13 @@ def test_seeds_side_by_side_write_the_run_folders_their_own_runs_would(tmp_path)
     assert summary["grades"][-1]["test_rse"] == pytest.approx(np.mean(last))
     assert summary["grades_std"][-1]["test_rse"] == pytest.approx(np.std(last, ddof=1))
 
+    curves = logged(stacked)
+    assert ("grade_4/loss_1", "5") in curves and ("grade/test_rse", "4") in curves  # seed 3's curve, the means
     (stacked / "seed_0" / "checkpoints" / "grade_4.pt").unlink()  # as if killed while saving grade 4
     (stacked / "metrics.json").unlink()
     rerun = run_module(*common, "seeds=[0,3]", f"paths.output_dir={stacked}", cwd=REPO)
     assert "grades 1..3 of 2 models restored" in rerun.stdout + rerun.stderr
+    assert logged(stacked) == curves  # the restored grades logged again, as trained
     again = json.loads((stacked / "metrics.json").read_text())
     assert [g | {"seconds": 0} for g in again["grades"]] == [g | {"seconds": 0} for g in summary["grades"]]
 

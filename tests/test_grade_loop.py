@@ -16,7 +16,7 @@ from multigrade.grades.metrics import rse
 from multigrade.grades.module import GradeIncompleteError, GradeModule, NonFiniteLossError, grade_loss
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.tracking import log_losses
+from multigrade.tracking import log_grade, log_grades, log_losses
 
 
 class FeatureProbe(L.Callback):
@@ -257,8 +257,30 @@ def test_the_logged_curve_pairs_each_epochs_loss_with_the_rate_it_trained_at():
         assert metrics["grade_1/lr"] == pytest.approx(schedule.lr(step - 1), rel=1e-12)
         assert metrics["grade_1/loss"] == pytest.approx(float(record.loss_history[step - 1]), rel=1e-6)
     replayed = RecordingLogger()
-    log_losses(replayed, record, schedule, every=1)  # the curve of a model trained side by side
+    log_losses(replayed, [record], [schedule], every=1)  # the curve of a model trained side by side
     assert replayed.logged == live.logged
+
+
+def test_a_restarted_run_logs_its_restored_grades_as_their_training_logged_them(tmp_path):
+    """A logger starts afresh with a restarted run (Lightning's CSV logger empties its file):
+    the grades restored from checkpoints are logged again, curves and metrics, as trained."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades, schedules = [GradeSpec([16])] * 2, [GradeSchedule(5, 64, 1e-2, 1e-3)] * 2
+
+    def run(logger):
+        def trainers(k, total):
+            return L.Trainer(accelerator="cpu", max_epochs=1, logger=logger, enable_progress_bar=False,
+                             enable_model_summary=False, enable_checkpointing=False)
+
+        return fit_grades(data, grades, schedules, trainers, seed=0, checkpoint_dir=tmp_path, check_every=2,
+                          on_grade_end=lambda stair, record: log_grade(logger, record),
+                          on_restored=lambda records: log_grades(logger, [records], [schedules], every=2))
+
+    live, restored = RecordingLogger(), RecordingLogger()
+    run(live)
+    run(restored)
+    assert [step for step, _ in live.logged] == [2, 4, 5, 1, 2, 4, 5, 2]  # grade 1's curve and metrics, grade 2's
+    assert restored.logged == live.logged
 
 
 def test_an_equation_with_more_equations_than_nodes_reports_its_mean_loss():

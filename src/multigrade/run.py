@@ -27,7 +27,7 @@ import hydra
 import lightning.pytorch as L
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from multigrade.checks import ConfigError, check_settings, check_sweep_direction, one_device, stop_on_input_error
 from multigrade.cuda_check import skip_missing_nvml
@@ -43,7 +43,7 @@ from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.plots import reconstructions_figure, save_figure, write_run_figures
-from multigrade.tracking import finish, log_config, log_grade
+from multigrade.tracking import finish, log_config, log_grade, log_grades
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -239,6 +239,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
                                     checkpoint_dir=out / "checkpoints",
                                     check_every=cfg.callbacks.log_every_epochs,
                                     on_grade_end=lambda stair, record: log_grade(logger, record),
+                                    on_restored=lambda records: log_grades(logger, [records], [schedules],
+                                                                           cfg.callbacks.log_every_epochs),
                                     stateful={"spectra": spectra},
                                     checkpoint_every=cfg.callbacks.checkpoint_every_epochs,
                                     cuda_graph=cfg.cuda_graph, stop=adaptive.stop if adaptive else None)
@@ -311,6 +313,7 @@ def fit_side_by_side(cfgs: list[DictConfig], seeds: list[int], folders: list[Pat
         checkpoint_dirs=[folder / "checkpoints" for folder in folders],
         stateful=[{"spectra": callback} for callback in spectra],
         on_grade_end=lambda stairs, records: log_grade(logger, GradeRecord.mean(records)),
+        on_restored=lambda records: log_grades(logger, records, schedules, first.callbacks.log_every_epochs),
     )
     results = []
     for cfg, seed, folder, callback, (stair, records) in zip(cfgs, seeds, folders, spectra, fitted):
@@ -321,6 +324,14 @@ def fit_side_by_side(cfgs: list[DictConfig], seeds: list[int], folders: list[Pat
     return results
 
 
+def seed_config(cfg: DictConfig, seed: int) -> DictConfig:
+    """The config of ``seed`` run alone (``seed`` set, ``seeds`` null), as its folder records it."""
+    own = cfg.copy()
+    with open_dict(own):
+        own.seed, own.seeds = int(seed), None
+    return own
+
+
 def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec],
                            schedules: list[GradeSchedule], logger, config: dict, out: Path,
                            started: float) -> dict[str, Any]:
@@ -328,8 +339,8 @@ def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[G
     ``seed_<s>/`` and return the seeds' mean (and std) per grade."""
     seeds = [int(seed) for seed in cfg.seeds]
     folders = [out / f"seed_{seed}" for seed in seeds]
-    fitted = fit_side_by_side([cfg] * len(seeds), seeds, folders, data, grades, [schedules] * len(seeds), logger,
-                              started)
+    fitted = fit_side_by_side([seed_config(cfg, seed) for seed in seeds], seeds, folders, data, grades,
+                              [schedules] * len(seeds), logger, started)
     runs = [metrics for metrics, _ in fitted]
     per_grade = [[record for _, records in fitted for record in records if record.grade == k]
                  for k in range(1, len(grades) + 1)]

@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.loggers import Logger, WandbLogger
 
 from multigrade.checks import in_multirun
-from multigrade.grades.module import is_check_epoch
+from multigrade.grades.module import is_check_epoch, per_model
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
 
@@ -51,18 +51,33 @@ def log_config(logger: Logger | None, config: dict[str, Any]) -> None:
         logger.save()
 
 
-def log_losses(logger: Logger | None, record: GradeRecord, schedule: GradeSchedule, every: int) -> None:
-    """Grade k's training curve as its training logs it live (``grade_<k>/loss`` and
-    ``grade_<k>/lr`` at the epochs ``is_check_epoch`` picks), from the record and the
-    grade's ``schedule``, for a model trained side by side with others."""
+def log_losses(logger: Logger | None, records: list[GradeRecord], schedules: list[GradeSchedule],
+               every: int) -> None:
+    """Grade k's training curves, after the fact, as its training logs them live (at the
+    epochs ``is_check_epoch`` picks): ``grade_<k>/loss`` and ``grade_<k>/lr`` of one model
+    (``records`` and ``schedules`` of one), or ``grade_<k>/loss_<s>`` and ``lr_<s>`` of
+    models trained side by side."""
     if not logger:
         return
-    history = record.loss_history
-    for epoch in range(len(history)):
-        if is_check_epoch(epoch, max(1, every), len(history)):
-            logger.log_metrics({f"grade_{record.grade}/loss": float(history[epoch]),
-                                f"grade_{record.grade}/lr": schedule.lr(epoch)},
-                               step=epoch + 1)
+    grade, epochs = records[0].grade, len(records[0].loss_history)
+    for epoch in range(epochs):
+        if is_check_epoch(epoch, max(1, every), epochs):
+            losses = [float(record.loss_history[epoch]) for record in records]
+            rates = [schedule.lr(epoch) for schedule in schedules]
+            one = len(records) == 1
+            logger.log_metrics({**per_model(f"grade_{grade}/loss", losses[0] if one else losses),
+                                **per_model(f"grade_{grade}/lr", rates[0] if one else rates)}, step=epoch + 1)
+
+
+def log_grades(logger: Logger | None, records: list[list[GradeRecord]], schedules: list[list[GradeSchedule]],
+               every: int) -> None:
+    """Grades already trained, as their training logs them: per grade, the curves of the
+    models (``log_losses``: ``records[s]`` and ``schedules[s]`` are model s's, one model
+    or several side by side) and the mean of their metrics (``log_grade``). For a job
+    trained side by side with others, and for the grades a restarted run restores."""
+    for k, grade in enumerate(zip(*records)):
+        log_losses(logger, list(grade), [own[k] for own in schedules], every)
+        log_grade(logger, GradeRecord.mean(list(grade)))
 
 
 def log_grade(logger: Logger | None, record: GradeRecord) -> None:

@@ -121,6 +121,7 @@ def fit_grades(
     checkpoint_every: int | None = None,
     cuda_graph: bool = True,
     stop: Callable[[list[GradeRecord]], object | None] | None = None,
+    on_restored: Callable[[list[GradeRecord]], None] | None = None,
 ) -> tuple[StairNetwork, list[GradeRecord]]:
     """Train ``len(grades)`` grades in turn; return the stair network and per-grade records.
 
@@ -136,7 +137,9 @@ def fit_grades(
     raises ``GradeIncompleteError`` and is not saved. ``cuda_graph`` replays each grade's steps
     from a CUDA graph on a CUDA device (see ``GradeModule``). ``stop(records)``, when
     given, is asked before every grade after the first: anything but None ends the loop
-    (adaptive grading, see ``grades.adaptive``).
+    (adaptive grading, see ``grades.adaptive``). ``on_restored(records)`` gets the records
+    of the grades loaded from their checkpoints, before any grade trains;
+    ``on_grade_end(stair, record)`` each grade's as it finishes training.
     """
     if len(grades) != len(schedules):
         raise ValueError(f"{len(grades)} grades but {len(schedules)} schedules")
@@ -147,6 +150,8 @@ def fit_grades(
     total = len(grades)
     if records:
         log.info("grades 1..%d restored from %s", len(records), checkpoint_dir)
+        if on_restored is not None:
+            on_restored(list(records))
     for k in range(len(records) + 1, total + 1):
         if stop is not None and records and stop(records) is not None:
             break

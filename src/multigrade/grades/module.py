@@ -144,6 +144,9 @@ class GradeTraining(L.LightningModule):
         return range(self.start_epoch, self.schedule.epochs)
 
     def on_train_start(self) -> None:
+        for epoch in range(self.start_epoch):  # a resumed grade's curve before the stop, as it was logged
+            if is_check_epoch(epoch, self.check_every, self.schedule.epochs):
+                self.log_epoch(epoch, self.loss_history[epoch].tolist())
         optimizer = self.optimizers(use_pl_optimizer=False)
         if self.resumed_optimizer is not None:
             optimizer.load_state_dict(self.resumed_optimizer)
@@ -184,10 +187,15 @@ class GradeTraining(L.LightningModule):
         self.set_lr(epoch + 1)
         if is_check_epoch(epoch, self.check_every, self.schedule.epochs):
             self.reported_loss = self.check_finite(epoch, epoch_loss)
-            metrics = {**per_model(f"grade_{self.grade}/loss", self.reported_loss),
-                       **per_model(f"grade_{self.grade}/lr", self.learning_rate(epoch))}
-            for logger in self.loggers:
-                logger.log_metrics(metrics, step=epoch + 1)
+            self.log_epoch(epoch, self.reported_loss)
+
+    def log_epoch(self, epoch: int, loss: float | list[float]) -> None:
+        """Epoch ``epoch``'s mean loss and learning rate to the loggers, at step epoch + 1:
+        ``grade_<k>/loss`` and ``grade_<k>/lr`` (``_<s>`` per model side by side)."""
+        metrics = {**per_model(f"grade_{self.grade}/loss", loss),
+                   **per_model(f"grade_{self.grade}/lr", self.learning_rate(epoch))}
+        for logger in self.loggers:
+            logger.log_metrics(metrics, step=epoch + 1)
 
     def check_complete(self) -> None:
         """Raise ``GradeIncompleteError`` unless every epoch of the schedule ran: a trainer

@@ -268,6 +268,7 @@ def fit_stacked(
     checkpoint_dirs: list[Path] | None = None,
     stateful: list[dict[str, Stateful]] | None = None,
     on_grade_end: Callable[[list[StairNetwork], list[GradeRecord]], None] | None = None,
+    on_restored: Callable[[list[list[GradeRecord]]], None] | None = None,
 ) -> list[tuple[StairNetwork, list[GradeRecord]]]:
     """``fit_grades`` for S models, model s with seed ``seeds[s]`` and grade schedules
     ``schedules[s]``, each grade trained for all models at once (``StackedGradeModule``);
@@ -277,8 +278,9 @@ def fit_stacked(
     With ``checkpoint_dirs`` (one per model), each model's ``grade_<k>.pt`` is written there
     with the state of its ``stateful[s]`` callbacks when the grade is done, and a run
     started again restores the grades that every model completed and trains the rest
-    (whole grades: there are no in-grade checkpoints here). ``on_grade_end(stairs,
-    records)`` gets every model's stair and record of the grade just done.
+    (whole grades: there are no in-grade checkpoints here). ``on_restored(records)`` gets
+    every model's records of the restored grades before any grade trains;
+    ``on_grade_end(stairs, records)`` every model's stair and record of the grade just done.
     """
     if len(schedules) != len(seeds):
         raise ValueError(f"{len(seeds)} models need as many lists of schedules, got {len(schedules)}")
@@ -301,6 +303,8 @@ def fit_stacked(
                    in zip(checkpoint_dirs, stairs, schedules, identities, stateful)]
         if done:
             log.info("grades 1..%d of %d models restored", done, len(seeds))
+            if on_restored is not None:
+                on_restored([list(own) for own in records])
     for k in range(len(records[0]) + 1, len(grades) + 1):
         spec, schedules_k = grades[k - 1], [own[k - 1] for own in schedules]
         started = time.perf_counter()

@@ -32,7 +32,7 @@ from multigrade.grades.metrics import METRICS
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.run import check_grade_run, fit_side_by_side, grade_schedules, grade_specs, job_value, prepare_run
-from multigrade.tracking import finish, log_config, log_grade, log_losses
+from multigrade.tracking import finish, log_config, log_grades
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +110,7 @@ def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], recor
         return
     logger = instantiate(cfg.logger, save_dir=str(folder))
     log_config(logger, metrics["config"])
-    for record, schedule in zip(records, schedules):
-        log_losses(logger, record, schedule, cfg.callbacks.log_every_epochs)
-        log_grade(logger, record)
+    log_grades(logger, [records], [schedules], cfg.callbacks.log_every_epochs)
     finish(logger, sorted((folder / "figures").glob("*.png")), records)
 
 
