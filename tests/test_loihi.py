@@ -99,6 +99,19 @@ def test_a_run_finds_each_layers_weight_step_once(monkeypatch):
     assert [layer.shape for layer in spikes] == [(8, 2, 16), (8, 2, 10)]
 
 
+def test_the_students_integer_arithmetic_is_exact_under_mixed_precision():
+    """``trainer.precision=bf16-mixed`` autocasts linear layers to bfloat16 (8 bits of
+    mantissa): sums of 8-bit weights over hundreds of input spikes would round."""
+    student = LoihiStudent(sizes=(784, 128, 10), steps=8)
+    frames = student.input_spikes(torch.rand(16, 784), torch.Generator().manual_seed(0))
+    exact = student.run_spikes(frames)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = student.run_spikes(frames)
+    assert exact[0].sum() > 100  # the hidden layer spikes
+    for a, b in zip(exact, mixed):
+        assert torch.equal(a, b)
+
+
 def test_each_layer_adds_one_step_of_synaptic_delay():
     student = LoihiStudent(sizes=(3, 2, 2), steps=1, current_decay=1.0, voltage_decay=1.0)
     with torch.no_grad():

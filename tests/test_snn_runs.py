@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 
+import lightning.pytorch as L
 import pytest
+from lightning.pytorch.demos.boring_classes import BoringModel
 
 from conftest import REPO, job_config, needs_digits
-from multigrade.checks import ConfigError
-from multigrade.snn import RUN_KEYS, build_target, run, schedule_settings
+from multigrade.checks import ConfigError, TrainingIncompleteError
+from multigrade.snn import RUN_KEYS, build_target, check_run_settings, check_trained, run, schedule_settings
 from multigrade.spiking.targets import DeploymentTarget
 
 
@@ -150,3 +152,33 @@ def test_a_target_that_cannot_deploy_is_named_before_anything_is_built(override,
     with pytest.raises(ConfigError) as error:
         build_target(snn_config("spiking=distill_mnist", override))
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("+trainer.max_steps=3", "trainer.max_steps=3: a spiking run trains, validates and tests by the schedule"),
+    ("+trainer.limit_test_batches=0.5", "trainer.limit_test_batches=0.5: a spiking run trains"),
+    ("+trainer.max_epochs=2", "trainer.max_epochs=2: a spiking run trains"),
+    ("teacher=mlp", "teacher=multigrade.spiking.networks.MLPTeacher is set, but method"
+                    " multigrade.spiking.binary_module.BinarySNNModule trains the student alone"),
+])
+def test_settings_a_spiking_run_would_ignore_or_cut_short_are_named(override, message):
+    with pytest.raises(ConfigError) as error:
+        check_run_settings(snn_config(override))
+    assert message in str(error.value)
+
+
+class StopAfterFirstEpoch(L.Callback):
+    def on_train_epoch_end(self, trainer, module):
+        trainer.should_stop = True
+
+
+@pytest.mark.parametrize("callbacks", [(), (StopAfterFirstEpoch(),)], ids=["whole", "stopped"])
+def test_a_fit_that_a_callback_ended_early_is_not_taken_for_the_schedule(callbacks):
+    trainer = L.Trainer(max_epochs=3, callbacks=list(callbacks), accelerator="cpu", logger=False,
+                        enable_progress_bar=False, enable_checkpointing=False, enable_model_summary=False)
+    trainer.fit(BoringModel())
+    if not callbacks:
+        check_trained(trainer, 3)
+        return
+    with pytest.raises(TrainingIncompleteError, match="training stopped after 1 of its 3 epochs"):
+        check_trained(trainer, 3)

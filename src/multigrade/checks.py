@@ -39,8 +39,13 @@ class SweepError(ConfigError):
     work: every job would fail alike, so this stops the whole sweep, not one job."""
 
 
+class TrainingIncompleteError(RuntimeError):
+    """A spiking run's ``fit`` ended before its schedule's epochs (as ``GradeIncompleteError``
+    for a grade)."""
+
+
 INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPointError, GradeIncompleteError,
-                LoihiEnvironmentError, ExportError)
+                TrainingIncompleteError, LoihiEnvironmentError, ExportError)
 
 
 REFUSED_ARGUMENTS = (ValueError, TypeError)

@@ -31,8 +31,8 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import (ConfigError, SweepError, check_sweep_direction, in_multirun, one_device,
-                               stop_on_input_error)
+from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError, check_sweep_direction, in_multirun,
+                               one_device, stop_on_input_error)
 from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
@@ -67,6 +67,33 @@ def check_distributed(cfg: DictConfig) -> None:
                          f"{cfg.trainer.get('strategy')} inside a multirun: distributed training needs a single"
                          f" run; spread a sweep's jobs over devices with cluster=local|slurm or"
                          f" hydra/launcher=joblib instead (trainer.devices=1)")
+
+
+# Trainer settings that would cut the schedule short, change its length, or validate and
+# test on part of the data: the schedule's epochs (train.epochs) set the run
+SCHEDULE_KEYS = ("max_epochs", "min_epochs", "max_steps", "min_steps", "max_time", "limit_train_batches",
+                 "limit_val_batches", "limit_test_batches", "overfit_batches", "fast_dev_run")
+
+
+def check_run_settings(cfg: DictConfig) -> None:
+    """Raise a ``ConfigError`` naming the key for a trainer setting of ``SCHEDULE_KEYS``,
+    and for a teacher that the method would not take (it would be recorded, unused)."""
+    for key in SCHEDULE_KEYS:
+        if cfg.trainer.get(key) is not None:
+            raise ConfigError(f"trainer.{key}={cfg.trainer[key]}: a spiking run trains, validates and tests by the"
+                              f" schedule (train.epochs, profile=...) on the whole data (digits.limit); remove it")
+    if cfg.get("teacher") is not None and "teacher" not in cfg.method:
+        raise ConfigError(f"teacher={cfg.teacher._target_} is set, but method {cfg.method._target_} trains the"
+                          f" student alone and takes no teacher: drop the teacher, or distil with"
+                          f" method=distill (spiking=distill_mnist)")
+
+
+def check_trained(trainer: Any, epochs: int) -> None:
+    """Raise ``TrainingIncompleteError`` when ``fit`` ended before ``epochs`` epochs (a
+    callback that stopped it): such a student must not be taken for the schedule's."""
+    if trainer.current_epoch < epochs:
+        raise TrainingIncompleteError(f"training stopped after {trainer.current_epoch} of its {epochs} epochs: a"
+                                      f" callback ended it early; remove it and run again")
 
 
 # The keys of a spiking run's metrics.json besides ``val_*`` and ``test_*`` (``train_and_test``),
@@ -150,6 +177,7 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
                           log_every_n_steps=50, num_sanity_val_steps=0)
     log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
     trainer.fit(module, datamodule=datamodule)
+    check_trained(trainer, settings["epochs"])
     validation = {k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     tested = {k.replace("/", "_"): float(v) for k, v in trainer.test(module, datamodule=datamodule, verbose=False)[0].items()}
     paper = OmegaConf.to_container(cfg.schedules.get("paper", {}), resolve=True)
@@ -157,7 +185,7 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
         "experiment": cfg.name,
         "profile": cfg.profile.name,
         "paper_settings": bool(cfg.get("paper_schedule_published", True)) and settings == paper
-                          and cfg.profile.digits_limit is None,
+                          and cfg.digits.limit is None,
         "seed": int(cfg.seed),
         "device": str(module.device),
         "total_seconds": time.perf_counter() - started,
@@ -191,6 +219,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     started = time.perf_counter()
     check_sweep_direction("val_accuracy", higher_is_better=True)
     check_distributed(cfg)
+    check_run_settings(cfg)
     target = build_target(cfg)
     out = prepare_run(cfg)
     settings = schedule_settings(cfg)

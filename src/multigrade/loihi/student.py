@@ -91,7 +91,13 @@ class LoihiStudent(SpikingStudent):
         return torch.cat([frames, frames.new_zeros(len(self.blocks), *frames.shape[1:])])
 
     def run_spikes(self, frames: torch.Tensor) -> list[torch.Tensor]:
-        """Spikes (T', B, n_l) of every layer for input spike frames (T', B, n_0)."""
+        """Spikes (T', B, n_l) of every layer for input spike frames (T', B, n_0), in full
+        precision whatever a trainer's ``precision`` sets autocast to: the synaptic sums are
+        integers (8-bit weights times spikes) that half precision would round off the chip's."""
+        with torch.autocast(frames.device.type, enabled=False):
+            return self._run_spikes(frames)
+
+    def _run_spikes(self, frames: torch.Tensor) -> list[torch.Tensor]:
         thresholds = self.threshold_mantissas()
         weights = [block.integer_weight() for block in self.blocks]
         batch = frames.shape[1]
