@@ -4,7 +4,7 @@ from omegaconf import OmegaConf
 
 from conftest import job_config
 from multigrade.checks import ConfigError
-from multigrade.run import CONF_DIR, grade_schedules, grade_specs
+from multigrade.run import CONF_DIR, grade_schedules, grade_specs, uses_paper_settings
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 PROFILES = sorted(p.stem for p in (CONF_DIR / "profile").glob("*.yaml"))
@@ -113,9 +113,10 @@ def test_the_profile_sizes_the_images():
 
 
 def settings_but_data(experiment: str, model: str, profile: str) -> dict:
-    """An experiment's composed config without its name and data."""
+    """An experiment's composed config without its name, data, and whether a paper published
+    its settings (P1 logs one setting of each family)."""
     cfg = OmegaConf.to_container(job_config(f"experiment={experiment}", f"model={model}", f"profile={profile}"))
-    return {k: v for k, v in cfg.items() if k not in ("name", "data")}
+    return {k: v for k, v in cfg.items() if k not in ("name", "data", "paper_schedule_published")}
 
 
 @pytest.mark.parametrize("family", [["p1_synthetic_s1", "p1_synthetic_s2", "p1_synthetic_s3"],
@@ -130,3 +131,24 @@ def test_setting_four_differs_from_setting_one_in_its_data_and_depth_only():
     one, four = (settings_but_data(f"p1_synthetic_s{s}", "mgdl", "quick") for s in (1, 4))
     assert one.pop("architecture") != four.pop("architecture")
     assert one == four
+
+
+@pytest.mark.parametrize("overrides, paper", [
+    (("experiment=p2_sin", "profile=quick"), True),  # P2's own settings are the quick profile's
+    (("experiment=p2_sin", "profile=quick", "seed=3", "paths.output_dir=/tmp/x", "logger=none",
+      "callbacks.progress.refresh_rate=0", "train.epochs=[20,20,40]"), True),  # bookkeeping, the same schedule
+    (("experiment=p2_sin", "profile=quick", "model=sgdl"), False),  # P2 publishes no SGDL settings
+    (("experiment=p1_synthetic_s2", "profile=paper"), True),
+    (("experiment=p1_synthetic_s2", "profile=paper", "model=sgdl"), True),
+    (("experiment=p1_synthetic_s2", "profile=quick"), False),  # fewer epochs
+    (("experiment=p1_synthetic_s1", "profile=paper"), False),  # P1 logs setting 2's settings only
+    (("experiment=helmholtz1d_k10", "profile=paper"), False),  # this project's settings
+    (("experiment=p1_manifold_increase_q0", "profile=paper", "train.batch_size=full"), True),  # full is null
+    (("experiment=p2_sin", "profile=quick", "train.lr_max=1e-3"), False),
+    (("experiment=p2_sin", "profile=quick", "data.noise_std=0.05"), False),
+    (("experiment=p2_sin", "profile=quick", "architecture.mgdl.grades=[[8],[8],[8]]"), False),
+    (("experiment=p1_synthetic_s2", "profile=paper", "model.adaptive=true"), False),
+    (("experiment=p1_mnist_b1_k5", "profile=paper", "structure=2"), False),
+])
+def test_paper_settings_are_the_published_schedule_data_and_network_unchanged(overrides, paper):
+    assert uses_paper_settings(job_config(*overrides)) is paper

@@ -125,10 +125,42 @@ def with_overrides(settings: dict[str, Any], cfg: DictConfig) -> dict[str, Any]:
     return settings
 
 
+# Overrides that leave what a run trains the experiment's: which experiment, model and
+# profile (groups, by name), the seeds, where and how it is recorded and shown, the device;
+# train.* changes the schedule, which is compared itself.
+NEUTRAL_GROUPS = ("experiment", "model", "profile", "logger", "cluster", "hparams_search")
+NEUTRAL_KEYS = ("seed", "seeds", "cuda_graph", "trainer.accelerator", "trainer.devices",
+                "trainer.enable_progress_bar")
+NEUTRAL_TREES = ("paths", "callbacks", "train", "logger", "cluster_settings")
+
+
+def settings_overrides(overrides: list[str]) -> list[str]:
+    """The keys of ``overrides`` (Hydra's ``key=value``) that change what a run trains: its
+    data, network, profile caps or trainer (all but the neutral ones above)."""
+    keys = [override.split("=", 1)[0].lstrip("+~") for override in overrides]
+    return [key for key in keys if key not in NEUTRAL_GROUPS + NEUTRAL_KEYS
+            and not key.startswith(tuple(f"{tree}." for tree in NEUTRAL_TREES))]
+
+
+def comparable_schedule(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` with a full batch written one way: ``batch_size`` null, not ``full``."""
+    size = settings.get("batch_size")
+    full = [None if b == "full" else b for b in size] if isinstance(size, list) else None if size == "full" else size
+    return {**settings, "batch_size": full}
+
+
 def uses_paper_settings(cfg: DictConfig) -> bool:
-    """Whether this run trains with the experiment's ``paper`` schedule, unchanged."""
+    """Whether this run trains with its experiment's published paper settings, unchanged:
+    a paper published the model's ``paper`` schedule (``paper_schedule_published``), the
+    run trains with it (after ``train.*`` and the profile's epoch cap), and no override
+    (of this job, under Hydra) changes its data, network or trainer."""
     paper = cfg.schedules.get("paper", {}).get(cfg.model.kind)
-    return paper is not None and training_settings(cfg) == OmegaConf.to_container(paper, resolve=True)
+    if paper is None or not cfg.get("paper_schedule_published", {}).get(cfg.model.kind, False):
+        return False
+    if HydraConfig.initialized() and settings_overrides(list(HydraConfig.get().overrides.task)):
+        return False
+    published = OmegaConf.to_container(paper, resolve=True)
+    return comparable_schedule(training_settings(cfg)) == comparable_schedule(published)
 
 
 def padded(value: Any, count: int) -> Any:

@@ -213,9 +213,10 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     if short:
         lines += [
             (f"> **Not comparable with the papers:** {len(short)} of {len(outcomes)} runs (marked"
-             " *no* under *paper settings*) train with fewer epochs or other settings than the"
-             " papers, too little to compare their errors with the papers' logged numbers: read"
-             " them for the qualitative picture only (MGDL against SGDL, the spectra per grade)."
+             " *no* under *paper settings*) train with fewer epochs than the papers, or with"
+             " settings the papers do not publish (their baselines, their other settings, this"
+             " project's equations): their errors do not compare with the papers' logged numbers;"
+             " read them for the qualitative picture (MGDL against SGDL, the spectra per grade)."
              " `make reproduce PROFILE=paper` (on a GPU) runs the papers' settings."),
             "",
         ]
