@@ -5,6 +5,7 @@ PY      := $(VENV)/bin/python
 PROFILE ?= quick
 ONLY    ?=
 OUT     ?= outputs/reproduce
+ARGS    ?=
 BENCH_OUT ?= outputs/bench
 SIZE    ?=
 RUNS    ?= outputs
@@ -23,7 +24,8 @@ help: ## list the targets and variables
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 	@echo "  variables (value now):"
 	@echo "    reproduce:  PROFILE=smoke|quick|paper ($(PROFILE)), OUT=<dir> ($(OUT)),"
-	@echo "                ONLY=<comma-separated experiment prefixes> ($(or $(ONLY),unset: the default selection))"
+	@echo "                ONLY=<comma-separated experiment prefixes or names> ($(or $(ONLY),unset: the default selection)),"
+	@echo "                ARGS=<Hydra overrides for every run, --force to rerun finished runs> ($(or $(ARGS),unset))"
 	@echo "    bench:      SIZE=smoke|cpu|paper ($(or $(SIZE),unset: paper on a GPU; cpu without)), BENCH_OUT=<dir> ($(BENCH_OUT))"
 	@echo "    sync-wandb: RUNS=<dir> ($(RUNS))"
 	@echo "    test:       PYTEST_ARGS=<pytest arguments> ($(or $(PYTEST_ARGS),unset))"
@@ -59,8 +61,8 @@ loihi-env-if-possible:
 	@if [ -z "$(PYTHON310)" ]; then echo "note: no Python 3.10, so no Loihi environment: the Loihi tests and section are skipped"; \
 	else $(MAKE) --no-print-directory loihi-env || echo "warning: building $(LOIHI_VENV) failed (see above; make loihi-env tries again): Loihi deployment is unavailable"; fi
 
-reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY) and write REPORT.md into OUT
-	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY))
+reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY, ARGS) and write REPORT.md into OUT
+	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY)) $(ARGS)
 
 bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> bench.json in BENCH_OUT
 	$(PY) -m multigrade.bench --out $(BENCH_OUT) $(if $(SIZE),--size $(SIZE))

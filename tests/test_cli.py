@@ -97,6 +97,9 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     ("train.lr_max=fast", "train.lr_max must be a positive number"),
     ("seed=x", "seed must be an integer; got 'x'"),
     ("cuda_graph=maybe", "cuda_graph must be true or false; got 'maybe'"),
+    ("callbacks.checkpoint_every_epochs=0", "callbacks.checkpoint_every_epochs must be a positive number of epochs"
+                                            " or null; got 0"),
+    ("callbacks.log_every_epochs=-1", "callbacks.log_every_epochs must be a positive number of epochs; got -1"),
     ("seeds=[1,1]", "seeds must be a list of different integers, e.g. seeds=[0,1,2], or null; got [1, 1]"),
     ("experiment=p3_fredholm_k10 train.batch_size=16", "its grades train full batch; set train.batch_size=full"),
     ("train.lr_min=1", "lr_min (1.0) must not exceed lr_max"),

@@ -19,6 +19,14 @@ def test_make_help_prints_the_variables_values_not_make_syntax():
     assert "BENCH_OUT=<dir> (outputs/bench)" in result.stdout and "RUNS=<dir> (outputs)" in result.stdout
 
 
+def test_make_reproduce_hands_on_the_selection_and_the_extra_arguments():
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-C", str(REPO), "reproduce", "ONLY=p2_sin",
+                             "ARGS=--force cuda_graph=false"], check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "-m multigrade.reproduce --profile quick --out outputs/reproduce --only p2_sin --force cuda_graph=false" \
+        in result.stdout
+
+
 def configuration_row(group: str) -> list[str]:
     """The options the README's configuration table lists for ``group``."""
     text = (REPO / "README.md").read_text()

@@ -122,8 +122,9 @@ def _valid(key: str, value: Any) -> bool:
 
 def check_settings(cfg: DictConfig) -> None:
     """Raise a ``ConfigError`` naming the key when ``seed`` is not an integer, ``seeds``
-    not a list of different integers, ``cuda_graph`` not a boolean, or a ``train.*``
-    override (a value or a per-grade list of values) has the wrong type."""
+    not a list of different integers, ``cuda_graph`` not a boolean, the epochs between
+    loss checks or in-grade checkpoints (``callbacks.*_every_epochs``) not positive, or a
+    ``train.*`` override (a value or a per-grade list of values) has the wrong type."""
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
         raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
     if not isinstance(cfg.get("cuda_graph", True), bool):
@@ -135,6 +136,14 @@ def check_settings(cfg: DictConfig) -> None:
                 or len(set(values)) != len(values)):
             raise ConfigError(f"seeds must be a list of different integers, e.g. seeds=[0,1,2], or null;"
                               f" got {seeds!r}")
+    callbacks = cfg.get("callbacks") or {}
+    for key, null in (("log_every_epochs", False), ("checkpoint_every_epochs", True)):
+        if key not in callbacks:  # a spiking run's config has no grade callbacks
+            continue
+        value = callbacks[key]
+        if not ((value is None and null) or (isinstance(value, int) and not isinstance(value, bool) and value > 0)):
+            raise ConfigError(f"callbacks.{key} must be a positive number of epochs{' or null' if null else ''};"
+                              f" got {value!r}")
     train = OmegaConf.to_container(cfg.get("train") or {}, resolve=True)
     for key, value in train.items():
         values = value if isinstance(value, list) else [value]

@@ -35,7 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="quick", choices=PROFILES)
     parser.add_argument("--only", default=None,
-                        help="comma-separated experiment prefixes, e.g. p1_synthetic_s2")
+                        help="comma-separated experiment prefixes or names, e.g. p1_synthetic_s2,p2")
     parser.add_argument("--out", type=Path, default=Path("outputs/reproduce"))
     parser.add_argument("--force", action="store_true", help="rerun finished runs too")
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every run")
