@@ -106,3 +106,10 @@ def test_fd_mgdl_problem_pollution_falls_as_h_squared_and_its_grades_regress_on_
 def test_unknown_helmholtz_2d_forms_are_named(bad, message):
     with pytest.raises(ValueError, match=message):
         helmholtz_2d(k=4.0, **bad)
+
+
+@pytest.mark.parametrize("make", [helmholtz_1d, helmholtz_2d])
+@pytest.mark.parametrize("k", [0.0, -5.0])
+def test_a_wavenumber_that_is_not_positive_is_named(make, k):
+    with pytest.raises(ValueError, match=f"the wavenumber k must be positive; got {k}"):
+        make(k=k)

@@ -72,3 +72,15 @@ def test_unknown_names_are_refused():
         p2_regression("cos")
     with pytest.raises(ValueError, match="targets are .*got 'flat'"):
         manifold_target(np.zeros(2), "flat")
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"noise_std": -0.05}, "noise_std is a standard deviation, at least 0; got -0.05"),
+    ({"val_noise_std": -1.0}, "val_noise_std is a standard deviation, at least 0; got -1.0"),
+    ({"val_fraction": 0.0}, r"val_fraction is the share of the points drawn to validate, in \(0, 1\); got 0.0"),
+    ({"val_fraction": 1.0, "val_held_out": True}, r"in \(0, 1\); got 1.0"),
+    ({"n_test": 0}, "p2_sin: the test split is empty; give each split points"),
+])
+def test_p2_settings_that_describe_no_data_are_named(bad, message):
+    with pytest.raises(ValueError, match=message):
+        p2_regression("sin", **bad)

@@ -58,6 +58,8 @@ def helmholtz_1d(k: float = 50.0, relative_frequencies: tuple[float, ...] = (0.1
     """The discretised equation and the exact solution on every split (module docstring)."""
     if not len(relative_frequencies) == len(amplitudes) == len(phases):
         raise ValueError("give one amplitude and one phase per relative frequency")
+    if not k > 0:
+        raise ValueError(f"the wavenumber k must be positive; got {k}")
     if math.isclose(k / math.pi, round(k / math.pi)):
         raise ValueError(f"k = {k} is a resonance of the Dirichlet problem (a multiple of pi): choose another")
 
@@ -149,6 +151,8 @@ def helmholtz_2d(k: float = 10.0, relative_frequencies: tuple[float, ...] = (0.1
     where an experiment says so."""
     if not len(relative_frequencies) == len(directions) == len(amplitudes) == len(phases):
         raise ValueError("give one direction, amplitude and phase per relative frequency")
+    if not k > 0:
+        raise ValueError(f"the wavenumber k must be positive; got {k}")
     if resonant_2d(k):
         raise ValueError(f"k = {k} is a resonance of the Dirichlet problem on the unit square: choose another")
     if rhs not in ("discrete", "continuous"):

@@ -45,6 +45,11 @@ def p2_regression(function: str, noise_std: float = 0.0, n_train: int = 5000, n_
     """The data of one P2 regression as (N, 1) tensors."""
     if function not in FUNCTIONS:
         raise ValueError(f"P2 regressions are {sorted(FUNCTIONS)}; got {function!r}")
+    for name, value in (("noise_std", noise_std), ("val_noise_std", val_noise_std)):
+        if value < 0:
+            raise ValueError(f"{name} is a standard deviation, at least 0; got {value}")
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction is the share of the points drawn to validate, in (0, 1); got {val_fraction}")
     f, (a, b) = FUNCTIONS[function]
     rng = np.random.RandomState(seed)
     x = np.linspace(a, b, n_train)

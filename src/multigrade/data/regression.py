@@ -88,6 +88,11 @@ class RegressionData:
             a = np.asarray(a, dtype=np.float32)
             return torch.from_numpy(a.reshape(a.shape[0], -1))
 
+        empty = [split for split, (x, _) in splits.items() if len(x) == 0]
+        if empty:
+            raise ValueError(f"{name}: the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty;"
+                             f" give each split points (its size or fraction in the data's config)")
+
         tensors = {f"{part}_{split}": tensor(arrays[i]) for split, arrays in splits.items()
                    for i, part in enumerate(("x", "y"))}
         return cls(name=name, **tensors, **fields)

@@ -138,8 +138,9 @@ def equations_section(outcomes: list[RunOutcome]) -> list[str]:
               " the exact solution. MGDL and SGDL learn the discretised equation from its residual,"
               " or, as FD-MGDL does, regress onto the direct solve of the discretisation (\"grades"
               " fit\"); the classical column solves the same discretised equation directly and"
-              " interpolates it bilinearly (with the equation's own right-hand side its error"
-              " includes the discretisation's)."),
+              " interpolates it to the test points (Helmholtz: linearly in 1D, bilinearly in 2D;"
+              " Fredholm: the Nyström solve through the quadrature's own interpolant); with the"
+              " equation's own right-hand side its error includes the discretisation's."),
              "", "| experiment | wavenumber | MGDL | SGDL | classical | solver | grades fit |",
              "|---|---|---|---|---|---|---|"]
     for experiment, row in rows.items():
