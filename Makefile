@@ -59,7 +59,8 @@ loihi-env: $(LOIHI_VENV)/.installed ## create .venv-loihi (Python 3.10, lava-dl,
 # make test and make reproduce build the Loihi environment where Python 3.10 is installed
 loihi-env-if-possible:
 	@if [ -z "$(PYTHON310)" ]; then echo "note: no Python 3.10, so no Loihi environment: the Loihi tests and section are skipped"; \
-	else $(MAKE) --no-print-directory loihi-env || echo "warning: building $(LOIHI_VENV) failed (see above; make loihi-env tries again): Loihi deployment is unavailable"; fi
+	else $(MAKE) --no-print-directory loihi-env || { rm -rf $(LOIHI_VENV); \
+	  echo "warning: building $(LOIHI_VENV) failed (see above; make loihi-env tries again): Loihi deployment is unavailable"; }; fi
 
 reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY, ARGS) and write REPORT.md into OUT
 	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY)) $(ARGS)

@@ -29,7 +29,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from multigrade.checks import ConfigError, check_settings, check_sweep_direction, one_device, stop_on_input_error
+from multigrade.checks import (ConfigError, SweepError, check_settings, check_sweep_direction, in_multirun, one_device,
+                               stop_on_input_error)
 from multigrade.cuda_check import skip_missing_nvml
 from multigrade.data.regression import RegressionData
 from multigrade.grades.adaptive import AdaptiveGrading
@@ -211,9 +212,10 @@ def quiet_lightning() -> None:
 
 def check_single_device(cfg: DictConfig) -> None:
     """The grades train on one device: a grade's epoch is one step on the device's copy of
-    the data, so there is nothing to split across processes."""
+    the data, so there is nothing to split across processes (in a multirun, a ``SweepError``:
+    every job would fail alike)."""
     if not one_device(cfg.trainer):
-        raise ConfigError(f"trainer.devices={cfg.trainer.get('devices')}, trainer.strategy="
+        raise (SweepError if in_multirun() else ConfigError)(f"trainer.devices={cfg.trainer.get('devices')}, trainer.strategy="
                           f"{cfg.trainer.get('strategy')}: the grades train on one device (trainer.devices=1);"
                           f" train seeds side by side with seeds=[0,1,2], or run seeds and"
                           f" settings as a sweep (-m seed=0,1,2 with hydra/launcher=joblib or"

@@ -3,6 +3,7 @@ the multirun ends, and a failed job's error, written into its folder."""
 
 from __future__ import annotations
 
+import atexit
 import logging
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,17 @@ log = logging.getLogger(__name__)
 
 
 class SweepSummary(Callback):
-    """Keeps ``sweep_summary.{csv,md}`` current: a sweep stopped midway, or one whose jobs
-    failed (Hydra then ends the multirun with the first failure, before its end), still
-    has one. A failed job's error goes to its folder's ``failed.txt``, which the summary
-    shows. Parallel jobs (joblib, submitit) each rewrite it whole, atomically."""
+    """Keeps ``sweep_summary.{csv,md}`` current: each job rewrites it when it ends (parallel
+    jobs, joblib's or submitit's, each whole and atomically), and the multirun's own process
+    writes it once more at its end, also when Hydra ends it with a failed job's error (then
+    without its end callback, at the process's exit). A failed job's error goes to its
+    folder's ``failed.txt``, which the summary shows."""
+
+    def __init__(self) -> None:
+        self.ended = False
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        atexit.register(self.write_if_not_ended, config.hydra.sweep.dir)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode != RunMode.MULTIRUN:
@@ -36,5 +44,14 @@ class SweepSummary(Callback):
         write_summary(config.hydra.sweep.dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        self.ended = True
         csv_path, md_path = write_summary(config.hydra.sweep.dir)
         log.info("sweep summary: %s, %s", csv_path, md_path)
+
+    def write_if_not_ended(self, sweep_dir: str) -> None:
+        """The summary, at the exit of a multirun that did not reach its end callback."""
+        if not self.ended and Path(sweep_dir).is_dir():
+            try:
+                write_summary(sweep_dir)
+            except FileNotFoundError:  # stopped before its first job
+                pass

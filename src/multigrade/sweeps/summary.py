@@ -7,7 +7,7 @@ A job is a numbered sub-folder with ``.hydra/overrides.yaml``; it finished when 
 ``<split>_<metric>`` of an MGDL/SGDL run, the ``val_*`` / ``test_*`` numbers of a spiking
 run, the Gaussian template's success rate at each SNR of an attack (``success_<snr>dB``),
 and ``total_seconds``. Writes ``sweep_summary.csv`` (one row per job) and
-``sweep_summary.md`` (the jobs, then the seed statistics)::
+``sweep_summary.md`` (the jobs, the failed jobs' errors, then the seed statistics)::
 
     python -m multigrade.sweeps.summary outputs/multirun/<time>
 """
