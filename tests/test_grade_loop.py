@@ -220,6 +220,50 @@ def test_a_corrupt_checkpoint_is_named(tmp_path):
     (tmp_path / "grade_2.pt").write_bytes(b"\x00 not a checkpoint")
     with pytest.raises(CheckpointError, match="grade_2.pt .* corrupt .* delete it"):
         small_run(tmp_path)
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "grade_2.pt")  # readable, but not a grade's
+    with pytest.raises(CheckpointError, match="grade_2.pt is not a multigrade grade checkpoint .it lacks specs,"):
+        small_run(tmp_path)
+
+
+def nudge_first_grade(folder) -> None:
+    """grade_1.pt with its grade's first weight moved: grade 1 of another run of these settings."""
+    payload = torch.load(folder / "grade_1.pt", weights_only=True)
+    payload["state_dict"]["hidden.0.0.weight"][0, 0] += 1e-3
+    torch.save(payload, folder / "grade_1.pt")
+
+
+def test_a_grade_trained_on_other_grades_is_refused(tmp_path):
+    small_run(tmp_path / "whole")
+    nudge_first_grade(tmp_path / "whole")
+    with pytest.raises(CheckpointError, match="grade_2.pt was trained on other grades than the files before it"):
+        small_run(tmp_path / "whole")
+    with pytest.raises(RuntimeError, match="killed"):  # grade 2 stopped after its in-grade checkpoint
+        small_run(tmp_path / "partial", 0, 10, 100, 3, CrashAt(grade=2, epoch=7))
+    nudge_first_grade(tmp_path / "partial")
+    with pytest.raises(CheckpointError, match="grade_2.partial.pt was written by a different run.*frozen_grades"):
+        small_run(tmp_path / "partial", 0, 10, 100, 3)
+
+
+def test_a_restart_removes_what_a_kill_left_of_its_writes(tmp_path):
+    small_run(tmp_path)
+    (tmp_path / ".grade_3.pt.x1y2.tmp").write_bytes(b"half a grade")  # killed while writing
+    torch.save({}, tmp_path / "grade_2.partial.pt")  # killed before removing it
+    small_run(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grade_1.pt", "grade_2.pt", "grade_3.pt"]
+
+
+def test_a_restart_whose_stop_rule_ends_earlier_restores_fewer_grades(tmp_path):
+    """Adaptive grading asks its rule before every grade after the first, restored or trained."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades, schedules = [GradeSpec([16])] * 3, [GradeSchedule(2, 64, 1e-3, 1e-4)] * 3
+    _, trained = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+
+    def after_two(records):
+        return "two grades" if len(records) == 2 else None
+
+    stair, records = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path,
+                                stop=after_two)
+    assert len(trained) == 3 and len(records) == stair.num_grades == 2
 
 
 class RecordingLogger(Logger):

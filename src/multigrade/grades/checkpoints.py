@@ -14,9 +14,10 @@ from there (``read_partial``); the file is removed once ``grade_<k>.pt`` is writ
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import lightning.pytorch as L
 import torch
@@ -90,9 +91,42 @@ def read_checkpoint(path: Path, kind: str, then: str) -> dict[str, Any]:
         ) from None
 
 
-def read_grade(path: Path) -> dict[str, Any]:
-    """The payload of one grade checkpoint, or a ``CheckpointError`` saying what to do."""
-    return read_checkpoint(path, "grade checkpoint", "the grade is then trained again")
+GRADE_FIELDS = ("specs", "state_dict", "record", "loss_history", "identity", "callbacks")
+PARTIAL_FIELDS = ("epochs_done", "stack", "head", "optimizer", "loss_history", "identity", "callbacks")
+
+
+def read_grade(path: Path, fields: tuple[str, ...] = GRADE_FIELDS) -> dict[str, Any]:
+    """The payload of one grade checkpoint (``fields`` it must hold; ``PARTIAL_FIELDS`` for
+    an in-grade one), or a ``CheckpointError`` saying what to do."""
+    then = "the grade is then trained again"
+    payload = read_checkpoint(path, "grade checkpoint", then)
+    missing = [field for field in fields if field not in payload] if isinstance(payload, dict) else list(fields)
+    if missing:
+        raise CheckpointError(f"{path} is not a multigrade grade checkpoint (it lacks {', '.join(missing)}):"
+                              f" delete it ({then})")
+    return payload
+
+
+def weights_digest(stair: StairNetwork) -> str:
+    """SHA-1 of every tensor of ``stair``'s state (its grades so far), in name order: which
+    frozen grades a grade in training sits on."""
+    digest = hashlib.sha1()
+    for name, value in sorted(stair.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def check_lineage(path: Path, payload: dict[str, Any], earlier: dict[str, Any] | None) -> None:
+    """Grade k's file holds grades 1..k-1 as grade (k-1)'s file holds them, bit for bit;
+    else it was trained on other grades (another run's) and is refused."""
+    if earlier is None:
+        return
+    state = payload["state_dict"]
+    if any(name not in state or not torch.equal(state[name], value) for name, value in earlier["state_dict"].items()):
+        raise CheckpointError(f"{path} was trained on other grades than the files before it hold (it comes from"
+                              f" another run): delete it and the grade files after it, or choose a fresh"
+                              f" paths.output_dir")
 
 
 def completed_grades(directory: Path, total: int) -> int:
@@ -105,23 +139,33 @@ def completed_grades(directory: Path, total: int) -> int:
 
 def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[GradeSpec],
                    schedules: list[GradeSchedule], identity: dict[str, Any],
-                   stateful: dict[str, Stateful]) -> list[GradeRecord]:
+                   stateful: dict[str, Stateful],
+                   stop: Callable[[list[GradeRecord]], object | None] | None = None) -> list[GradeRecord]:
     """Load the completed grades 1..k found in ``directory`` into ``stair`` (frozen) and
-    into the stateful callbacks; return their records (empty when there are none)."""
+    into the stateful callbacks; return their records (empty when there are none). Each
+    file must match its grade's settings and hold the grades before it as their files do
+    (``check_lineage``). ``stop(records)`` (adaptive grading) is asked before each grade
+    after the first, as in training: a rule that now stops earlier restores fewer grades.
+    Leftovers of writes a kill cut short are removed, and the in-grade checkpoints of the
+    grades restored."""
     if directory is None:
         return []
+    for leftover in Path(directory).glob(".grade_*.tmp"):
+        leftover.unlink()
     records: list[GradeRecord] = []
     payload = None
     for k, (spec, schedule) in enumerate(zip(grades, schedules), start=1):
         path = grade_path(directory, k)
-        if not path.is_file():
+        if not path.is_file() or (stop is not None and records and stop(records) is not None):
             break
-        payload = read_grade(path)
+        earlier, payload = payload, read_grade(path)
         found = {"spec": {"output": "linear", **payload["specs"][-1]},  # older files: linear heads
                  "schedule": payload["record"]["schedule"],
                  **payload["identity"]}
         check_identity(path, found, grade_identity(spec, schedule, identity))
+        check_lineage(path, payload, earlier)
         records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
+        partial_path(directory, k).unlink(missing_ok=True)  # left by a kill after the grade's file was written
     if payload is None:
         return []
     for spec in grades[: len(records)]:
@@ -165,11 +209,11 @@ class InGradeCheckpoint(L.Callback):
 
 
 def read_partial(directory: Path | None, grade: int, identity: dict[str, Any]) -> dict[str, Any] | None:
-    """The in-grade checkpoint of ``grade`` (checked against ``identity``, see
-    ``grade_identity``), or None when there is none."""
+    """The in-grade checkpoint of ``grade`` (checked against ``identity``: ``grade_identity``
+    and the ``weights_digest`` of the frozen grades beneath), or None when there is none."""
     if directory is None or not partial_path(directory, grade).is_file():
         return None
     path = partial_path(directory, grade)
-    payload = read_grade(path)
+    payload = read_grade(path, PARTIAL_FIELDS)
     check_identity(path, payload["identity"], identity)
     return payload

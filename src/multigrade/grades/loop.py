@@ -34,6 +34,7 @@ from multigrade.grades.checkpoints import (
     read_partial,
     restore_grades,
     save_grade,
+    weights_digest,
 )
 from multigrade.grades.metrics import evaluate
 from multigrade.grades.module import GradeModule
@@ -146,7 +147,7 @@ def fit_grades(
     stateful = stateful or {}
     identity = run_identity(data, seed)
     stair = StairNetwork(data.in_features, data.out_features)
-    records = restore_grades(checkpoint_dir, stair, grades, schedules, identity, stateful)
+    records = restore_grades(checkpoint_dir, stair, grades, schedules, identity, stateful, stop)
     total = len(grades)
     if records:
         log.info("grades 1..%d restored from %s", len(records), checkpoint_dir)
@@ -160,11 +161,12 @@ def fit_grades(
         trainer = make_trainer(k, total)
         device = trainer.strategy.root_device
         x_train, y_train = (t.to(device) for t in data.split("train"))
+        frozen = weights_digest(stair) if checkpoint_dir is not None and checkpoint_every else None
         backbone, prior, stack, head = grow_grade(stair, spec, seed, k, x_train, y_train)
         module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every,
                              cuda_graph, equation_on(data, device))
         if checkpoint_dir is not None and checkpoint_every:
-            expected = grade_identity(spec, schedule, identity)
+            expected = {**grade_identity(spec, schedule, identity), "frozen_grades": frozen}
             partial = read_partial(checkpoint_dir, k, expected)
             if partial is not None:
                 module.resume(partial)
