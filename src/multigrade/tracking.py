@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.loggers import Logger, WandbLogger
 
 from multigrade.checks import in_multirun
-from multigrade.grades.module import is_check_epoch, per_model
+from multigrade.grades.module import epoch_metrics, is_check_epoch
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
 
@@ -65,8 +65,8 @@ def log_losses(logger: Logger | None, records: list[GradeRecord], schedules: lis
             losses = [float(record.loss_history[epoch]) for record in records]
             rates = [schedule.lr(epoch) for schedule in schedules]
             one = len(records) == 1
-            logger.log_metrics({**per_model(f"grade_{grade}/loss", losses[0] if one else losses),
-                                **per_model(f"grade_{grade}/lr", rates[0] if one else rates)}, step=epoch + 1)
+            logger.log_metrics(epoch_metrics(grade, losses[0] if one else losses, rates[0] if one else rates),
+                               step=epoch + 1)
 
 
 def log_grades(logger: Logger | None, records: list[list[GradeRecord]], schedules: list[list[GradeSchedule]],

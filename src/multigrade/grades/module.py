@@ -74,6 +74,12 @@ def per_model(name: str, value: float | list[float]) -> dict[str, float]:
     return {f"{name}_{i}": v for i, v in enumerate(value)} if isinstance(value, list) else {name: value}
 
 
+def epoch_metrics(grade: int, loss: float | list[float], lr: float | list[float]) -> dict[str, float]:
+    """What grade k logs of an epoch: ``grade_<k>/loss`` and ``grade_<k>/lr`` (``_<s>`` per
+    model side by side)."""
+    return {**per_model(f"grade_{grade}/loss", loss), **per_model(f"grade_{grade}/lr", lr)}
+
+
 class GradeTraining(L.LightningModule):
     """The epoch loop of grade training, shared by one grade (``GradeModule``) and many
     grades of one shape trained side by side (``grades.stacked.StackedGradeModule``).
@@ -190,10 +196,9 @@ class GradeTraining(L.LightningModule):
             self.log_epoch(epoch, self.reported_loss)
 
     def log_epoch(self, epoch: int, loss: float | list[float]) -> None:
-        """Epoch ``epoch``'s mean loss and learning rate to the loggers, at step epoch + 1:
-        ``grade_<k>/loss`` and ``grade_<k>/lr`` (``_<s>`` per model side by side)."""
-        metrics = {**per_model(f"grade_{self.grade}/loss", loss),
-                   **per_model(f"grade_{self.grade}/lr", self.learning_rate(epoch))}
+        """Epoch ``epoch``'s mean loss and learning rate to the loggers (``epoch_metrics``),
+        at step epoch + 1."""
+        metrics = epoch_metrics(self.grade, loss, self.learning_rate(epoch))
         for logger in self.loggers:
             logger.log_metrics(metrics, step=epoch + 1)
 
