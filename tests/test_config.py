@@ -144,6 +144,7 @@ def test_setting_four_differs_from_setting_one_in_its_data_and_depth_only():
     (("experiment=p1_synthetic_s1", "profile=paper"), False),  # P1 logs setting 2's settings only
     (("experiment=helmholtz1d_k10", "profile=paper"), False),  # this project's settings
     (("experiment=p1_manifold_increase_q0", "profile=paper", "train.batch_size=full"), True),  # full is null
+    (("experiment=p1_synthetic_s2", "profile=paper", "train.lr_max=[1e-4,1e-4,1e-4,1e-4]"), True),  # per grade
     (("experiment=p2_sin", "profile=quick", "train.lr_max=1e-3"), False),
     (("experiment=p2_sin", "profile=quick", "data.noise_std=0.05"), False),
     (("experiment=p2_sin", "profile=quick", "architecture.mgdl.grades=[[8],[8],[8]]"), False),

@@ -143,25 +143,20 @@ def settings_overrides(overrides: list[str]) -> list[str]:
             and not key.startswith(tuple(f"{tree}." for tree in NEUTRAL_TREES))]
 
 
-def comparable_schedule(settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` with a full batch written one way: ``batch_size`` null, not ``full``."""
-    size = settings.get("batch_size")
-    full = [None if b == "full" else b for b in size] if isinstance(size, list) else None if size == "full" else size
-    return {**settings, "batch_size": full}
-
-
 def uses_paper_settings(cfg: DictConfig) -> bool:
     """Whether this run trains with its experiment's published paper settings, unchanged:
-    a paper published the model's ``paper`` schedule (``paper_schedule_published``), the
-    run trains with it (after ``train.*`` and the profile's epoch cap), and no override
-    (of this job, under Hydra) changes its data, network or trainer."""
+    a paper published the model's ``paper`` schedule (``paper_schedule_published``), every
+    grade trains on it (after ``train.*`` and the profile's epoch cap; compared grade by
+    grade, so a value and a list of it, or ``full`` and null, agree), and no override (of
+    this job, under Hydra) changes its data, network or trainer."""
     paper = cfg.schedules.get("paper", {}).get(cfg.model.kind)
     if paper is None or not cfg.get("paper_schedule_published", {}).get(cfg.model.kind, False):
         return False
     if HydraConfig.initialized() and settings_overrides(list(HydraConfig.get().overrides.task)):
         return False
     published = OmegaConf.to_container(paper, resolve=True)
-    return comparable_schedule(training_settings(cfg)) == comparable_schedule(published)
+    count = len(cfg.model.grades)
+    return grade_schedules(cfg, count) == [grade_schedule(published, k) for k in range(1, count + 1)]
 
 
 def padded(value: Any, count: int) -> Any:
@@ -215,11 +210,12 @@ def check_single_device(cfg: DictConfig) -> None:
     the data, so there is nothing to split across processes (in a multirun, a ``SweepError``:
     every job would fail alike)."""
     if not one_device(cfg.trainer):
-        raise (SweepError if in_multirun() else ConfigError)(f"trainer.devices={cfg.trainer.get('devices')}, trainer.strategy="
-                          f"{cfg.trainer.get('strategy')}: the grades train on one device (trainer.devices=1);"
-                          f" train seeds side by side with seeds=[0,1,2], or run seeds and"
-                          f" settings as a sweep (-m seed=0,1,2 with hydra/launcher=joblib or"
-                          f" cluster=local|slurm)")
+        error = SweepError if in_multirun() else ConfigError
+        raise error(f"trainer.devices={cfg.trainer.get('devices')}, trainer.strategy="
+                    f"{cfg.trainer.get('strategy')}: the grades train on one device (trainer.devices=1);"
+                    f" train seeds side by side with seeds=[0,1,2], or run seeds and"
+                    f" settings as a sweep (-m seed=0,1,2 with hydra/launcher=joblib or"
+                    f" cluster=local|slurm)")
 
 
 def check_grade_run(cfg: DictConfig) -> None:
