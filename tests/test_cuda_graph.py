@@ -50,6 +50,18 @@ def test_graphed_steps_keep_batch_norm_statistics_as_the_eager_steps_do():
         torch.testing.assert_close(graphed[name], value, rtol=1e-4, atol=1e-4)
 
 
+def test_graphed_steps_draw_the_eager_steps_dropout_masks():
+    """Each epoch seeds the generator the graphs read at every replay, so captured steps
+    draw the masks the eager steps draw, whatever the steps run before capturing drew."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades = [GradeSpec([32, 32], stack="test_grade_loop.dropout_stack")] * 2
+    schedules = [GradeSchedule(5, 64, 1e-3, 1e-4)] * 2
+    eager, graphed = (fit_grades(data, grades, schedules, device_trainers("cuda"), seed=0, check_every=1,
+                                 cuda_graph=graph)[1] for graph in (False, True))
+    for e, g in zip(eager, graphed):
+        np.testing.assert_allclose(g.loss_history, e.loss_history, rtol=1e-4)
+
+
 @pytest.mark.parametrize("first_path, second_path", [(True, True), (False, True), (True, False)],
                          ids=["graphed_then_graphed", "eager_then_graphed", "graphed_then_eager"])
 def test_an_interrupted_grade_ends_where_an_uninterrupted_one_ends(tmp_path, first_path, second_path):

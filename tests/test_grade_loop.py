@@ -16,6 +16,7 @@ from multigrade.grades.metrics import rse
 from multigrade.grades.module import GradeIncompleteError, GradeModule, NonFiniteLossError, grade_loss
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.grades.stair import hidden_stack
 from multigrade.tracking import log_grade, log_grades, log_losses
 
 
@@ -145,6 +146,29 @@ class CrashAt(L.Callback):
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
         if module.grade == self.grade and int(batch) == self.epoch:
             raise RuntimeError("killed")
+
+
+def dropout_stack(in_features: int, widths: list[int], activations: str) -> nn.Module:
+    """Affine layers with their activations, then dropout: a grade that draws in training."""
+    return nn.Sequential(hidden_stack(in_features, widths, activations), nn.Dropout(0.3))
+
+
+def test_a_grade_with_dropout_resumed_midway_draws_the_masks_it_would_have_drawn(tmp_path):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+
+    def fit(folder, *callbacks):
+        return fit_grades(data, [GradeSpec([16, 16], stack=f"{__name__}.dropout_stack")] * 2,
+                          [GradeSchedule(8, 64, 1e-3, 1e-4)] * 2, cpu_trainers(*callbacks), seed=0,
+                          checkpoint_dir=folder, checkpoint_every=3)
+
+    full_stair, full = fit(tmp_path / "full")
+    with pytest.raises(RuntimeError, match="killed"):
+        fit(tmp_path / "interrupted", CrashAt(grade=2, epoch=4))  # epochs 1..3 of grade 2 checkpointed
+    torch.manual_seed(123)  # a new process starts from another state of torch's generator
+    stair, records = fit(tmp_path / "interrupted")
+    np.testing.assert_array_equal(records[1].loss_history, full[1].loss_history)
+    for name, value in full_stair.state_dict().items():
+        assert torch.equal(stair.state_dict()[name], value), name
 
 
 def test_a_grade_interrupted_midway_continues_from_its_last_in_grade_checkpoint(tmp_path):

@@ -12,7 +12,8 @@ from lightning.pytorch.demos.boring_classes import BoringModel
 
 from conftest import REPO, job_config, needs_digits
 from multigrade.checks import ConfigError, TrainingIncompleteError
-from multigrade.snn import RUN_KEYS, build_target, check_run_settings, check_trained, run, schedule_settings
+from multigrade.snn import (RUN_KEYS, build_target, check_run_settings, check_trained, run, schedule_settings,
+                            uses_paper_settings)
 from multigrade.spiking.targets import DeploymentTarget
 
 
@@ -29,6 +30,23 @@ def test_the_paper_profile_is_yins_schedule_and_network():
     smoke = snn_config("profile=smoke", "train.lr_max=3e-3")
     assert schedule_settings(smoke) == {"epochs": 5, "lr_max": 3e-3, "lr_min": 1e-4}
     assert smoke.digits.limit == 1000
+
+
+@pytest.mark.parametrize("overrides, paper", [
+    (("profile=paper",), True),
+    (("profile=paper", "student.mode=continuous", "method.train_steps=4", "seed=2", "logger=none",
+      "paths.output_dir=/tmp/x", "train.lr_min=1e-5"), True),  # the paper's other mode; bookkeeping
+    (("profile=quick",), False),  # 10 epochs, not 400
+    (("profile=paper", "train.epochs=100"), False),
+    (("profile=paper", "student.hidden_dropout=0.5"), False),
+    (("profile=paper", "digits=fashion_mnist"), False),
+    (("profile=paper", "digits.limit=1000"), False),
+    (("profile=paper", "method.readout=membrane"), False),
+    (("profile=paper", "spiking=distill_mnist"), False),  # Liu & Yi publish no schedule
+])
+def test_paper_settings_are_the_published_schedule_digits_and_networks_unchanged(overrides, paper):
+    cfg = snn_config(*overrides)
+    assert uses_paper_settings(cfg, schedule_settings(cfg)) is paper
 
 
 def test_a_missing_schedule_names_the_key():

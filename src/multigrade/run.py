@@ -126,21 +126,29 @@ def with_overrides(settings: dict[str, Any], cfg: DictConfig) -> dict[str, Any]:
     return settings
 
 
-# Overrides that leave what a run trains the experiment's: which experiment, model and
-# profile (groups, by name), the seeds, where and how it is recorded and shown, the device;
-# train.* changes the schedule, which is compared itself.
-NEUTRAL_GROUPS = ("experiment", "model", "profile", "logger", "cluster", "hparams_search")
+# Overrides that leave what a run trains the experiment's: which experiment (a spiking
+# one's too), model and profile (groups, by name), the seeds, where and how it is recorded
+# and shown, the device; train.* changes the schedule, which is compared itself.
+NEUTRAL_GROUPS = ("experiment", "spiking", "model", "profile", "logger", "cluster", "hparams_search")
 NEUTRAL_KEYS = ("seed", "seeds", "cuda_graph", "trainer.accelerator", "trainer.devices",
                 "trainer.enable_progress_bar")
 NEUTRAL_TREES = ("paths", "callbacks", "train", "logger", "cluster_settings")
 
 
-def settings_overrides(overrides: list[str]) -> list[str]:
+def settings_overrides(overrides: list[str], variants: tuple[str, ...] = ()) -> list[str]:
     """The keys of ``overrides`` (Hydra's ``key=value``) that change what a run trains: its
-    data, network, profile caps or trainer (all but the neutral ones above)."""
+    data, network, profile caps or trainer (all but the neutral ones above, and the keys
+    ``variants`` that choose among a paper's own variants)."""
     keys = [override.split("=", 1)[0].lstrip("+~") for override in overrides]
-    return [key for key in keys if key not in NEUTRAL_GROUPS + NEUTRAL_KEYS
+    return [key for key in keys if key not in NEUTRAL_GROUPS + NEUTRAL_KEYS + variants
             and not key.startswith(tuple(f"{tree}." for tree in NEUTRAL_TREES))]
+
+
+def job_settings_overrides(variants: tuple[str, ...] = ()) -> list[str]:
+    """``settings_overrides`` of this Hydra job's overrides (none outside Hydra)."""
+    if not HydraConfig.initialized():
+        return []
+    return settings_overrides(list(HydraConfig.get().overrides.task), variants)
 
 
 def uses_paper_settings(cfg: DictConfig) -> bool:
@@ -152,7 +160,7 @@ def uses_paper_settings(cfg: DictConfig) -> bool:
     paper = cfg.schedules.get("paper", {}).get(cfg.model.kind)
     if paper is None or not cfg.get("paper_schedule_published", {}).get(cfg.model.kind, False):
         return False
-    if HydraConfig.initialized() and settings_overrides(list(HydraConfig.get().overrides.task)):
+    if job_settings_overrides():
         return False
     published = OmegaConf.to_container(paper, resolve=True)
     count = len(cfg.model.grades)

@@ -7,6 +7,7 @@ import numpy as np
 # Purposes keep the streams of different uses apart.
 INIT = 1
 MINIBATCH = 2
+TRAINING_DRAWS = 3  # what a grade's modules draw in an epoch of training (dropout's masks)
 
 
 def derive_seed(purpose: int, *keys: int) -> int:

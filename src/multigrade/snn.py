@@ -36,7 +36,7 @@ from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError,
 from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
-from multigrade.run import CONF_DIR, prepare_run, with_overrides
+from multigrade.run import CONF_DIR, job_settings_overrides, prepare_run, with_overrides
 from multigrade.spiking.targets import DeploymentTarget
 from multigrade.tracking import finish, log_config
 
@@ -167,6 +167,19 @@ def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, An
     return {**metrics, "config": config}
 
 
+def uses_paper_settings(cfg: DictConfig, settings: dict[str, Any]) -> bool:
+    """Whether this run trains with its experiment's published settings, unchanged: the
+    paper published them (``paper_schedule_published``), the schedule ``settings`` is the
+    ``paper`` one (after ``train.*`` and the profile's epoch cap), all the digits are used
+    (no ``digits.limit``), and no override of this job changes its data, networks, method
+    or trainer, but the experiment's ``paper_variants`` (keys choosing among the paper's
+    own variants, such as its integration modes)."""
+    paper = OmegaConf.to_container(cfg.schedules.get("paper", {}), resolve=True)
+    if not (cfg.paper_schedule_published and settings == paper and cfg.digits.limit is None):
+        return False
+    return not job_settings_overrides(tuple(cfg.paper_variants))
+
+
 def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datamodule: Any, out: Path,
                    config: dict[str, Any], started: float) -> tuple[dict[str, Any], bool]:
     """Fit ``module`` with the schedule ``settings``, validate and test it; return its
@@ -180,12 +193,10 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
     check_trained(trainer, settings["epochs"])
     validation = {k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     tested = {k.replace("/", "_"): float(v) for k, v in trainer.test(module, datamodule=datamodule, verbose=False)[0].items()}
-    paper = OmegaConf.to_container(cfg.schedules.get("paper", {}), resolve=True)
     metrics = {
         "experiment": cfg.name,
         "profile": cfg.profile.name,
-        "paper_settings": bool(cfg.get("paper_schedule_published", True)) and settings == paper
-                          and cfg.digits.limit is None,
+        "paper_settings": uses_paper_settings(cfg, settings),
         "seed": int(cfg.seed),
         "device": str(module.device),
         "total_seconds": time.perf_counter() - started,

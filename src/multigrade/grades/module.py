@@ -12,7 +12,7 @@ from multigrade.equations.linear import LinearEquation
 from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead, evaluating
-from multigrade.seeding import MINIBATCH, derive_seed
+from multigrade.seeding import MINIBATCH, TRAINING_DRAWS, derive_seed
 
 
 def epoch_order(points: int, schedule: GradeSchedule, seed: int, grade: int, epoch: int,
@@ -99,6 +99,10 @@ class GradeTraining(L.LightningModule):
     ``trained_buffers``.
     ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss, ``epochs_done``
     how many of the schedule's epochs have run.
+
+    What the trained modules draw in an epoch (dropout's masks) comes from torch's global
+    generator, seeded at the epoch's start from (the models' ``model_seeds``, grade, epoch):
+    a grade resumed from an in-grade checkpoint draws what it would have drawn uninterrupted.
     """
 
     def __init__(self, schedule: GradeSchedule, grade: int, check_every: int, cuda_graph: bool,
@@ -124,6 +128,11 @@ class GradeTraining(L.LightningModule):
     @property
     def rows_per_model(self) -> int:
         """N: the training points each model sees in an epoch."""
+        raise NotImplementedError
+
+    @property
+    def model_seeds(self) -> list[int]:
+        """The seed of each model trained (one, or S side by side)."""
         raise NotImplementedError
 
     def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
@@ -187,6 +196,7 @@ class GradeTraining(L.LightningModule):
 
     def training_step(self, epoch: int, batch_idx: int) -> None:
         models = self.loss_history[0].numel()
+        torch.manual_seed(derive_seed(TRAINING_DRAWS, *self.model_seeds, self.grade, epoch))
         epoch_loss = self.epoch_loss_sum(epoch) / (self.residual.shape[0] // models)
         self.loss_history[epoch] = epoch_loss
         self.epochs_done = epoch + 1
@@ -340,6 +350,10 @@ class GradeModule(GradeTraining):
     @property
     def rows_per_model(self) -> int:
         return self.inputs.shape[0]
+
+    @property
+    def model_seeds(self) -> list[int]:
+        return [self.seed]
 
     def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
         """Index sets of one epoch: a permutation drawn from (seed, grade, epoch), split."""

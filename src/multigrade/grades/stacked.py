@@ -111,6 +111,10 @@ class StackedGradeModule(GradeTraining):
     def rows_per_model(self) -> int:
         return self.inputs.shape[0]
 
+    @property
+    def model_seeds(self) -> list[int]:
+        return self.seeds
+
     @torch.no_grad()
     def on_fit_start(self) -> None:
         """Each model's features ``phi_{k-1}^s(X)`` written into its block of rows of one
