@@ -12,7 +12,7 @@ from multigrade.equations.linear import LinearEquation
 from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead, evaluating
-from multigrade.seeding import MINIBATCH, TRAINING_DRAWS, derive_seed
+from multigrade.seeding import MINIBATCH, TRAINING_DRAWS, derive_seed, seed_device_draws
 
 
 def epoch_order(points: int, schedule: GradeSchedule, seed: int, grade: int, epoch: int,
@@ -100,8 +100,8 @@ class GradeTraining(L.LightningModule):
     ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss, ``epochs_done``
     how many of the schedule's epochs have run.
 
-    What the trained modules draw in an epoch (dropout's masks) comes from torch's global
-    generator, seeded at the epoch's start from (the models' ``model_seeds``, grade, epoch):
+    What the trained modules draw in an epoch (dropout's masks) comes from torch's default
+    generator of the training device, seeded at the epoch's start from (the models' ``model_seeds``, grade, epoch):
     a grade resumed from an in-grade checkpoint draws what it would have drawn uninterrupted.
     """
 
@@ -196,7 +196,7 @@ class GradeTraining(L.LightningModule):
 
     def training_step(self, epoch: int, batch_idx: int) -> None:
         models = self.loss_history[0].numel()
-        torch.manual_seed(derive_seed(TRAINING_DRAWS, *self.model_seeds, self.grade, epoch))
+        seed_device_draws(self.device, derive_seed(TRAINING_DRAWS, *self.model_seeds, self.grade, epoch))
         epoch_loss = self.epoch_loss_sum(epoch) / (self.residual.shape[0] // models)
         self.loss_history[epoch] = epoch_loss
         self.epochs_done = epoch + 1
