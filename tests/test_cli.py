@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,6 +178,7 @@ def test_seeds_side_by_side_write_the_run_folders_their_own_runs_would(tmp_path)
     side = json.loads((stacked / "seed_3" / "metrics.json").read_text())
     assert side["seed"] == 3
     assert {**side["config"], "paths": None} == {**own["config"], "paths": None}  # seed 3's, seeds null
+    assert Path(side["config"]["paths"]["output_dir"]) == stacked / "seed_3"  # the folder it is in
     for a, s in zip(own["grades"], side["grades"], strict=True):
         for name in ("train_rse", "val_rse", "test_rse", "final_loss"):
             assert s[name] == pytest.approx(a[name], rel=1e-5), name

@@ -1,4 +1,5 @@
-"""``logger=wandb`` offline: what each run folder holds, in a multirun of two jobs."""
+"""``logger=wandb`` offline: what each run folder holds, in a multirun of three jobs, the
+first of which fails."""
 
 import json
 import os
@@ -16,14 +17,20 @@ def test_an_offline_wandb_sweep_logs_config_grades_figures_and_table_per_job(tmp
     env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
     result = subprocess.run(
         [sys.executable, "-m", "multigrade.run", "-m", "experiment=p2_sin", "profile=smoke", "train.epochs=2",
-         "seed=0,1", "logger=wandb", f"paths.output_root={tmp_path}", "callbacks.progress.refresh_rate=0"],
+         "train.lr_max=1e30,2e-3,1e-3", "logger=wandb", f"paths.output_root={tmp_path}",
+         "callbacks.progress.refresh_rate=0"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 1, result.stderr[-3000:]  # job 0's loss is NaN: it fails, the others run
     (sweep,) = (tmp_path / "multirun").iterdir()
-    for job in ("0", "1"):
+    (failed,) = (sweep / "0" / "wandb").glob("offline-run-*")
+    (log,) = failed.glob("run-*.wandb")
+    assert b"grade/val_rse" not in log.read_bytes()  # closed when it failed, not taken over by job 1
+    for job in ("1", "2"):
         folder = sweep / job
         (run,) = (folder / "wandb").glob("offline-run-*")
-        grades = json.loads((folder / "metrics.json").read_text())["grades"]
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert Path(metrics["config"]["paths"]["output_dir"]) == folder  # the folder it wrote, as logged
+        grades = metrics["grades"]
         media = run / "files" / "media"
         assert {p.name.split("_")[0] for p in (media / "images" / "figures").glob("*.png")} == {
             "spectra", "evolution", "loss"}

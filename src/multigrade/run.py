@@ -44,7 +44,7 @@ from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.plots import reconstructions_figure, save_figure, write_run_figures
-from multigrade.tracking import finish, log_config, log_grade, log_grades
+from multigrade.tracking import closed_if_failed, finish, log_config, log_grade, log_grades
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -58,6 +58,17 @@ def output_dir(cfg: DictConfig) -> Path:
     hydra_cfg = HydraConfig.get() if HydraConfig.initialized() else None
     folder = OmegaConf.select(hydra_cfg, "runtime.output_dir", default=None) if hydra_cfg is not None else None
     return Path(folder) if folder else Path(cfg.paths.output_dir)
+
+
+def claim_output_dir(cfg: DictConfig) -> Path:
+    """``output_dir(cfg)``, created and recorded as ``paths.output_dir`` (in a multirun the
+    sweep's job folder, not the single run's default), so that the config a run logs and
+    writes names the folder it wrote."""
+    out = output_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out)
+    return out
 
 
 def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
@@ -235,12 +246,11 @@ def check_grade_run(cfg: DictConfig) -> None:
 
 
 def prepare_run(cfg: DictConfig) -> Path:
-    """Check the settings, create the run folder, make cuBLAS deterministic when the
+    """Check the settings, create the run folder (``claim_output_dir``), make cuBLAS deterministic when the
     trainer is, quieten Lightning and seed every generator from ``cfg.seed``; return the
     folder."""
     check_settings(cfg)
-    out = output_dir(cfg)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output_dir(cfg)
     if cfg.trainer.get("deterministic"):
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     quiet_lightning()
@@ -265,35 +275,44 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     seeds = cfg.get("seeds")
     check_equation_run(data, schedules, seeds)
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
-    config = OmegaConf.to_container(cfg, resolve=True)
-    log_config(logger, config)
-    log.info("%s (%s, profile %s): %d grade(s)%s -> %s", cfg.name, cfg.model.kind, cfg.profile.name,
-             len(grades), f", seeds {list(seeds)} side by side" if seeds else "", out)
-    if seeds:
-        metrics = run_seeds_side_by_side(cfg, data, grades, schedules, logger, config, out, started)
-    else:
-        spectra = new_spectra(cfg, data, out)
-        stair, records = fit_grades(data, grades, schedules, trainer_factory(cfg, logger, spectra), cfg.seed,
-                                    checkpoint_dir=out / "checkpoints",
-                                    check_every=cfg.callbacks.log_every_epochs,
-                                    on_grade_end=lambda stair, record: log_grade(logger, record),
-                                    on_restored=lambda records: log_grades(logger, [records], [schedules],
-                                                                           cfg.callbacks.log_every_epochs),
-                                    stateful={"spectra": spectra},
-                                    checkpoint_every=cfg.callbacks.checkpoint_every_epochs,
-                                    cuda_graph=cfg.cuda_graph, stop=adaptive.stop if adaptive else None)
-        metrics = write_results(cfg, data, out, stair, records, spectra, config, int(cfg.seed), started)
-        if adaptive:
-            metrics["adaptive"] = adaptive.summary(records)
-            log.info("adaptive grading stopped after grade %d (%s): %s", len(records),
-                     metrics["adaptive"]["stopped"], metrics["adaptive"]["why"])
-        finish(logger, sorted((out / "figures").glob("*.png")), records)
+    with closed_if_failed(logger):
+        metrics = train_and_record(cfg, data, grades, schedules, adaptive, logger, out, started)
     write_json(out / "metrics.json", metrics)
     headline = data.metrics[0]
     last = metrics["grades"][-1]
     log.info("done in %.1f s: test %s %.4g (train %.4g, val %.4g)%s -> %s", time.perf_counter() - started,
              headline, last[f"test_{headline}"], last[f"train_{headline}"], last[f"val_{headline}"],
              f", mean of {len(seeds)} seeds" if seeds else "", out / "metrics.json")
+    return metrics
+
+
+def train_and_record(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec], schedules: list[GradeSchedule],
+                     adaptive: AdaptiveGrading | None, logger, out: Path, started: float) -> dict[str, Any]:
+    """Train the grades (of every seed in ``seeds``, side by side), write the run folder but
+    ``metrics.json``, send the config, curves and grades to ``logger``; return the metrics."""
+    seeds = cfg.get("seeds")
+    config = OmegaConf.to_container(cfg, resolve=True)
+    log_config(logger, config)
+    log.info("%s (%s, profile %s): %d grade(s)%s -> %s", cfg.name, cfg.model.kind, cfg.profile.name,
+             len(grades), f", seeds {list(seeds)} side by side" if seeds else "", out)
+    if seeds:
+        return run_seeds_side_by_side(cfg, data, grades, schedules, logger, config, out, started)
+    spectra = new_spectra(cfg, data, out)
+    stair, records = fit_grades(data, grades, schedules, trainer_factory(cfg, logger, spectra), cfg.seed,
+                                checkpoint_dir=out / "checkpoints",
+                                check_every=cfg.callbacks.log_every_epochs,
+                                on_grade_end=lambda stair, record: log_grade(logger, record),
+                                on_restored=lambda records: log_grades(logger, [records], [schedules],
+                                                                       cfg.callbacks.log_every_epochs),
+                                stateful={"spectra": spectra},
+                                checkpoint_every=cfg.callbacks.checkpoint_every_epochs,
+                                cuda_graph=cfg.cuda_graph, stop=adaptive.stop if adaptive else None)
+    metrics = write_results(cfg, data, out, stair, records, spectra, config, int(cfg.seed), started)
+    if adaptive:
+        metrics["adaptive"] = adaptive.summary(records)
+        log.info("adaptive grading stopped after grade %d (%s): %s", len(records),
+                 metrics["adaptive"]["stopped"], metrics["adaptive"]["why"])
+    finish(logger, sorted((out / "figures").glob("*.png")), records)
     return metrics
 
 
@@ -362,11 +381,12 @@ def fit_side_by_side(cfgs: list[DictConfig], seeds: list[int], folders: list[Pat
     return results
 
 
-def seed_config(cfg: DictConfig, seed: int) -> DictConfig:
-    """The config of ``seed`` run alone (``seed`` set, ``seeds`` null), as its folder records it."""
+def seed_config(cfg: DictConfig, seed: int, folder: Path) -> DictConfig:
+    """The config of ``seed`` run alone (``seed`` set, ``seeds`` null) in ``folder``, as
+    that folder records it."""
     own = cfg.copy()
     with open_dict(own):
-        own.seed, own.seeds = int(seed), None
+        own.seed, own.seeds, own.paths.output_dir = int(seed), None, str(folder)
     return own
 
 
@@ -377,8 +397,8 @@ def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[G
     ``seed_<s>/`` and return the seeds' mean (and std) per grade."""
     seeds = [int(seed) for seed in cfg.seeds]
     folders = [out / f"seed_{seed}" for seed in seeds]
-    fitted = fit_side_by_side([seed_config(cfg, seed) for seed in seeds], seeds, folders, data, grades,
-                              [schedules] * len(seeds), logger, started)
+    configs = [seed_config(cfg, seed, folder) for seed, folder in zip(seeds, folders)]
+    fitted = fit_side_by_side(configs, seeds, folders, data, grades, [schedules] * len(seeds), logger, started)
     runs = [metrics for metrics, _ in fitted]
     per_grade = [[record for _, records in fitted for record in records if record.grade == k]
                  for k in range(1, len(grades) + 1)]

@@ -38,7 +38,7 @@ from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
 from multigrade.run import CONF_DIR, job_settings_overrides, prepare_run, with_overrides
 from multigrade.spiking.targets import DeploymentTarget
-from multigrade.tracking import finish, log_config
+from multigrade.tracking import closed_if_failed, finish, log_config
 
 log = logging.getLogger(__name__)
 
@@ -185,27 +185,30 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
     """Fit ``module`` with the schedule ``settings``, validate and test it; return its
     metrics and whether this process is the first (the one that writes)."""
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
-    log_config(logger, config)
-    trainer = instantiate(cfg.trainer, max_epochs=settings["epochs"], logger=logger,
-                          log_every_n_steps=50, num_sanity_val_steps=0)
-    log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
-    trainer.fit(module, datamodule=datamodule)
-    check_trained(trainer, settings["epochs"])
-    validation = {k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-    tested = {k.replace("/", "_"): float(v) for k, v in trainer.test(module, datamodule=datamodule, verbose=False)[0].items()}
-    metrics = {
-        "experiment": cfg.name,
-        "profile": cfg.profile.name,
-        "paper_settings": uses_paper_settings(cfg, settings),
-        "seed": int(cfg.seed),
-        "device": str(module.device),
-        "total_seconds": time.perf_counter() - started,
-        "epochs": settings["epochs"],
-        **validation,
-        **tested,
-        "test_activity": module.test_activity(),
-        "config": config,
-    }
+    with closed_if_failed(logger):
+        log_config(logger, config)
+        trainer = instantiate(cfg.trainer, max_epochs=settings["epochs"], logger=logger,
+                              log_every_n_steps=50, num_sanity_val_steps=0)
+        log.info("%s (profile %s): %d epochs -> %s", cfg.name, cfg.profile.name, settings["epochs"], out)
+        trainer.fit(module, datamodule=datamodule)
+        check_trained(trainer, settings["epochs"])
+        validation = {k.replace("/", "_"): float(v) for k, v in trainer.callback_metrics.items()
+                      if k.startswith("val/")}
+        tested = {k.replace("/", "_"): float(v)
+                  for k, v in trainer.test(module, datamodule=datamodule, verbose=False)[0].items()}
+        metrics = {
+            "experiment": cfg.name,
+            "profile": cfg.profile.name,
+            "paper_settings": uses_paper_settings(cfg, settings),
+            "seed": int(cfg.seed),
+            "device": str(module.device),
+            "total_seconds": time.perf_counter() - started,
+            "epochs": settings["epochs"],
+            **validation,
+            **tested,
+            "test_activity": module.test_activity(),
+            "config": config,
+        }
     finish(logger, [], [])
     return metrics, trainer.is_global_zero
 

@@ -11,8 +11,9 @@ profile and, in a multirun, the sweep's folder.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.loggers import Logger, WandbLogger
@@ -101,3 +102,18 @@ def finish(logger: Logger | None, figures: list[Path], records: list[GradeRecord
         logger.experiment.finish()
     elif logger:
         logger.finalize("success")
+
+
+@contextmanager
+def closed_if_failed(logger: Logger | None) -> Iterator[None]:
+    """Run the block; when it raises, close ``logger``'s run as failed (W&B: exit code 1)
+    before the error goes on. In a multirun the next job of this process then starts a run
+    of its own, where W&B would otherwise take the open one over."""
+    try:
+        yield
+    except BaseException:
+        if isinstance(logger, WandbLogger):
+            logger.experiment.finish(exit_code=1)
+        elif logger:
+            logger.finalize("failed")
+        raise

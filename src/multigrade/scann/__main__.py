@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import ConfigError, stop_on_input_error
 from multigrade.io import write_json
-from multigrade.run import CONF_DIR, output_dir
+from multigrade.run import CONF_DIR, claim_output_dir
 from multigrade.scann.attack import AttackSettings, LayerSettings, example_device, run_attack
 from multigrade.scann.circuit import AxonHillock
 from multigrade.scann.plots import write_attack_figures
@@ -75,7 +75,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     settings = attack_settings(cfg)
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
         raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
-    out = output_dir(cfg)
+    out = claim_output_dir(cfg)
     log.info("%s (profile %s): %d + %d devices per class -> %s", cfg.name, cfg.profile.name,
              settings.profiling, settings.victims, out)
     result = run_attack(settings, cfg.seed)
