@@ -8,6 +8,7 @@ import torch
 from conftest import cpu_trainers
 from multigrade.data.synthetic import p1_synthetic
 from multigrade.grades.loop import fit_grades
+from multigrade.grades.module import NonFiniteLossError
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stacked import fit_stacked
@@ -130,3 +131,12 @@ def test_buffers_train_stacked_as_alone(spec):
     if spec.stack is not None:  # the running statistics moved: 2 grades x 4 epochs x 5 minibatches
         assert int(stair.hidden[1][1].num_batches_tracked) == 20
         assert stair.hidden[1][1].running_var.min() < 0.9
+
+
+def test_a_diverging_model_side_by_side_is_named_by_its_index():
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    schedules = [[GradeSchedule(3, 64, lr, lr)] for lr in (1e-3, 1e30, 2e-3)]
+    with pytest.raises(NonFiniteLossError, match=r"grade 1: the training loss is model 1: nan at epoch 3, not finite"
+                                                 r" since epoch 1 \(learning rate 1e\+30 there\);") as error:
+        fit_stacked(data, [GradeSpec([16])], schedules, cpu_trainers(), [0, 0, 1], check_every=3)
+    assert error.value.models == [1]

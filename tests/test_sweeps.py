@@ -3,6 +3,7 @@ launchers (the SLURM launcher's code path, run locally)."""
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,24 @@ def test_the_summary_lists_every_job_and_the_statistics_over_seeds(tmp_path):
         write_summary(tmp_path / "0")
 
 
+def test_a_setting_run_twice_with_one_seed_counts_once_over_seeds(tmp_path):
+    fake_job(tmp_path / "0", ["lr=1"], 0.1)  # an Optuna study's trial, drawn again
+    fake_job(tmp_path / "1", ["lr=1"], 0.1)
+    fake_job(tmp_path / "2", ["lr=2", "seed=0"], None)
+    fake_job(tmp_path / "3", ["lr=2", "seed=0"], 0.5)
+    fake_job(tmp_path / "4", ["lr=2", "seed=1"], 0.3)
+    text = write_summary(tmp_path)[1].read_text()
+    assert "| 1 | 1/1 | 0.1 | 0.2 | 0.1 | 1 |" in text  # not 2/2 seeds, as if seed 0 had run twice
+    assert "| 2 | 2/2 | 0.1 ± 0 | 0.2 ± 0 | 0.4 ± 0.14 | 1 ± 0 |" in text  # seed 0's finished job, and seed 1's
+
+
+def test_the_summary_command_names_a_folder_that_is_no_sweep(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "multigrade.sweeps.summary", str(tmp_path / "none")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{tmp_path / 'none'} is not a folder; pass the folder a multirun wrote" in result.stderr
+
+
 @pytest.mark.slow
 def test_a_failed_job_leaves_the_others_running_and_is_named_in_the_summary(tmp_path):
     """Bad input in job 0, a diverging job 1, a good job 2: the sweep runs all three, ends
@@ -98,6 +117,9 @@ def test_a_study_that_maximises_an_error_is_refused_before_training(tmp_path):
     assert "the sweep optimises val_rse, where lower is better" in output
     assert "set hydra.sweeper.direction=minimize" in output and "Traceback" not in output
     assert not list(tmp_path.glob("multirun/*/0/metrics.json"))
+    assert [(r["job"], r["status"]) for r in summary_rows(tmp_path)] == [("0", "failed")]
+    (folder,) = (tmp_path / "multirun").iterdir()
+    assert "- job 0: SweepError: the sweep optimises val_rse" in (folder / "sweep_summary.md").read_text()
 
 
 @pytest.mark.slow
@@ -148,24 +170,49 @@ def test_jobs_group_by_all_but_seed_learning_rates_progress_display_and_logger()
              ("model.adaptive=true",), ("model.adaptive=true", "seed=1"), ("seed=0", "callbacks.progress.refresh_rate=3"),
              ("seed=0",),  # the first again: two models of one group must differ
              ("seed=3", "callbacks.progress.refresh_rate=0", "logger=none"), ("seed=4", "logger=wandb"),
-             ("seed=5", "callbacks.log_every_epochs=5")]]
-    assert group_jobs(jobs) == [[0, 1, 3, 8, 9], [2], [4], [5], [6], [7], [10]]
+             ("seed=5", "callbacks.log_every_epochs=5"), ("seed=6", "train.lr_max=-1")]]
+    assert group_jobs(jobs) == [[0, 1, 3, 8, 9], [2], [4], [5], [6], [7], [10], [11]]
     assert group_jobs([job_config("experiment=p2_sin", "seed=0"), job_config(config_name="snn")]) == [[0], [1]]
 
 
-def test_a_job_of_a_group_reads_its_results_only_once_the_first_job_completed(tmp_path):
-    from hydra.core.utils import JobReturn, JobStatus
-
+def test_a_job_of_a_group_returns_the_outcome_its_first_job_recorded(tmp_path):
     from hydra_plugins.multigrade_launcher.stacked_launcher import StackedLauncher
+    from multigrade.checks import JobFailed
+    from multigrade.grades.module import NonFiniteLossError
     folders = [tmp_path / "0", tmp_path / "1"]
     for value, folder in zip((0.5, 0.25), folders):  # results of an earlier run of the same sweep
         write_json(folder / "metrics.json", {"metrics": ["rse"], "grades": [{"val_rse": value}]})
     launcher, tasks = StackedLauncher(), [None, None]
-    failed, done = JobReturn(), JobReturn()
-    failed.status, done.status = JobStatus.FAILED, JobStatus.COMPLETED
-    with pytest.raises(RuntimeError, match="the first job of this job's group, which trains it, did not complete"):
-        launcher.task_for([0, 1], 1, tasks, folders, failed)(None)
-    assert launcher.task_for([0, 1], 1, tasks, folders, done)(None) == 0.25
+
+    def result(outcomes):
+        return launcher.task_for([0, 1], 1, tasks, folders, outcomes)(None)
+
+    with pytest.raises(RuntimeError, match="the first job of this job's group, which trains it, did not run"):
+        result({})
+    with pytest.raises(JobFailed, match=r"its group, trained by its first job, failed \(OSError: disk full\)"):
+        result({0: OSError("disk full"), 1: OSError("disk full")})
+    with pytest.raises(NonFiniteLossError, match="model 1 is this job"):
+        result({0: 0.5, 1: NonFiniteLossError("grade 1: ... (model 1 is this job, of the 2 trained side by side)", [1])})
+    assert result({0: 0.5, 1: 0.25}) == 0.25
+
+
+@pytest.mark.slow
+def test_jobs_side_by_side_that_fail_fail_alone(tmp_path):
+    """Job 1's settings are refused: it runs alone and fails. Job 2 diverges in the group
+    of jobs 0 and 2: job 0 trains on without it, as it trains alone."""
+    result = sweep(tmp_path / "stacked", "train.lr_max=2e-3,-1,1e8", "hydra/launcher=stacked", ok=False)
+    assert "jobs #0, #2 train side by side" in result.stdout + result.stderr
+    rows = summary_rows(tmp_path / "stacked")
+    assert [(r["job"], r["status"]) for r in rows] == [("0", "done"), ("1", "failed"), ("2", "failed")]
+    (folder,) = (tmp_path / "stacked" / "multirun").iterdir()
+    assert (folder / "1" / FAILED_FILE).read_text().startswith("ConfigError: train.lr_max must be a positive")
+    failed = (folder / "2" / FAILED_FILE).read_text()
+    assert re.match(r"NonFiniteLossError: grade \d: the training loss is model 1: nan at epoch \d", failed)
+    assert "(model 1 is this job, of the 2 trained side by side)" in failed
+    sweep(tmp_path / "alone", "train.lr_max=2e-3")
+    (alone,) = summary_rows(tmp_path / "alone")
+    for name in ("train_rse", "val_rse", "test_rse"):
+        assert float(rows[0][name]) == pytest.approx(float(alone[name]), rel=1e-3)
 
 
 def test_an_equation_sweep_side_by_side_is_refused_with_the_launcher_to_use(tmp_path):

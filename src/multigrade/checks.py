@@ -26,6 +26,7 @@ from multigrade.grades.checkpoints import CheckpointError
 from multigrade.grades.module import GradeIncompleteError
 from multigrade.loihi.deploy import LoihiEnvironmentError
 from multigrade.loihi.netx import ExportError
+from multigrade.sweeps.summary import record_failure
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ def stop_on_input_error() -> Iterator[None]:
         else:  # an instantiated target failed otherwise
             raise
         log.error("%s", message)
-        if in_multirun() and not isinstance(cause, SweepError):
-            raise JobFailed(message) from None
+        if in_multirun():
+            if not isinstance(cause, SweepError):
+                raise JobFailed(message) from None
+            record_failure(HydraConfig.get().runtime.output_dir, message)  # the sweep's summary says why it stopped
         raise SystemExit(1) from None
 
 

@@ -5,7 +5,9 @@ Hydra's basic launcher runs them.
 
 Each job is still launched by Hydra (``run_job``: its folder, ``.hydra/``, log file and
 return value); in a group, the first job trains the whole group into every job's folder,
-and the others return what their ``metrics.json`` holds, once the first has succeeded.
+and the others return what their ``metrics.json`` holds, or fail with the error that
+their training met (a diverged loss: the rest of the group trains on without them) or
+that the whole group's met.
 (Hydra loads plugin modules outside ``sys.modules``, so this one does without ``from
 __future__ import annotations``: its dataclass would not build.)
 """
@@ -19,12 +21,13 @@ from pathlib import Path
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.utils import JobReturn, JobStatus, configure_log, env_override, filter_overrides, run_job, setup_globals
+from hydra.core.utils import JobReturn, configure_log, env_override, filter_overrides, run_job, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from multigrade.checks import stop_on_input_error
+from multigrade.checks import JobFailed, stop_on_input_error
+from multigrade.grades.module import NonFiniteLossError
 from multigrade.sweeps.side_by_side import finished_value, group_jobs, run_side_by_side
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,7 @@ class StackedLauncher(Launcher):
         log.info(f"Launching {len(job_overrides)} jobs locally, in {len(groups)} group(s) trained side by side")
         returns: list[JobReturn | None] = [None] * len(sweep_configs)
         for group in groups:
+            outcomes: dict[int, float | BaseException] = {}  # filled by the group's first job
             members = ", ".join(f"#{initial_job_idx + j}" for j in group)
             for j in group:
                 log.info(f"\t#{initial_job_idx + j} : {' '.join(filter_overrides(job_overrides[j]))}")
@@ -93,29 +97,44 @@ class StackedLauncher(Launcher):
                 log.info(f"\tjobs {members} train side by side")
             for j in group:
                 returns[j] = run_job(hydra_context=self.hydra_context, config=sweep_configs[j],
-                                     task_function=self.task_for(group, j, tasks, folders, returns[group[0]]),
+                                     task_function=self.task_for(group, j, tasks, folders, outcomes),
                                      job_dir_key="hydra.sweep.dir", job_subdir_key="hydra.sweep.subdir")
                 configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         return returns
 
     def task_for(self, group: list[int], job: int, tasks: Sequence[DictConfig], folders: Sequence[Path],
-                 first: JobReturn | None) -> TaskFunction:
+                 outcomes: dict) -> TaskFunction:
         """Job ``job``'s task: the task itself when it runs alone; in a group, the first job
-        trains them all, and the others read their results once ``first`` (the first job's
-        return) says it completed (a folder may hold an earlier run's results)."""
+        trains them all and writes each job's outcome into ``outcomes`` (its value, or the
+        error its training or the whole group's met), which the others return or raise (a
+        folder may hold an earlier run's results)."""
         if len(group) == 1:
             return self.task_function
         if job != group[0]:
             def read_result(_cfg: DictConfig) -> float:
-                if first is None or first.status != JobStatus.COMPLETED:
-                    raise RuntimeError(f"the first job of this job's group, which trains it, did not complete:"
+                outcome = outcomes.get(job)
+                if outcome is None:
+                    raise RuntimeError(f"the first job of this job's group, which trains it, did not run:"
                                        f" see {folders[group[0]] / 'run.log'}")
+                if isinstance(outcome, NonFiniteLossError):
+                    raise outcome
+                if isinstance(outcome, BaseException):
+                    raise JobFailed(f"its group, trained by its first job, failed ({type(outcome).__name__}:"
+                                    f" {outcome}): see {folders[group[0]] / 'run.log'}")
                 return finished_value(folders[job])
 
             return read_result
 
         def train_group(_cfg: DictConfig) -> float:
-            with stop_on_input_error():
-                return run_side_by_side([tasks[j] for j in group], [folders[j] for j in group])[0]
+            try:
+                with stop_on_input_error():
+                    values = run_side_by_side([tasks[j] for j in group], [folders[j] for j in group])
+            except BaseException as error:
+                outcomes.update((j, error) for j in group)
+                raise
+            outcomes.update(zip(group, values))
+            if isinstance(values[0], BaseException):
+                raise values[0]
+            return values[0]
 
         return train_group

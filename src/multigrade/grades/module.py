@@ -27,7 +27,12 @@ def epoch_order(points: int, schedule: GradeSchedule, seed: int, grade: int, epo
 
 
 class NonFiniteLossError(FloatingPointError):
-    """A grade's training loss became NaN or infinite."""
+    """A grade's training loss became NaN or infinite; ``models`` are the indices of the
+    models (of those side by side; ``[0]`` for one) whose loss did."""
+
+    def __init__(self, message: str, models: list[int]):
+        super().__init__(message)
+        self.models = models
 
 
 class GradeIncompleteError(RuntimeError):
@@ -226,17 +231,26 @@ class GradeTraining(L.LightningModule):
             )
 
     def check_finite(self, epoch: int, epoch_loss: torch.Tensor) -> float | list[float]:
-        """``epoch_loss`` read on the host; raises ``NonFiniteLossError`` when NaN/inf."""
+        """``epoch_loss`` read on the host; raises ``NonFiniteLossError`` when NaN/inf,
+        naming for each model whose loss is the first epoch it was not finite and the
+        learning rate of that epoch (the losses between checks stay on the device)."""
         value = epoch_loss.tolist()
-        if not all(math.isfinite(v) for v in (value if isinstance(value, list) else [value])):
-            lr = self.learning_rate(epoch)
-            shown = f"{lr:.3g}" if isinstance(lr, float) else "[" + ", ".join(f"{r:.3g}" for r in lr) + "]"
-            raise NonFiniteLossError(
-                f"grade {self.grade}: the training loss is {value} at epoch {epoch + 1}"
-                f" (learning rate {shown}); lower the learning rate (train.lr_max) or check the"
-                f" data for NaN/inf"
-            )
-        return value
+        values = value if isinstance(value, list) else [value]
+        diverged = [s for s, v in enumerate(values) if not math.isfinite(v)]
+        if not diverged:
+            return value
+        history = self.loss_history[: epoch + 1].reshape(epoch + 1, -1)  # (epochs, models)
+        parts = []
+        for s in diverged:
+            first = int((~torch.isfinite(history[:, s])).nonzero()[0, 0])
+            rate = self.learning_rate(first)
+            rate = rate[s] if isinstance(rate, list) else rate
+            model = f"model {s}: " if isinstance(value, list) else ""
+            parts.append(f"{model}{values[s]} at epoch {epoch + 1}, not finite since epoch {first + 1}"
+                         f" (learning rate {rate:.3g} there)")
+        raise NonFiniteLossError(
+            f"grade {self.grade}: the training loss is {'; '.join(parts)}; lower the learning rate"
+            f" (train.lr_max) or check the data for NaN/inf", diverged)
 
     def learning_rate(self, epoch: int) -> float | list[float]:
         """The learning rate of epoch ``epoch``'s steps, ``lr_max exp(-gamma epoch)``."""

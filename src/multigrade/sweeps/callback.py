@@ -14,8 +14,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from multigrade.checks import JobFailed
-from multigrade.io import atomic_path
-from multigrade.sweeps.summary import FAILED_FILE, write_summary
+from multigrade.sweeps.summary import record_failure, write_summary
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +38,7 @@ class SweepSummary(Callback):
         if job_return.status == JobStatus.FAILED:
             error = job_return._return_value  # the job's exception (``return_value`` raises it)
             text = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
-            with atomic_path(Path(config.hydra.runtime.output_dir) / FAILED_FILE) as tmp:
-                tmp.write_text(text + "\n")
+            record_failure(config.hydra.runtime.output_dir, text)
         write_summary(config.hydra.sweep.dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:

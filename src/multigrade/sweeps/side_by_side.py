@@ -27,8 +27,9 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import SweepError, check_settings, check_sweep_direction
+from multigrade.checks import ConfigError, SweepError, check_settings, check_sweep_direction
 from multigrade.grades.metrics import METRICS
+from multigrade.grades.module import NonFiniteLossError
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.run import check_grade_run, fit_side_by_side, grade_schedules, grade_specs, job_value, prepare_run
@@ -56,15 +57,26 @@ def shared_settings(cfg: DictConfig) -> str:
     return OmegaConf.to_yaml(OmegaConf.create(settings), sort_keys=True)
 
 
+def refused(cfg: DictConfig) -> bool:
+    """Whether a job's own settings are refused (``check_settings``: a seed or ``train.*``
+    value of the wrong type or sign): it runs alone, so that its error is its own and its
+    group trains without it."""
+    try:
+        check_settings(cfg)
+    except ConfigError:
+        return True
+    return False
+
+
 def group_jobs(cfgs: list[DictConfig]) -> list[list[int]]:
     """The jobs (indices into ``cfgs``, in order of their first job) that train side by
     side: same shared settings, and in one group no two with the same seed and rates.
-    Runs of other tasks than the grades' (no ``model``), adaptive runs and ``seeds=[...]``
-    runs stay alone."""
+    Runs of other tasks than the grades' (no ``model``), adaptive runs, ``seeds=[...]``
+    runs and jobs whose own settings are refused (``refused``) stay alone."""
     groups: list[tuple[str, list[int], set]] = []
     for index, cfg in enumerate(cfgs):
         model = cfg.get("model")
-        alone = model is None or model.get("adaptive", False) or cfg.get("seeds")
+        alone = model is None or model.get("adaptive", False) or cfg.get("seeds") or refused(cfg)
         key = f"alone:{index}" if alone else shared_settings(cfg)
         own = (cfg.get("seed"), str(OmegaConf.select(cfg, "train.lr_max")), str(OmegaConf.select(cfg, "train.lr_min")))
         group = next((g for g in groups if g[0] == key and own not in g[2]), None)
@@ -76,11 +88,14 @@ def group_jobs(cfgs: list[DictConfig]) -> list[list[int]]:
     return [members for _, members, _ in groups]
 
 
-def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]:
+def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float | NonFiniteLossError]:
     """Train the jobs ``cfgs`` (one group of ``group_jobs``, resolved) as one stacked model
     into their ``folders``; send each job's curves, grade metrics and figures to its own
     logger; return each job's value for the sweeper (its last grade's validation headline
-    metric). Raises a ``SweepError`` for an equation, whose jobs must run one by one."""
+    metric). A job whose loss diverges is left out of its group, which trains again
+    without it from the grades all the others completed (restored from their checkpoints):
+    its entry is the ``NonFiniteLossError``. Raises a ``SweepError`` for an equation, whose
+    jobs must run one by one."""
     started = time.perf_counter()
     for cfg in cfgs:
         check_settings(cfg)
@@ -94,12 +109,28 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float]
     grades = grade_specs(cfgs[0])
     schedules = [grade_schedules(cfg, len(grades)) for cfg in cfgs]
     seeds = [int(cfg.seed) for cfg in cfgs]
-    log.info("%s (%s, profile %s): %d jobs side by side, seeds %s, lr_max %s", cfgs[0].name, cfgs[0].model.kind,
-             cfgs[0].profile.name, len(cfgs), seeds, [own[0].lr_max for own in schedules])
-    fitted = fit_side_by_side(cfgs, seeds, folders, data, grades, schedules, False, started)
-    for cfg, folder, own, (metrics, records) in zip(cfgs, folders, schedules, fitted):
-        send_to_logger(cfg, folder, metrics, records, own)
-    return [job_value(metrics) for metrics, _ in fitted]
+    outcomes: dict[int, float | NonFiniteLossError] = {}
+    members = list(range(len(cfgs)))
+    while members:
+        log.info("%s (%s, profile %s): %d jobs side by side, seeds %s, lr_max %s", cfgs[0].name, cfgs[0].model.kind,
+                 cfgs[0].profile.name, len(members), [seeds[j] for j in members],
+                 [schedules[j][0].lr_max for j in members])
+        try:
+            fitted = fit_side_by_side([cfgs[j] for j in members], [seeds[j] for j in members],
+                                      [folders[j] for j in members], data, grades,
+                                      [schedules[j] for j in members], False, started)
+        except NonFiniteLossError as error:
+            for s in error.models:
+                outcomes[members[s]] = NonFiniteLossError(
+                    f"{error} (model {s} is this job, of the {len(members)} trained side by side)", [s])
+            members = [j for s, j in enumerate(members) if s not in error.models]
+            log.warning("%s; the other %d jobs train again without it", error, len(members))
+            continue
+        for j, (metrics, records) in zip(members, fitted):
+            send_to_logger(cfgs[j], folders[j], metrics, records, schedules[j])
+            outcomes[j] = job_value(metrics)
+        break
+    return [outcomes[j] for j in range(len(cfgs))]
 
 
 def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], records: list[GradeRecord],

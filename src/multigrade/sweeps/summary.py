@@ -7,7 +7,9 @@ A job is a numbered sub-folder with ``.hydra/overrides.yaml``; it finished when 
 ``<split>_<metric>`` of an MGDL/SGDL run, the ``val_*`` / ``test_*`` numbers of a spiking
 run, the Gaussian template's success rate at each SNR of an attack (``success_<snr>dB``),
 and ``total_seconds``. Writes ``sweep_summary.csv`` (one row per job) and
-``sweep_summary.md`` (the jobs, the failed jobs' errors, then the seed statistics)::
+``sweep_summary.md`` (the jobs, the failed jobs' errors, then the seed statistics, where a
+setting run more than once with one seed, as an Optuna study may draw a trial again,
+counts once)::
 
     python -m multigrade.sweeps.summary outputs/multirun/<time>
 """
@@ -45,6 +47,17 @@ class Job:
         """The overrides without the seed: jobs with the same setting differ by seed only."""
         return tuple((k, v) for k, v in self.overrides.items() if k.lstrip("+~") != SEED)
 
+    @property
+    def seed(self) -> str:
+        """The job's ``seed`` override ("" for the config's own)."""
+        return next((v for k, v in self.overrides.items() if k.lstrip("+~") == SEED), "")
+
+
+def record_failure(job_folder: str | Path, error: str) -> None:
+    """Write the error a job stopped on into its folder's ``failed.txt``."""
+    with atomic_path(Path(job_folder) / FAILED_FILE) as tmp:
+        tmp.write_text(error + "\n")
+
 
 def final_metrics(metrics: dict) -> dict[str, float]:
     """The numbers a sweep compares, from one run's ``metrics.json``."""
@@ -74,6 +87,9 @@ def read_job(folder: Path) -> Job:
 
 def collect(sweep_dir: Path) -> list[Job]:
     """The jobs of a multirun folder, in job-number order."""
+    if not Path(sweep_dir).is_dir():
+        raise FileNotFoundError(f"{sweep_dir} is not a folder; pass the folder a multirun wrote, e.g."
+                                f" outputs/multirun/<time>")
     folders = [p for p in Path(sweep_dir).iterdir() if p.is_dir() and (p / ".hydra" / "overrides.yaml").is_file()]
     if not folders:
         raise FileNotFoundError(f"{sweep_dir} holds no jobs (sub-folders with .hydra/overrides.yaml);"
@@ -141,11 +157,15 @@ def summary_markdown(jobs: list[Job]) -> str:
               "| " + " | ".join([*setting_keys, "seeds", *metrics]) + " |",
               "|---" * (len(setting_keys) + 1 + len(metrics)) + "|"]
     for setting, group in settings.items():
-        done = [j.metrics for j in group if j.metrics]
+        runs: dict[str, Job] = {}  # one job per seed, a finished one where there is one
+        for job in group:
+            if job.seed not in runs or (runs[job.seed].metrics is None and job.metrics):
+                runs[job.seed] = job
+        done = [j.metrics for j in runs.values() if j.metrics]
         cells = [mean_std([m[name] for m in done if name in m]) if any(name in m for m in done) else ""
                  for name in metrics]
         values = dict(setting)
-        lines.append("| " + " | ".join([*(values.get(k, "") for k in setting_keys), f"{len(done)}/{len(group)}",
+        lines.append("| " + " | ".join([*(values.get(k, "") for k in setting_keys), f"{len(done)}/{len(runs)}",
                                          *cells]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -164,5 +184,8 @@ def write_summary(sweep_dir: str | Path) -> tuple[Path, Path]:
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.exit("usage: python -m multigrade.sweeps.summary <multirun folder>")
-    for written in write_summary(sys.argv[1]):
-        print(written)
+    try:
+        written = write_summary(sys.argv[1])
+    except FileNotFoundError as error:
+        sys.exit(str(error))
+    print(*written, sep="\n")
