@@ -1,9 +1,10 @@
 import pytest
 from hydra.errors import ConfigCompositionException
+from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from conftest import job_config
-from multigrade.checks import ConfigError
+from multigrade.checks import ConfigError, stop_on_input_error
 from multigrade.run import CONF_DIR, grade_schedules, grade_specs, uses_paper_settings
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
@@ -82,6 +83,13 @@ def test_a_bad_schedule_value_names_the_key():
         grade_schedules(cfg, 4)
 
 
+def test_a_model_whose_network_the_experiment_does_not_set_is_named():
+    cfg = job_config("experiment=p2_sin", "model=sgdl", "architecture.sgdl.grades=???")
+    with pytest.raises(ConfigError, match=r"experiment 'p2_sin' sets no architecture.sgdl.grades, the network"
+                                          r" model=sgdl trains"):
+        grade_specs(cfg)
+
+
 def test_malformed_grades_are_refused():
     cfg = job_config("model.grades=[256,256]")
     with pytest.raises(ConfigError, match=r"model.grades \(architecture.mgdl.grades\) must be a list of hidden-width lists"):
@@ -153,3 +161,14 @@ def test_setting_four_differs_from_setting_one_in_its_data_and_depth_only():
 ])
 def test_paper_settings_are_the_published_schedule_data_and_network_unchanged(overrides, paper):
     assert uses_paper_settings(job_config(*overrides)) is paper
+
+
+@pytest.mark.parametrize("target, diagnosis", [
+    ("multigrade.data.p2_regression.p2_regresion", "multigrade.data.p2_regression has no 'p2_regresion'"),
+    ("my_data.make", "No module named 'my_data'; is its module's folder on PYTHONPATH?"),
+])
+def test_a_target_that_cannot_be_imported_is_named_with_its_key(target, diagnosis, caplog):
+    cfg = OmegaConf.create({"data": {"_target_": target}})
+    with pytest.raises(SystemExit), stop_on_input_error():
+        instantiate(cfg.data)
+    assert f"ConfigError: data._target_ '{target}': {diagnosis}" in caplog.text

@@ -193,3 +193,58 @@ def test_evaluating_twice_sees_the_same_input_spikes(kind):
     module.eval_seed = 6  # another evaluation seed draws other spikes
     trainer(True).validate(module, datamodule=data, verbose=False)
     assert module.spikes_per_image() != results[0][1]
+
+
+class OmittedOutput(LIFStudent):
+    """Forgets the output layer's spikes."""
+
+    def run(self, x, generator=None):
+        spikes, membrane = super().run(x, generator)
+        return spikes[:-1], membrane
+
+
+class NoTimeAxis(LIFStudent):
+    """Returns spike rates, not spikes over time."""
+
+    def run(self, x, generator=None):
+        spikes, membrane = super().run(x, generator)
+        return [s.mean(dim=0) for s in spikes], membrane
+
+
+class BatchFirst(LIFStudent):
+    """Puts the batch before time."""
+
+    def run(self, x, generator=None):
+        spikes, membrane = super().run(x, generator)
+        return [s.transpose(0, 1) for s in spikes], membrane.transpose(0, 1)
+
+
+class Swapped(LIFStudent):
+    """Returns the membrane first."""
+
+    def run(self, x, generator=None):
+        spikes, membrane = super().run(x, generator)
+        return membrane, spikes
+
+
+@pytest.mark.parametrize("student, returned", [
+    (OmittedOutput, r"returned spikes \[\(4, 3, 16\)\] and membrane \(4, 3, 10\)"),
+    (NoTimeAxis, r"returned spikes \[\(3, 16\), \(3, 10\)\] and membrane \(4, 3, 10\)"),
+    (BatchFirst, r"returned spikes \[\(3, 4, 16\), \(3, 4, 10\)\] and membrane \(3, 4, 10\)"),
+    (Swapped, r"returned tuple \[\(4, 3, 10\), \[\(4, 3, 16\), \(4, 3, 10\)\]\]"),
+])
+def test_a_student_whose_run_breaks_its_contract_is_named_before_training(student, returned):
+    with pytest.raises(ValueError, match=rf"{student.__name__}.run\(x, generator\) must return \(spikes, membrane\):"
+                                         rf" a list of one spike tensor \(T, B, ...\) per block \(2\), the last"
+                                         rf" \(T, B, 10\), and the output membrane \(T, B, 10\); (on 3 images )?it"
+                                         rf" {returned}"):
+        DistillationModule(student((784, 16, 10), steps=4))
+
+
+def test_checking_the_student_draws_nothing_from_the_training_stream():
+    student = LIFStudent((784, 16, 10), steps=4)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    torch.manual_seed(5)
+    DistillationModule(student)
+    assert torch.equal(torch.rand(3), expected)

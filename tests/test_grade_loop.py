@@ -175,6 +175,36 @@ def test_a_grade_with_dropout_resumed_midway_draws_the_masks_it_would_have_drawn
         assert torch.equal(stair.state_dict()[name], value), name
 
 
+STACK_EDITED = False
+
+
+def editable_stack(in_features: int, widths: list[int], activations: str) -> nn.Module:
+    """Affine layers with their activations, then (once ``STACK_EDITED``) layer normalisation:
+    a stack of one's own whose code changed between a run and its restart."""
+    stack = hidden_stack(in_features, widths, activations)
+    return nn.Sequential(stack, nn.LayerNorm(widths[-1])) if STACK_EDITED else stack
+
+
+def test_a_restart_after_ones_stack_changed_names_the_checkpoint_that_no_longer_fits(tmp_path, monkeypatch):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+
+    def fit(folder, *callbacks):
+        return fit_grades(data, [GradeSpec([16], stack=f"{__name__}.editable_stack")] * 2,
+                          [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2, cpu_trainers(*callbacks), seed=0,
+                          checkpoint_dir=folder, checkpoint_every=3)
+
+    fit(tmp_path / "done")
+    with pytest.raises(RuntimeError, match="killed"):
+        fit(tmp_path / "partial", CrashAt(grade=1, epoch=4))
+    monkeypatch.setattr(f"{__name__}.STACK_EDITED", True)
+    with pytest.raises(CheckpointError, match=r"grade_2.pt does not fit this configuration's networks \(Error\(s\) in"
+                                              r" loading state_dict .*\): it was written by other code.*; delete"):
+        fit(tmp_path / "done")
+    with pytest.raises(CheckpointError, match=r"grade_1.partial.pt does not fit .* delete .*grade_1.partial.pt"
+                                              r" \(the grade then starts again\)"):
+        fit(tmp_path / "partial")
+
+
 def test_a_grade_interrupted_midway_continues_from_its_last_in_grade_checkpoint(tmp_path):
     full_stair, full = small_run(tmp_path / "full", 0, 10)
     interrupted = tmp_path / "interrupted"

@@ -6,7 +6,7 @@ from torch import nn
 
 from conftest import job_config
 from multigrade.checks import ConfigError
-from multigrade.grades.records import GradeSpec
+from multigrade.grades.records import GradeSpec, check_buildable
 from multigrade.grades.stair import Sine, StairNetwork, activation_class, hidden_stack
 from multigrade.run import grade_specs, run
 
@@ -139,6 +139,38 @@ def test_a_grade_stack_of_the_wrong_width_or_name_is_refused():
         GradeSpec([8], "relu", stack="multigrade.grades.stair.ACTIVATIONS")
     with pytest.raises(ConfigError, match=r"model \(architecture.mgdl\): stack 'no_such.stack': No module named"):
         grade_specs(job_config("experiment=p1_synthetic_s2", "model.stack=[null,null,null,no_such.stack]"))
+
+
+def function_stack(in_features: int, widths: list[int], activations):
+    """A function where a module belongs."""
+    return lambda z: z
+
+
+def broken_stack(in_features: int, widths: list[int], activations) -> nn.Module:
+    """A first layer that takes the wrong input width: fails on any batch."""
+    return hidden_stack(in_features + 1, widths, activations)
+
+
+class Pairs(nn.Module):
+    """An activation that changes the shape: (N, d) -> (N, d / 2)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, ::2]
+
+
+@pytest.mark.parametrize("stack, activation, message", [
+    ("function_stack", "relu", r"stack 'test_stair.function_stack' returned a function, not an nn.Module mapping"
+                               r" \(N, 3\) to \(N, 4\)"),
+    ("broken_stack", "relu", r"stack 'test_stair.broken_stack' fails on a probe of shape \(2, 3\): RuntimeError:"
+                             r" mat1 and mat2 shapes cannot be multiplied"),
+    (None, f"{__name__}.Pairs", r"the stack of affine layers and activations 'test_stair.Pairs' maps \(N, 3\) to"
+                                r" \(2,\) per row, not \(4,\)"),
+])
+def test_a_grade_stack_that_is_no_module_fails_or_changes_the_width_is_named_before_training(stack, activation,
+                                                                                                message):
+    spec = GradeSpec([4], activation, stack=None if stack is None else f"{__name__}.{stack}")
+    with pytest.raises(ValueError, match=r"grade 1: " + message):
+        check_buildable([spec], 3, 1)
 
 
 class RandomSlope(nn.Module):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -24,6 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from multigrade.data.digits import DatasetNotFoundError
 from multigrade.grades.checkpoints import CheckpointError
 from multigrade.grades.module import GradeIncompleteError
+from multigrade.importing import import_object
 from multigrade.loihi.deploy import LoihiEnvironmentError
 from multigrade.loihi.netx import ExportError
 from multigrade.sweeps.summary import record_failure
@@ -69,6 +71,8 @@ def stop_on_input_error() -> Iterator[None]:
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
         if isinstance(cause, INPUT_ERRORS):
             message = f"{type(cause).__name__}: {cause}"
+        elif isinstance(cause, ImportError) and unlocated_target(error):
+            message = f"ConfigError: {unlocated_target(error)}"
         elif isinstance(cause, REFUSED_ARGUMENTS) and os.environ.get("HYDRA_FULL_ERROR") != "1":
             # Hydra's message names the target and the config key
             message = f"{'; '.join(str(error).splitlines())} (HYDRA_FULL_ERROR=1 shows the traceback)"
@@ -80,6 +84,21 @@ def stop_on_input_error() -> Iterator[None]:
                 raise JobFailed(message) from None
             record_failure(HydraConfig.get().runtime.output_dir, message)  # the sweep's summary says why it stopped
         raise SystemExit(1) from None
+
+
+def unlocated_target(error: Exception) -> str | None:
+    """For Hydra's failure to import a config's ``_target_``: the key and what is wrong with
+    the path (``import_object``'s diagnosis: no such module, with a hint at ``PYTHONPATH``,
+    or no such name in it); else None."""
+    target = re.search(r"Error locating target '([^']+)'", str(error))
+    if target is None:
+        return None
+    key = re.search(r"full_key: (\S+)", str(error))
+    try:
+        import_object(target.group(1), f"{key.group(1)}._target_" if key else "_target_")
+    except ValueError as diagnosis:
+        return str(diagnosis)
+    return None
 
 
 def in_multirun() -> bool:

@@ -76,6 +76,12 @@ def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
     ``model.activation`` and ``model.output`` are one value or one per grade. With
     ``count`` (adaptive grading), exactly ``count`` grades: the listed ones, then grades
     like the last listed (of ``model.adaptive_grading.widths`` when given)."""
+    kind = cfg.model.kind
+    network = cfg.architecture.get(kind)
+    if network is None or OmegaConf.is_missing(network, "grades"):
+        raise ConfigError(f"experiment {cfg.name!r} sets no architecture.{kind}.grades, the network"
+                          f" model={kind} trains: add it to the experiment's config (e.g. [[256, 256]])"
+                          f" or choose another model")
     grades = cfg.model.grades
     grades = OmegaConf.to_container(grades, resolve=True) if OmegaConf.is_config(grades) else grades
     if not grades or not all(isinstance(g, list) and g for g in grades):
@@ -101,13 +107,13 @@ def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
 
 
 def check_stacks(cfg: DictConfig, grades: list[GradeSpec], data: RegressionData) -> None:
-    """Grade stacks of one's own (``model.stack``) build, each with the width its grade
-    needs, before any grade trains (a ``ConfigError`` naming the grade)."""
-    if any(spec.stack is not None for spec in grades):
-        try:
-            check_buildable(grades, data.in_features, data.out_features)
-        except ValueError as error:
-            raise ConfigError(f"model (architecture.{cfg.model.kind}): {error}") from None
+    """Every grade's stack (its affine layers and activations, or one's own ``model.stack``)
+    builds, with the width its grade needs, before any grade trains (a ``ConfigError``
+    naming the grade)."""
+    try:
+        check_buildable(grades, data.in_features, data.out_features)
+    except ValueError as error:
+        raise ConfigError(f"model (architecture.{cfg.model.kind}): {error}") from None
 
 
 def training_settings(cfg: DictConfig) -> dict[str, Any]:

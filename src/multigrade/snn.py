@@ -33,7 +33,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError, check_sweep_direction, in_multirun,
                                one_device, stop_on_input_error)
-from multigrade.grades.checkpoints import CheckpointError, read_checkpoint
+from multigrade.grades.checkpoints import CheckpointError, load_state, read_checkpoint
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
 from multigrade.run import CONF_DIR, job_settings_overrides, prepare_run, with_overrides
@@ -158,12 +158,7 @@ def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, An
                               f" delete it ({then})")
     if _training(metrics["config"]) != _training(config):
         return None
-    try:
-        module.load_state_dict(saved["state_dict"])
-    except RuntimeError as error:  # torch's message: a heading, then the first mismatch
-        mismatch = " ".join(line.strip() for line in str(error).splitlines()[:2])
-        raise CheckpointError(f"the trained student in {path} does not fit this configuration's networks"
-                              f" ({mismatch}); it was written by other code: delete it ({then})") from None
+    load_state(module, saved["state_dict"], path, f"delete it ({then})")
     return {**metrics, "config": config}
 
 

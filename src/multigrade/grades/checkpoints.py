@@ -21,6 +21,7 @@ from typing import Any, Callable, Protocol
 
 import lightning.pytorch as L
 import torch
+from torch import nn
 
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
@@ -137,6 +138,20 @@ def completed_grades(directory: Path, total: int) -> int:
     return done
 
 
+def load_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, remedy: str) -> None:
+    """``module.load_state_dict(state)``, the state saved in ``path``; a ``CheckpointError``
+    naming the file, torch's first mismatch and ``remedy`` when it does not fit the module
+    this configuration builds (a file of other code: a stack or student of one's own whose
+    code changed since)."""
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as error:  # torch's message: a heading, then the first mismatch
+        mismatch = " ".join(line.strip() for line in str(error).splitlines()[:2])
+        raise CheckpointError(f"{path} does not fit this configuration's networks ({mismatch}): it was"
+                              f" written by other code, e.g. before a stack or student of one's own changed;"
+                              f" {remedy}") from None
+
+
 def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[GradeSpec],
                    schedules: list[GradeSchedule], identity: dict[str, Any],
                    stateful: dict[str, Stateful],
@@ -170,7 +185,8 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
         return []
     for spec in grades[: len(records)]:
         stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
-    stair.load_state_dict(payload["state_dict"])
+    load_state(stair, payload["state_dict"], grade_path(directory, len(records)),
+               f"delete {directory} or choose a fresh paths.output_dir")
     freeze(stair)
     for name, obj in stateful.items():
         obj.load_state_dict(payload["callbacks"][name])

@@ -169,7 +169,7 @@ def fit_grades(
             expected = {**grade_identity(spec, schedule, identity), "frozen_grades": frozen}
             partial = read_partial(checkpoint_dir, k, expected)
             if partial is not None:
-                module.resume(partial)
+                module.resume(partial, partial_path(checkpoint_dir, k))
                 for name, obj in stateful.items():
                     obj.load_state_dict(partial["callbacks"][name])
                 started -= partial.get("seconds", 0.0)  # the grade's time before it was stopped

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import lightning.pytorch as L
 import torch
 from torch import nn
 
 from multigrade.equations.linear import LinearEquation
+from multigrade.grades.checkpoints import load_state
 from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead, evaluating
@@ -338,11 +340,13 @@ class GradeModule(GradeTraining):
         self.register_buffer("targets", targets, persistent=False)
         self.register_buffer("prior", prior, persistent=False)
 
-    def resume(self, checkpoint: dict) -> None:
+    def resume(self, checkpoint: dict, path: Path) -> None:
         """Take the weights, loss history and epochs done of an in-grade checkpoint
-        (``checkpoints.InGradeCheckpoint``); Adam's state follows when training starts."""
-        self.stack.load_state_dict(checkpoint["stack"])
-        self.head.load_state_dict(checkpoint["head"])
+        (``checkpoints.InGradeCheckpoint``, read from ``path``); Adam's state follows when
+        training starts."""
+        remedy = f"delete {path} (the grade then starts again) or choose a fresh paths.output_dir"
+        load_state(self.stack, checkpoint["stack"], path, remedy)
+        load_state(self.head, checkpoint["head"], path, remedy)
         self.start_epoch = self.epochs_done = int(checkpoint["epochs_done"])
         self.loss_history[: self.start_epoch] = checkpoint["loss_history"].to(self.loss_history)
         self.resumed_optimizer = checkpoint["optimizer"]

@@ -117,17 +117,25 @@ def stack_builder(name: str | None) -> StackBuilder:
 
 
 def built_stack(name: str | None, in_features: int, widths: list[int], activations: str | list[str]) -> nn.Module:
-    """The hidden stack ``stack_builder(name)`` builds, checked on a probe: (2, in_features)
-    must map to (2, widths[-1]), the width the head and the next grade take. The probe runs
-    a copy in eval mode with torch's random state set aside, so it changes neither the
-    stack nor the draws that initialise the head."""
+    """The hidden stack ``stack_builder(name)`` builds, checked on a probe: it must be an
+    ``nn.Module`` mapping (2, in_features) to (2, widths[-1]), the width the head and the
+    next grade take (an activation of one's own must keep the shape). The probe runs a
+    copy in eval mode with torch's random state set aside, so it changes neither the stack
+    nor the draws that initialise the head."""
     stack = stack_builder(name)(in_features, list(widths), activations)
-    if name is not None:
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
+    what = f"stack {name!r}" if name is not None else f"the stack of affine layers and activations {activations!r}"
+    if not isinstance(stack, nn.Module):
+        raise ValueError(f"{what} returned a {type(stack).__name__}, not an nn.Module mapping (N, {in_features})"
+                         f" to (N, {int(widths[-1])})")
+    with torch.random.fork_rng(devices=[]), torch.no_grad():
+        try:
             shape = tuple(copy.deepcopy(stack).eval()(torch.zeros(2, in_features)).shape)
-        if shape != (2, int(widths[-1])):
-            raise ValueError(f"stack {name!r} maps (N, {in_features}) to {shape[1:]} per row, not"
-                             f" ({int(widths[-1])},): the last width is the width its output must have")
+        except (RuntimeError, ValueError, TypeError, IndexError, AttributeError) as error:
+            raise ValueError(f"{what} fails on a probe of shape (2, {in_features}):"
+                             f" {type(error).__name__}: {error}") from error
+    if shape != (2, int(widths[-1])):
+        raise ValueError(f"{what} maps (N, {in_features}) to {shape[1:]} per row, not"
+                         f" ({int(widths[-1])},): the last width is the width its output must have")
     return stack
 
 

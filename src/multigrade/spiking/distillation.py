@@ -14,7 +14,9 @@ Each path's target is detached, so the student's terms train the student (and ``
 the teacher's terms train the teacher; the optimised loss is their sum. A path whose weight
 is 0 is not computed at all, so the ablation (student alone, +output, +intermediate,
 +SNN -> DNN) is a sweep over (a, b, c). Validation and test draw the student's input spikes
-from evaluation's own generator, seeded by ``eval_seed`` (see ``ScheduledModule``).
+from evaluation's own generator, seeded by ``eval_seed`` (see ``ScheduledModule``). The
+student's ``run`` is checked on a probe before anything trains (``check_student_run``:
+images of ``in_features`` pixels, ``classes`` output neurons).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from multigrade.spiking.networks import SpikingStudent
+from multigrade.spiking.networks import SpikingStudent, check_student_run
 from multigrade.spiking.scheduled import ScheduledModule
 
 
@@ -37,7 +39,7 @@ def softened_kl(target_logits: torch.Tensor, logits: torch.Tensor, temperature: 
 class DistillationModule(ScheduledModule):
     def __init__(self, student: nn.Module, teacher: nn.Module | None = None, output_weight: float = 0.0,
                  intermediate_weight: float = 0.0, snn_to_dnn_weight: float = 0.0, temperature: float = 4.0,
-                 student_layer: int = -1, teacher_layer: int = -1, in_features: int = 784,
+                 student_layer: int = -1, teacher_layer: int = -1, in_features: int = 784, classes: int = 10,
                  epochs: int = 10, lr_max: float = 1e-3, lr_min: float = 1e-4, eval_seed: int = 0):
         super().__init__(epochs, lr_max, lr_min, eval_seed)
         weights = {"output_weight": output_weight, "intermediate_weight": intermediate_weight,
@@ -50,6 +52,7 @@ class DistillationModule(ScheduledModule):
         if not isinstance(student, SpikingStudent):
             raise TypeError(f"method=distill needs a SpikingStudent (student=lif_mlp, lif_cnn or loihi_mlp), not a"
                             f" {type(student).__name__}; the binary SNN trains with method=binary")
+        check_student_run(student, in_features, classes)
         self.save_hyperparameters(ignore=["student", "teacher"])
         self.student, self.teacher = student, teacher
         self.decoder = self.make_decoder(in_features) if intermediate_weight > 0 else None
