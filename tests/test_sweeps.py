@@ -228,11 +228,13 @@ def test_an_equation_sweep_side_by_side_is_refused_with_the_launcher_to_use(tmp_
 def launcher_config(*overrides: str):
     """The ``hydra.launcher`` node a multirun with ``overrides`` hands to its launcher."""
     from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
 
     from multigrade.run import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", return_hydra_config=True, overrides=list(overrides))
+    HydraConfig.instance().set_config(cfg)  # as in a job: ${hydra:...} resolves
     return cfg.hydra.launcher
 
 
@@ -241,6 +243,7 @@ def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
     assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node, launcher.tasks_per_node) == \
         ("gpu", 600, 1, 1)
+    assert (launcher.max_num_timeout, launcher.name) == (3, "p1_synthetic_s2")  # requeued on timeout; named
 
 
 class Submitted(Exception):
