@@ -42,5 +42,8 @@ def test_an_offline_wandb_sweep_logs_config_grades_figures_and_table_per_job(tmp
         (log,) = run.glob("run-*.wandb")
         records = log.read_bytes()
         # the per-grade series on the grade axis, the config, the group and the sweep's tag
-        for expected in (b"grade/val_rse", b"grade/test_rse", b"p2_sin", b"lr_max", f"sweep:{sweep.name}".encode()):
+        lr = {"1": "0.002", "2": "0.001"}[job]  # the job's name: its number and what it trains
+        name = f"{job}: experiment=p2_sin profile=smoke train.epochs=2 train.lr_max={lr}".encode()
+        for expected in (b"grade/val_rse", b"grade/test_rse", b"p2_sin", b"lr_max", f"sweep:{sweep.name}".encode(),
+                         name):
             assert expected in records, expected

@@ -33,11 +33,27 @@ def sweep_tag() -> list[str]:
     return []
 
 
+# Overrides that say nothing of what a job trains, left out of its W&B name.
+UNNAMED = ("paths.", "logger", "callbacks.progress.", "hydra.")
+
+
+def job_name() -> str | None:
+    """A multirun job's W&B name: its number and its overrides but where it writes and how
+    it shows progress (``3: experiment=p2_sin seed=1 train.lr_max=0.002``); None outside a
+    multirun (W&B draws a name)."""
+    if not in_multirun():
+        return None
+    hydra = HydraConfig.get()
+    kept = [o for o in hydra.overrides.task if not o.lstrip("+~").startswith(UNNAMED)]
+    return f"{hydra.job.num}: {' '.join(kept)}"
+
+
 def wandb_logger(save_dir: str, project: str, group: str, job_type: str, tags: list[str] | None = None,
                  entity: str | None = None, name: str | None = None) -> WandbLogger:
-    """A ``WandbLogger`` writing into ``save_dir``; the mode comes from ``WANDB_MODE``
-    (default ``offline``), read here so that no run leaves it set for the next."""
-    logger = WandbLogger(name=name, save_dir=save_dir, project=project, entity=entity, group=group,
+    """A ``WandbLogger`` writing into ``save_dir``, named ``name`` (a multirun's job by
+    ``job_name``); the mode comes from ``WANDB_MODE`` (default ``offline``), read here so
+    that no run leaves it set for the next."""
+    logger = WandbLogger(name=name or job_name(), save_dir=save_dir, project=project, entity=entity, group=group,
                          job_type=job_type, tags=[*(tags or []), *sweep_tag()],
                          mode=os.environ.get("WANDB_MODE", "offline"))
     logger.experiment.define_metric(GRADE_STEP)
