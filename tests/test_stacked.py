@@ -1,6 +1,8 @@
 """Models trained as one stacked model (seeds, and learning rates) take the steps each takes
 trained alone."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -140,3 +142,5 @@ def test_a_diverging_model_side_by_side_is_named_by_its_index():
                                                  r" since epoch 1 \(learning rate 1e\+30 there\);") as error:
         fit_stacked(data, [GradeSpec([16])], schedules, cpu_trainers(), [0, 0, 1], check_every=3)
     assert error.value.models == [1]
+    crossed = pickle.loads(pickle.dumps(error.value))  # as a job's error returns from another process
+    assert (str(crossed), crossed.models) == (str(error.value), [1])

@@ -170,8 +170,9 @@ def test_jobs_group_by_all_but_seed_learning_rates_progress_display_and_logger()
              ("model.adaptive=true",), ("model.adaptive=true", "seed=1"), ("seed=0", "callbacks.progress.refresh_rate=3"),
              ("seed=0",),  # the first again: two models of one group must differ
              ("seed=3", "callbacks.progress.refresh_rate=0", "logger=none"), ("seed=4", "logger=wandb"),
-             ("seed=5", "callbacks.log_every_epochs=5"), ("seed=6", "train.lr_max=-1")]]
-    assert group_jobs(jobs) == [[0, 1, 3, 8, 9], [2], [4], [5], [6], [7], [10], [11]]
+             ("seed=5", "callbacks.log_every_epochs=5"), ("seed=6", "train.lr_max=-1"),  # refused: alone
+             ("seed=7", "train.lr_min=1")]]  # a final rate above the first: refused, alone
+    assert group_jobs(jobs) == [[0, 1, 3, 8, 9], [2], [4], [5], [6], [7], [10], [11], [12]]
     assert group_jobs([job_config("experiment=p2_sin", "seed=0"), job_config(config_name="snn")]) == [[0], [1]]
 
 
@@ -228,22 +229,21 @@ def test_an_equation_sweep_side_by_side_is_refused_with_the_launcher_to_use(tmp_
 def launcher_config(*overrides: str):
     """The ``hydra.launcher`` node a multirun with ``overrides`` hands to its launcher."""
     from hydra import compose, initialize_config_dir
-    from hydra.core.hydra_config import HydraConfig
 
     from multigrade.run import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", return_hydra_config=True, overrides=list(overrides))
-    HydraConfig.instance().set_config(cfg)  # as in a job: ${hydra:...} resolves
     return cfg.hydra.launcher
 
 
 def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():
-    launcher = launcher_config("cluster=slurm", "cluster_settings.partition=gpu", "cluster_settings.time_min=600")
+    launcher = launcher_config("cluster=slurm", "cluster_settings.partition=gpu", "cluster_settings.time_min=600",
+                               "cluster_settings.requeues=2")
     assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
     assert (launcher.partition, launcher.timeout_min, launcher.gpus_per_node, launcher.tasks_per_node) == \
         ("gpu", 600, 1, 1)
-    assert (launcher.max_num_timeout, launcher.name) == (3, "p1_synthetic_s2")  # requeued on timeout; named
+    assert launcher.max_num_timeout == 2  # requeued on timeout, twice at most
 
 
 class Submitted(Exception):

@@ -47,3 +47,21 @@ def test_an_offline_wandb_sweep_logs_config_grades_figures_and_table_per_job(tmp
         for expected in (b"grade/val_rse", b"grade/test_rse", b"p2_sin", b"lr_max", f"sweep:{sweep.name}".encode(),
                          name):
             assert expected in records, expected
+
+
+@pytest.mark.slow
+def test_jobs_side_by_side_log_to_wandb_runs_named_each_by_its_own_job(tmp_path):
+    env = {**os.environ, "WANDB_MODE": "offline", "WANDB_SILENT": "true"}
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "-m", "experiment=p2_sin", "profile=smoke", "train.epochs=2",
+         "seed=0,1", "logger=wandb", "hydra/launcher=stacked", f"paths.output_root={tmp_path}",
+         "callbacks.progress.refresh_rate=0"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (sweep,) = (tmp_path / "multirun").iterdir()
+    for job in ("0", "1"):
+        (run,) = (sweep / job / "wandb").glob("offline-run-*")
+        (log,) = run.glob("run-*.wandb")
+        assert f"{job}: experiment=p2_sin profile=smoke train.epochs=2 seed={job}".encode() in log.read_bytes()
+        metrics = json.loads((sweep / job / "metrics.json").read_text())
+        assert Path(metrics["config"]["paths"]["output_dir"]) == sweep / job  # its own folder, not the first's

@@ -71,8 +71,8 @@ def stop_on_input_error() -> Iterator[None]:
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
         if isinstance(cause, INPUT_ERRORS):
             message = f"{type(cause).__name__}: {cause}"
-        elif isinstance(cause, ImportError) and unlocated_target(error):
-            message = f"ConfigError: {unlocated_target(error)}"
+        elif isinstance(cause, ImportError) and (diagnosis := unlocated_target(error)):
+            message = f"ConfigError: {diagnosis}"
         elif isinstance(cause, REFUSED_ARGUMENTS) and os.environ.get("HYDRA_FULL_ERROR") != "1":
             # Hydra's message names the target and the config key
             message = f"{'; '.join(str(error).splitlines())} (HYDRA_FULL_ERROR=1 shows the traceback)"
@@ -98,6 +98,8 @@ def unlocated_target(error: Exception) -> str | None:
         import_object(target.group(1), f"{key.group(1)}._target_" if key else "_target_")
     except ValueError as diagnosis:
         return str(diagnosis)
+    except Exception:  # the module fails otherwise as it is imported: Hydra's error, with its cause, says more
+        return None
     return None
 
 

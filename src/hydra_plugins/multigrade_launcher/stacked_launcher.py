@@ -29,6 +29,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from multigrade.checks import JobFailed, stop_on_input_error
 from multigrade.grades.module import NonFiniteLossError
 from multigrade.sweeps.side_by_side import finished_value, group_jobs, run_side_by_side
+from multigrade.tracking import job_name
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ ConfigStore.instance().store(group="hydra/launcher", name="stacked", node=Stacke
 
 def resolved_job(sweep_config: DictConfig) -> tuple[DictConfig, Path]:
     """A job's task config resolved as it is when the job runs (under its own Hydra
-    config: output folder, choices, ``hydra.job.env_set``), and that folder."""
+    config: output folder, choices, ``hydra.job.env_set``; a W&B logger named by the job,
+    ``tracking.job_name``, since its group's first job logs for it), and that folder."""
     job = copy.deepcopy(sweep_config)
     folder = Path(os.path.abspath(os.path.join(str(OmegaConf.select(job, "hydra.sweep.dir")),
                                                str(OmegaConf.select(job, "hydra.sweep.subdir")))))
@@ -58,6 +60,10 @@ def resolved_job(sweep_config: DictConfig) -> tuple[DictConfig, Path]:
             del task["hydra"]
         with env_override(job.hydra.job.env_set):
             OmegaConf.resolve(task)
+        logger = task.get("logger")
+        if OmegaConf.is_dict(logger) and "name" in logger and logger.name is None:
+            with read_write(logger):
+                logger.name = job_name()
     finally:
         hydra_config.cfg = before
     return task, folder
@@ -117,10 +123,13 @@ class StackedLauncher(Launcher):
                     raise RuntimeError(f"the first job of this job's group, which trains it, did not run:"
                                        f" see {folders[group[0]] / 'run.log'}")
                 if isinstance(outcome, NonFiniteLossError):
+                    log.error("%s: %s", type(outcome).__name__, outcome)
                     raise outcome
                 if isinstance(outcome, BaseException):
-                    raise JobFailed(f"its group, trained by its first job, failed ({type(outcome).__name__}:"
-                                    f" {outcome}): see {folders[group[0]] / 'run.log'}")
+                    message = (f"its group, trained by its first job, failed ({type(outcome).__name__}: {outcome}):"
+                               f" see {folders[group[0]] / 'run.log'}")
+                    log.error("%s", message)
+                    raise JobFailed(message)
                 return finished_value(folders[job])
 
             return read_result
@@ -134,6 +143,7 @@ class StackedLauncher(Launcher):
                 raise
             outcomes.update(zip(group, values))
             if isinstance(values[0], BaseException):
+                log.error("%s: %s", type(values[0]).__name__, values[0])
                 raise values[0]
             return values[0]
 

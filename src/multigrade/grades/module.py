@@ -36,6 +36,9 @@ class NonFiniteLossError(FloatingPointError):
         super().__init__(message)
         self.models = models
 
+    def __reduce__(self):  # pickled with its models (a job's error crossing processes)
+        return type(self), (str(self), self.models)
+
 
 class GradeIncompleteError(RuntimeError):
     """A grade's ``fit`` ended before every epoch of its schedule ran."""

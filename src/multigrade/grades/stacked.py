@@ -16,8 +16,9 @@ own gradient, and Adam's update is elementwise, at model s's own learning rate
 alone, up to floating-point rounding (batched and single matrix products sum in other
 orders). The models share each grade's epochs and minibatch size. On a GPU the S small
 models fill the device that one leaves idle. A stack that draws random numbers in training
-(dropout) is the exception: its models draw their masks from one shared stream, so they
-take other steps than alone (each seed's run is still reproducible).
+(dropout) is the exception: its models draw their masks from one shared stream, seeded
+each epoch from all their seeds, so they take other steps than alone, and a model's masks
+depend on the models beside it (each set of models trained together is still reproducible).
 
 Rows of model s sit at ``s * N + i`` in the stacked features (S * N, d) and residual
 (S * N, m): one copy of each model's training features on the device.

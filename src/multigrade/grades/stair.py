@@ -13,7 +13,6 @@ Earlier heads stay in the model for the sum but are not part of the feature chai
 
 from __future__ import annotations
 
-import copy
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from multigrade.importing import import_object
+from multigrade.probe import probe
 
 
 class Sine(nn.Module):
@@ -127,12 +127,7 @@ def built_stack(name: str | None, in_features: int, widths: list[int], activatio
     if not isinstance(stack, nn.Module):
         raise ValueError(f"{what} returned a {type(stack).__name__}, not an nn.Module mapping (N, {in_features})"
                          f" to (N, {int(widths[-1])})")
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        try:
-            shape = tuple(copy.deepcopy(stack).eval()(torch.zeros(2, in_features)).shape)
-        except (RuntimeError, ValueError, TypeError, IndexError, AttributeError) as error:
-            raise ValueError(f"{what} fails on a probe of shape (2, {in_features}):"
-                             f" {type(error).__name__}: {error}") from error
+    shape = tuple(probe(stack, lambda copy: copy(torch.zeros(2, in_features)), what, (2, in_features)).shape)
     if shape != (2, int(widths[-1])):
         raise ValueError(f"{what} maps (N, {in_features}) to {shape[1:]} per row, not"
                          f" ({int(widths[-1])},): the last width is the width its output must have")

@@ -18,13 +18,12 @@ potential (``membrane``) or its spike count (``count``) over the T steps.
 
 from __future__ import annotations
 
-import copy
-
 import snntorch as snn
 import torch
 from snntorch import surrogate
 from torch import nn
 
+from multigrade.probe import probe
 from multigrade.spiking.encoding import check_encoding, encode
 from multigrade.spiking.layers import fully_connected
 
@@ -99,30 +98,27 @@ class SpikingStudent(nn.Module):
 
 
 def check_student_run(student: SpikingStudent, in_features: int, classes: int) -> None:
-    """Run a copy of ``student`` once on a probe of 3 images (3, in_features), in eval mode
-    with torch's random state set aside, and raise a ``ValueError`` naming what its
-    ``run`` returned where that breaks the contract the training reads: ``(spikes,
-    membrane)``, one spike tensor (T, 3, *shape_l) per block, the last of ``classes``
-    neurons, and the output membrane (T, 3, classes)."""
-    name = f"{type(student).__name__}.run"
+    """Run ``student`` once on a probe of 7 images (7, in_features) (``probe.probe``: a
+    copy, in eval mode, torch's random state set aside), and raise a ``ValueError`` naming
+    what its ``run`` returned where that breaks the contract the training reads:
+    ``(spikes, membrane)``, one spike tensor (T, 7, *shape_l) per block, the last of
+    ``classes`` neurons, and the output membrane (T, 7, classes)."""
+    name, batch = f"{type(student).__name__}.run", 7
     contract = (f"{name}(x, generator) must return (spikes, membrane): a list of one spike tensor (T, B, ...)"
                 f" per block ({len(student.blocks)}), the last (T, B, {classes}), and the output membrane"
                 f" (T, B, {classes})")
-    with torch.random.fork_rng(devices=[]), torch.no_grad():
-        probe = torch.rand(3, in_features, generator=torch.Generator().manual_seed(0))
-        try:
-            result = copy.deepcopy(student).eval().run(probe, torch.Generator().manual_seed(0))
-        except (RuntimeError, ValueError, TypeError, IndexError, AttributeError) as error:
-            raise ValueError(f"{name} fails on a probe of shape (3, {in_features}): {type(error).__name__}:"
-                             f" {error}") from error
+    images = torch.rand(batch, in_features, generator=torch.Generator().manual_seed(0))
+    result = probe(student, lambda copy: copy.run(images, torch.Generator().manual_seed(0)), name,
+                   (batch, in_features))
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[0], (list, tuple))
             and all(torch.is_tensor(s) for s in result[0]) and torch.is_tensor(result[1])):
         raise ValueError(f"{contract}; it returned {type(result).__name__} {_shapes(result)}")
     spikes, membrane = result
     steps = membrane.shape[0] if membrane.dim() else 0
-    if (len(spikes) != len(student.blocks) or membrane.shape != (steps, 3, classes)
-            or any(s.dim() < 3 or s.shape[:2] != (steps, 3) for s in spikes) or spikes[-1][0, 0].numel() != classes):
-        raise ValueError(f"{contract}; on 3 images it returned spikes {[tuple(s.shape) for s in spikes]} and"
+    if (len(spikes) != len(student.blocks) or membrane.shape != (steps, batch, classes)
+            or any(s.dim() < 3 or s.shape[:2] != (steps, batch) for s in spikes)
+            or spikes[-1][0, 0].numel() != classes):
+        raise ValueError(f"{contract}; on {batch} images it returned spikes {[tuple(s.shape) for s in spikes]} and"
                          f" membrane {tuple(membrane.shape)}")
 
 

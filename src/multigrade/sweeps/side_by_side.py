@@ -25,15 +25,16 @@ from pathlib import Path
 from typing import Any
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from multigrade.checks import ConfigError, SweepError, check_settings, check_sweep_direction
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.module import NonFiniteLossError
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.run import check_grade_run, fit_side_by_side, grade_schedules, grade_specs, job_value, prepare_run
-from multigrade.tracking import finish, log_config, log_grades
+from multigrade.run import (check_grade_run, check_stacks, fit_side_by_side, grade_schedules, grade_specs, job_value,
+                            prepare_run)
+from multigrade.tracking import closed_if_failed, finish, log_config, log_grades
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,14 @@ def shared_settings(cfg: DictConfig) -> str:
 
 
 def refused(cfg: DictConfig) -> bool:
-    """Whether a job's own settings are refused (``check_settings``: a seed or ``train.*``
-    value of the wrong type or sign): it runs alone, so that its error is its own and its
-    group trains without it."""
+    """Whether a job's own settings are refused (``check_settings``, ``check_grade_run``,
+    its grades' schedules: a seed or ``train.*`` value of the wrong type or sign, a final
+    rate above the first, ...): it runs alone, so that its error is its own and its group
+    trains without it."""
     try:
         check_settings(cfg)
+        check_grade_run(cfg)
+        grade_schedules(cfg, len(grade_specs(cfg)))
     except ConfigError:
         return True
     return False
@@ -107,8 +111,12 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float 
         raise SweepError(f"{data.name} is an equation: its jobs train one by one; use the basic launcher"
                           f" (drop hydra/launcher=stacked)")
     grades = grade_specs(cfgs[0])
+    check_stacks(cfgs[0], grades, data)
     schedules = [grade_schedules(cfg, len(grades)) for cfg in cfgs]
     seeds = [int(cfg.seed) for cfg in cfgs]
+    for cfg, folder in zip(cfgs, folders):  # as each job's config records it
+        with open_dict(cfg):
+            cfg.paths.output_dir = str(folder)
     outcomes: dict[int, float | NonFiniteLossError] = {}
     members = list(range(len(cfgs)))
     while members:
@@ -124,7 +132,8 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float 
                 outcomes[members[s]] = NonFiniteLossError(
                     f"{error} (model {s} is this job, of the {len(members)} trained side by side)", [s])
             members = [j for s, j in enumerate(members) if s not in error.models]
-            log.warning("%s; the other %d jobs train again without it", error, len(members))
+            if members:
+                log.warning("%s; the other %d job(s) train again without the diverged", error, len(members))
             continue
         for j, (metrics, records) in zip(members, fitted):
             send_to_logger(cfgs[j], folders[j], metrics, records, schedules[j])
@@ -140,9 +149,10 @@ def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], recor
     if not cfg.get("logger"):
         return
     logger = instantiate(cfg.logger, save_dir=str(folder))
-    log_config(logger, metrics["config"])
-    log_grades(logger, [records], [schedules], cfg.callbacks.log_every_epochs)
-    finish(logger, sorted((folder / "figures").glob("*.png")), records)
+    with closed_if_failed(logger):
+        log_config(logger, metrics["config"])
+        log_grades(logger, [records], [schedules], cfg.callbacks.log_every_epochs)
+        finish(logger, sorted((folder / "figures").glob("*.png")), records)
 
 
 def finished_value(folder: Path) -> float:
