@@ -32,9 +32,11 @@ def summary_rows(tmp_path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def fake_job(folder: Path, overrides: list[str], test_rse: float | None) -> None:
+def fake_job(folder: Path, overrides: list[str], test_rse: float | None, config_seed: int | None = None) -> None:
     (folder / ".hydra").mkdir(parents=True)
     (folder / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+    if config_seed is not None:  # the composed config Hydra saves beside the overrides
+        (folder / ".hydra" / "config.yaml").write_text(yaml.safe_dump({"seed": config_seed}))
     if test_rse is not None:
         write_json(folder / "metrics.json", {
             "metrics": ["rse"], "total_seconds": 1.0,
@@ -69,7 +71,11 @@ def test_a_setting_run_twice_with_one_seed_counts_once_over_seeds(tmp_path):
     fake_job(tmp_path / "2", ["lr=2", "seed=0"], None)
     fake_job(tmp_path / "3", ["lr=2", "seed=0"], 0.5)
     fake_job(tmp_path / "4", ["lr=2", "seed=1"], 0.3)
+    fake_job(tmp_path / "5", ["lr=3", "seed=0"], 0.7, config_seed=0)
+    fake_job(tmp_path / "6", ["lr=3"], 0.7, config_seed=0)  # the config's own seed: 0 again
+    fake_job(tmp_path / "7", ["lr=3"], 0.9, config_seed=4)
     text = write_summary(tmp_path)[1].read_text()
+    assert "| 3 | 2/2 | 0.1 ± 0 | 0.2 ± 0 | 0.8 ± 0.14 | 1 ± 0 |" in text
     assert "| 1 | 1/1 | 0.1 | 0.2 | 0.1 | 1 |" in text  # not 2/2 seeds, as if seed 0 had run twice
     assert "| 2 | 2/2 | 0.1 ± 0 | 0.2 ± 0 | 0.4 ± 0.14 | 1 ± 0 |" in text  # seed 0's finished job, and seed 1's
 

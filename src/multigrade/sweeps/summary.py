@@ -35,22 +35,19 @@ FAILED_FILE = "failed.txt"
 @dataclass
 class Job:
     """One job of a sweep: its folder, overrides (key -> value), final metrics (None when
-    it did not finish) and the error it failed on (None unless it failed)."""
+    it did not finish), the error it failed on (None unless it failed) and its seed (as
+    its config has it, overridden or not; "" where it has none)."""
 
     folder: Path
     overrides: dict[str, str]
     metrics: dict[str, float] | None
     error: str | None = None
+    seed: str = ""
 
     @property
     def setting(self) -> tuple[tuple[str, str], ...]:
         """The overrides without the seed: jobs with the same setting differ by seed only."""
         return tuple((k, v) for k, v in self.overrides.items() if k.lstrip("+~") != SEED)
-
-    @property
-    def seed(self) -> str:
-        """The job's ``seed`` override ("" for the config's own)."""
-        return next((v for k, v in self.overrides.items() if k.lstrip("+~") == SEED), "")
 
 
 def record_failure(job_folder: str | Path, error: str) -> None:
@@ -79,10 +76,13 @@ def read_job(folder: Path) -> Job:
     for item in OmegaConf.load(folder / ".hydra" / "overrides.yaml"):
         key, _, value = str(item).partition("=")
         overrides[key] = value
+    config = folder / ".hydra" / "config.yaml"
+    seed = str(OmegaConf.load(config).get(SEED, "")) if config.is_file() else ""
+    seed = next((v for k, v in overrides.items() if k.lstrip("+~") == SEED), seed)
     path, failed = folder / "metrics.json", folder / FAILED_FILE
     if path.is_file():
-        return Job(folder, overrides, final_metrics(json.loads(path.read_text())))
-    return Job(folder, overrides, None, failed.read_text().strip() if failed.is_file() else None)
+        return Job(folder, overrides, final_metrics(json.loads(path.read_text())), seed=seed)
+    return Job(folder, overrides, None, failed.read_text().strip() if failed.is_file() else None, seed)
 
 
 def collect(sweep_dir: Path) -> list[Job]:
