@@ -158,6 +158,7 @@ def test_setting_four_differs_from_setting_one_in_its_data_and_depth_only():
     (("experiment=p2_sin", "profile=quick", "architecture.mgdl.grades=[[8],[8],[8]]"), False),
     (("experiment=p1_synthetic_s2", "profile=paper", "model.adaptive=true"), False),
     (("experiment=p1_mnist_b1_k5", "profile=paper", "structure=2"), False),
+    (("experiment=p1_image_chelsea", "profile=paper"), False),  # P1's rates, but not P1's cat
 ])
 def test_paper_settings_are_the_published_schedule_data_and_network_unchanged(overrides, paper):
     assert uses_paper_settings(job_config(*overrides)) is paper

@@ -57,6 +57,12 @@ def test_a_seeds_summary_folder_names_its_runs(tmp_path):
         load_run(tmp_path)
 
 
+def test_a_spiking_run_folder_is_named_as_one_without_grades(tmp_path):
+    (tmp_path / "metrics.json").write_text(json.dumps({"experiment": "distill_mnist", "test_accuracy": 0.9}))
+    with pytest.raises(FileNotFoundError, match="is a run of distill_mnist without grades \\(a spiking run"):
+        load_run(tmp_path)
+
+
 def test_a_folder_without_metrics_is_named():
     with pytest.raises(FileNotFoundError, match="not a finished run folder"):
         load_run(REPO)

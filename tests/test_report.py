@@ -3,6 +3,8 @@ metrics, the papers' numbers beside them, and the variant runs."""
 
 from pathlib import Path
 
+import pytest
+
 from multigrade.io import write_json
 from multigrade.reproduce.plan import PlannedRun, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
@@ -76,6 +78,9 @@ def test_the_default_plan_runs_one_mnist_pair_and_one_manifold_setting():
     assert len(select("p1_manifold")) == 4 * 2
     assert {"p1_image_chelsea", "p1_image_hubble", "p2_fashion_mnist_noise40"} <= experiments
     assert len(select("p1_mnist")) == 12 * 3
+    with pytest.raises(SystemExit, match=r"ONLY='p2_sin,distill_mnist_alone': distill_mnist_alone selects no"
+                                         r" experiment; known experiments: p1_synthetic_s1"):
+        select("p2_sin,distill_mnist_alone")  # a typo beside a good prefix is not dropped in silence
 
 
 def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_path):
@@ -116,8 +121,8 @@ def test_the_report_names_what_a_plain_run_leaves_out(tmp_path):
     from multigrade.reproduce.plan import left_out
 
     report = write_report(tmp_path, "quick", [], 1.0, left_out(None)).read_text()
-    assert "Not run: `p1_manifold*` except `p1_manifold_increase_q0`. P1 §3.2" in report
-    assert "Not run: `p1_mnist*` except `p1_mnist_b1_k5`. P1 §3.4" in report
+    assert "Not run by default: `p1_manifold*` except `p1_manifold_increase_q0`. P1 §3.2" in report
+    assert "Not run by default: `p1_mnist*` except `p1_mnist_b1_k5`. P1 §3.4" in report
     assert "Not run" not in write_report(tmp_path, "quick", [], 1.0, left_out("p1_mnist")).read_text()
 
 

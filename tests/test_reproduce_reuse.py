@@ -60,12 +60,18 @@ def test_a_plain_run_is_cleared_before_an_invocation_with_overrides(tmp_path, tr
 
 
 def test_the_same_invocation_reuses_its_runs_and_another_profile_does_not(tmp_path, trained):
-    reproduce_main(tmp_path, "train.epochs=1")
-    reproduce_main(tmp_path, "train.epochs=1")
+    reproduce_main(tmp_path, "train.epochs=1", "seed=1")
+    reproduce_main(tmp_path, "seed=1", "train.epochs=1")  # the same overrides, in another order
     assert len(trained) == 2
+    reproduce_main(tmp_path, "train.epochs=1")
+    reproduce_main(tmp_path, "train.epochs=1")
+    assert len(trained) == 4
     assert "2 of 2 runs reused from earlier" in (tmp_path / "REPORT.md").read_text()
     assert reproduce.main(["--profile", "quick", "--only", "p2_sin", "--out", str(tmp_path), "train.epochs=1"]) == 0
-    assert len(trained) == 4 and all(c["profile"] == "quick" for c in trained[2:])
+    assert len(trained) == 6 and all(c["profile"] == "quick" for c in trained[4:])
+    reproduce_main(tmp_path, "seed=1", "seed=2")  # a key twice: the later wins, so the order counts
+    reproduce_main(tmp_path, "seed=2", "seed=1")
+    assert len(trained) == 10
 
 
 def test_an_unfinished_run_resumes_only_under_its_own_invocation(tmp_path, trained):
@@ -94,3 +100,15 @@ def test_a_folder_without_a_recorded_invocation_is_adopted_only_with_its_profile
     (tmp_path / "runs" / RUNS[1] / ".hydra" / "config.yaml").unlink()  # no record of its start either
     reproduce_main(tmp_path, "train.epochs=1")
     assert [c["run"] for c in trained[2:]] == list(RUNS) and all(c["files"] == [INVOCATION] for c in trained[2:])
+
+
+def test_the_report_keeps_earlier_experiments_of_its_profile_and_names_their_overrides(tmp_path, trained):
+    assert reproduce.main(["--profile", "smoke", "--only", "p2_xsin", "--out", str(tmp_path), "seed=1"]) == 0
+    reproduce_main(tmp_path)  # then p2_sin alone
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "runs/p2_xsin/mgdl" in report and "runs/p2_sin/mgdl" in report
+    assert "Extra overrides `seed=1`: `p2_xsin/mgdl`, `p2_xsin/sgdl`." in report
+    assert "2 of 4 runs reused from earlier" in report
+    assert reproduce.main(["--profile", "quick", "--only", "p2_sin", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "runs/p2_xsin" not in report and "Extra overrides" not in report  # smoke runs stay out of quick's

@@ -59,6 +59,11 @@ def load_run(folder: str | Path) -> RunFolder:
     if "seeds" in metrics:
         raise FileNotFoundError(f"{folder} holds the summary of seeds {metrics['seeds']} trained side by"
                                 f" side: load one of its runs, {folder / metrics['runs'][0]}")
+    if "grades" not in metrics:
+        raise FileNotFoundError(f"{folder} is a run of {metrics.get('experiment', 'another kind')} without"
+                                f" grades (a spiking run or an attack): this reads MGDL and SGDL runs, whose"
+                                f" spectra and curves it draws; its REPORT.md section and metrics.json say"
+                                f" what it measured")
     with np.load(folder / "spectra.npz") as spectra, np.load(folder / "curves.npz") as curves:
         arrays = {name: spectra[name] for name in spectra.files}
         grades = len(curves.files)

@@ -8,7 +8,8 @@ with the same profile and overrides finished, resumes its unfinished MGDL runs a
 last completed grade (an unfinished spiking or attack run starts again, but a Loihi run
 whose deployment failed deploys the student it saved without training again), starts afresh the
 runs an earlier invocation made with another profile or other overrides, and writes
-``<out>/REPORT.md``. A failed run is reported with its log
+``<out>/REPORT.md`` of these runs and of the other experiments' runs that earlier
+invocations with the profile finished there (each run's extra overrides named). A failed run is reported with its log
 and makes the command exit non-zero; the others still run.
 """
 
@@ -23,9 +24,9 @@ from pathlib import Path
 
 from multigrade.grades.metrics import METRICS
 from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
-from multigrade.reproduce.plan import NEEDS_LOIHI, PlannedRun, left_out, select
+from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
-from multigrade.reproduce.reuse import claim_folder, invocation
+from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -88,6 +89,23 @@ def without_loihi(runs: list[PlannedRun]) -> tuple[list[PlannedRun], dict[str, s
         return [run for run in runs if run.experiment not in missing], missing
 
 
+def earlier_outcomes(out: Path, profile: str, selected: list[PlannedRun]) -> list[RunOutcome]:
+    """The finished runs of planned experiments not ``selected`` now that earlier
+    invocations with ``profile`` left in ``out`` (with their extra overrides): the report
+    keeps them, so running one more experiment does not cut the report down to it."""
+    chosen = {run.key for run in selected}
+    found = []
+    for planned in PLAN:
+        folder = out / "runs" / planned.experiment / planned.name
+        recorded = recorded_invocation(folder) if planned.key not in chosen else None
+        metrics = load_metrics(folder) if recorded is not None else None
+        if metrics is not None and recorded["profile"] == profile and recorded["arguments"] == planned.arguments:
+            log = out / "logs" / f"{planned.experiment}_{planned.name}.log"
+            found.append(RunOutcome(planned, folder, metrics, log, reused=True,
+                                    overrides=tuple(recorded["overrides"])))
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
@@ -102,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         metrics = load_metrics(folder) if kept else None
         if metrics is not None:
             print(f"[{index}/{len(runs)}] {planned.key}: finished earlier, reused", flush=True)
-            outcomes.append(RunOutcome(planned, folder, metrics, log, reused=True))
+            outcomes.append(RunOutcome(planned, folder, metrics, log, reused=True, overrides=tuple(args.overrides)))
             continue
         # A kept unfinished run resumes after its last completed grade.
         print(f"[{index}/{len(runs)}] {planned.key} ({args.profile}) ...", flush=True)
@@ -113,11 +131,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    failed (exit code {code}); see {log}", flush=True)
         else:
             print(f"    done in {time.perf_counter() - begun:.0f} s: {outcome_line(metrics)}", flush=True)
-        outcomes.append(RunOutcome(planned, folder, metrics, log))
+        outcomes.append(RunOutcome(planned, folder, metrics, log, overrides=tuple(args.overrides)))
+    failed = [o.run.key for o in outcomes if o.metrics is None]
+    order = {run.key: index for index, run in enumerate(PLAN)}
+    outcomes = sorted(outcomes + earlier_outcomes(args.out, args.profile, runs), key=lambda o: order[o.run.key])
     report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
                           {**left_out(args.only), **unavailable})
     print(f"report: {report}")
-    failed = [o.run.key for o in outcomes if o.metrics is None]
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -191,8 +191,9 @@ def select(only: str | None) -> list[PlannedRun]:
         # an exact name selects that experiment alone (p1_mnist_b1_k5 is not p1_mnist_b1_k50)
         return experiment == prefix if prefix in NAMES else experiment.startswith(prefix)
 
-    chosen = [run for run in PLAN if any(matches(run.experiment, p) for p in prefixes)]
-    if not chosen:
+    unmatched = [p for p in prefixes if not any(matches(run.experiment, p) for run in PLAN)]
+    if unmatched or not prefixes:
         known = list(dict.fromkeys(run.experiment for run in PLAN))
-        raise SystemExit(f"ONLY={only!r} selects no experiment; known experiments: {', '.join(known)}")
-    return chosen
+        raise SystemExit(f"ONLY={only!r}: {', '.join(unmatched) or 'nothing'} selects no experiment;"
+                         f" known experiments: {', '.join(known)}")
+    return [run for run in PLAN if any(matches(run.experiment, p) for p in prefixes)]

@@ -26,13 +26,15 @@ FIGURES = (("reconstructions", "prediction per grade"), ("spectra", "spectra per
 
 @dataclass
 class RunOutcome:
-    """A planned run, its folder, and its metrics (None when it failed)."""
+    """A planned run, its folder, its metrics (None when it failed), whether an earlier
+    invocation made it, and the extra Hydra overrides it ran with."""
 
     run: PlannedRun
     folder: Path
     metrics: dict | None
     log: Path
     reused: bool = False
+    overrides: tuple[str, ...] = ()
 
 
 def load_metrics(folder: Path) -> dict | None:
@@ -48,7 +50,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f}"
+    """Whole seconds; tenths below 10 s (a smoke run's grades take a fraction of one)."""
+    return "—" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
 
 
 def _paper_value(paper: dict, key: str, grade: int, last: bool) -> float | None:
@@ -195,6 +198,17 @@ def figure_lines(outcome: RunOutcome, report_dir: Path) -> list[str]:
             " ".join(cells), ""]
 
 
+def overrides_lines(outcomes: list[RunOutcome]) -> list[str]:
+    """Which runs ran with extra Hydra overrides (``make reproduce ARGS=...``), by override
+    list; none when no run did."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for outcome in outcomes:
+        if outcome.overrides:
+            groups.setdefault(outcome.overrides, []).append(f"`{outcome.run.key}`")
+    return [line for overrides, keys in groups.items()
+            for line in (f"Extra overrides {' '.join(f'`{o}`' for o in overrides)}: {', '.join(keys)}.", "")]
+
+
 def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wall_seconds: float,
                  left_out: dict[str, str] | None = None) -> Path:
     """Write ``report_dir/REPORT.md`` (atomically) and return its path; ``left_out`` maps
@@ -210,10 +224,11 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         f"Profile **{info['name']}**: {info['description']}.",
         "",
     ]
-    short = sorted({o.run.key for o in outcomes if o.metrics and not o.metrics["paper_settings"]})
+    grade_runs = [o for o in outcomes if not o.run.spiking]
+    short = sorted({o.run.key for o in grade_runs if o.metrics and not o.metrics["paper_settings"]})
     if short:
         lines += [
-            (f"> **Not comparable with the papers:** {len(short)} of {len(outcomes)} runs (marked"
+            (f"> **Not comparable with the papers:** {len(short)} of {len(grade_runs)} MGDL and SGDL runs (marked"
              " *no* under *paper settings*) train with fewer epochs than the papers, or with"
              " settings the papers do not publish (their baselines, their other settings, this"
              " project's equations): their errors do not compare with the papers' logged numbers;"
@@ -227,7 +242,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
          f"({sum(o.reused for o in outcomes + attacks)} of {len(outcomes) + len(attacks)} runs reused from earlier)."),
         "",
     ]
-    if outcomes:
+    if grade_runs:
         lines += [
             ("Metrics are cumulative, of f_k = g_1 + ... + g_k after each grade: RSE = sum (y - f)^2 /"
              " sum y^2; PSNR = -10 log10(mean (y - f)^2) for images in [0, 1]; accuracy = share of"
@@ -241,10 +256,11 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         ]
     lines += [("Each number comes from the run folder named under its table, whose `.hydra/config.yaml`"
                " is the exact configuration."), ""]
+    lines += overrides_lines(outcomes + attacks)
     for prefix, reason in (left_out or {}).items():
         kept = [f"`{name}`" for name in DEFAULT_EXCEPTIONS if name.startswith(prefix)]
         but = f" except {', '.join(kept)}" if kept else ""
-        lines += [f"Not run: `{prefix}*`{but}. {reason}.", ""]
+        lines += [f"Not run by default: `{prefix}*`{but}. {reason}.", ""]
     spiking = [o for o in outcomes if o.run.spiking]
     outcomes = [o for o in outcomes if not o.run.spiking]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))

@@ -3,7 +3,7 @@
 Before a run starts, its folder records the invocation that makes it (``invocation.json``:
 the planned run's arguments, the profile and the extra Hydra overrides). A later
 invocation reuses the folder (its finished run, or an unfinished run's completed grades)
-only when that record is exactly its own; otherwise the folder is cleared and the run
+only when that record is its own (the extra overrides in any order); otherwise the folder is cleared and the run
 starts afresh, so no result or checkpoint of another configuration survives. A folder
 from before these records (no ``invocation.json``) is adopted by an invocation without
 extra overrides when its run was started with the same profile (``.hydra/config.yaml``).
@@ -40,12 +40,25 @@ def started_with_profile(folder: Path) -> str | None:
     return OmegaConf.load(config).profile.name if config.is_file() else None
 
 
+def same_overrides(a: list[str], b: list[str]) -> bool:
+    """Whether two lists of Hydra overrides configure the same run: the same overrides in
+    any order, where no key comes twice (where one does, the later wins: order matters)."""
+    def keys(overrides: list[str]) -> list[str]:
+        return [override.split("=", 1)[0].lstrip("+~") for override in overrides]
+
+    if len(set(keys(a))) == len(a) and len(set(keys(b))) == len(b):
+        return sorted(a) == sorted(b)
+    return a == b
+
+
 def made_by(folder: Path, wanted: dict) -> bool:
-    """Whether ``folder`` holds the run of the invocation ``wanted``: recorded so, or,
-    without a record, started with its profile when it has no extra overrides."""
+    """Whether ``folder`` holds the run of the invocation ``wanted``: recorded so (the
+    extra overrides in any order, ``same_overrides``), or, without a record, started with
+    its profile when it has no extra overrides."""
     recorded = recorded_invocation(folder)
     if recorded is not None:
-        return recorded == wanted
+        return ({**recorded, "overrides": None} == {**wanted, "overrides": None}
+                and same_overrides(recorded["overrides"], wanted["overrides"]))
     return not wanted["overrides"] and started_with_profile(folder) == wanted["profile"]
 
 
