@@ -32,7 +32,9 @@ COUNTER_TEXT = (
     " random inputs (100-800 Hz) in every measurement. Current flattening: a shunt regulator"
     " (loop gain 100) holds the supply at the largest windowed current times 1.05, passing"
     " 1/101 of the variation; it does not touch spike timing. Power overhead: the extra mean"
-    " supply current over the layer's."
+    " supply current over the layer's. Each table draws its own measurement noise, so the"
+    " unprotected column and the SNR and averaging tables at the same setting differ by the"
+    " spread of the success rate over noise draws."
 )
 
 
