@@ -9,7 +9,7 @@ from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stacked import ForEachSeed, fit_stacked
 from multigrade.grades.stair import hidden_stack
-from multigrade.spectra.callback import SpectraCallback
+from multigrade.spectra.callback import SpectraCallback, strongest_frequencies
 from multigrade.spectra.fourier import (
     RadialGrid,
     SpectralGrid,
@@ -174,3 +174,15 @@ def test_the_spectra_see_each_grade_in_eval_mode_and_change_nothing(tmp_path, st
     x, _ = data.split("train")
     np.testing.assert_allclose(callback.rows["cumulative"][-1], data.spectral_grid.amplitude(predict(watched, x)),
                                rtol=1e-5, atol=1e-7)
+
+
+def test_the_default_target_frequencies_are_the_peaks_not_their_sidelobes():
+    """sin(100 x) on [0, 1] sits between bins 15 and 16: its sidelobes reach bin 28 at a
+    few hundredths of the peak; a tenth of the peak keeps the peak."""
+    x = np.linspace(0.0, 1.0, 2000, endpoint=False)
+    grid = SpectralGrid(n=len(x), length=1.0)
+    freq, amplitude = grid.freq, grid.amplitude(np.sin(100.0 * x)[:, None])
+    np.testing.assert_array_equal(strongest_frequencies(freq, amplitude), [16.0])
+    assert len(strongest_frequencies(freq, amplitude, floor=0.0)) == 20
+    two_tones = grid.amplitude((np.sin(2 * np.pi * 5 * x) + 0.5 * np.sin(2 * np.pi * 40 * x))[:, None])
+    np.testing.assert_array_equal(strongest_frequencies(freq, two_tones), [5.0, 40.0])

@@ -17,9 +17,14 @@ from multigrade.spectra.fourier import RadialGrid, SpectralGrid, nearest_bins, r
 log = logging.getLogger(__name__)
 
 
-def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 20) -> np.ndarray:
-    """The ``count`` non-zero frequencies of largest amplitude, in increasing order."""
+def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 20,
+                          floor: float = 0.1) -> np.ndarray:
+    """At most ``count`` non-zero frequencies of largest amplitude, each at least ``floor``
+    times the largest, in increasing order: a single sine between two bins has a peak of
+    two or three bins, not twenty, and its far sidelobes' small amplitudes would make the
+    learned ratio ``|F f| / |F y|`` there noise."""
     order = np.argsort(amplitude[1:])[::-1][:count] + 1
+    order = order[amplitude[order] >= floor * amplitude[order[0]]]
     return np.sort(freq[order])
 
 
@@ -35,7 +40,8 @@ class SpectraCallback(L.Callback):
     after every grade, and, ``evolution_points`` times per grade, the normalised
     amplitude of ``f`` at the target frequencies, ``|F f|(k_j) / |F y|(k_j)`` (1 means
     learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``). Without
-    given target frequencies, the target's 20 strongest non-zero frequencies are used;
+    given target frequencies, the target's strongest non-zero frequencies are used (at most
+20, each at least a tenth of the strongest: ``strongest_frequencies``);
     target frequencies the spectra do not resolve (below half a bin, or above the highest
     bin by more than half a bin: ``fourier.resolved``) are left out, with a warning.
 
