@@ -157,4 +157,4 @@ def test_the_summary_times_every_grade_of_a_run_started_again(tmp_path):
     metrics["grades"][3]["seconds"], metrics["total_seconds"] = 40.0, 5.0
     outcomes[0] = RunOutcome(outcomes[0].run, outcomes[0].folder, metrics, outcomes[0].log)
     report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
-    assert "| p1_synthetic_s2 | RSE | 0.1 | 0.1 | 6.537e-06 | — | 49 | 3 | no/no |" in report  # 3 + 3 + 3 + 40
+    assert "| p1_synthetic_s2 | RSE | 0.1 | 0.1 | 6.537e-06 | — | 49 | 3.0 | no/no |" in report  # 3 + 3 + 3 + 40

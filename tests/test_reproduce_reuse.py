@@ -112,3 +112,37 @@ def test_the_report_keeps_earlier_experiments_of_its_profile_and_names_their_ove
     assert reproduce.main(["--profile", "quick", "--only", "p2_sin", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "REPORT.md").read_text()
     assert "runs/p2_xsin" not in report and "Extra overrides" not in report  # smoke runs stay out of quick's
+
+
+def test_the_report_shows_an_earlier_failed_run_and_leaves_out_an_experiment_of_mixed_overrides(
+        tmp_path, trained, monkeypatch):
+    assert reproduce.main(["--profile", "smoke", "--only", "p2_xsin", "--out", str(tmp_path)]) == 0
+    (tmp_path / "runs/p2_xsin/sgdl/metrics.json").unlink()  # as if it had failed
+    assert reproduce.main(["--profile", "smoke", "--only", "p2_composite", "--out", str(tmp_path), "seed=1"]) == 0
+    write_json(tmp_path / "runs/p2_composite/sgdl" / INVOCATION,  # as if a later command had stopped midway
+               {**json.loads((tmp_path / "runs/p2_composite/sgdl" / INVOCATION).read_text()), "overrides": ["seed=2"]})
+    monkeypatch.setenv("MULTIGRADE_LOIHI_PYTHON", "/nowhere/python")
+    reproduce_main(tmp_path)
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "runs/p2_xsin/mgdl" in report and "logs/p2_xsin_sgdl.log" in report  # the failed run, with its log
+    assert "runs/p2_composite" not in report
+    assert ("`p2_composite`: not shown: earlier commands made its runs with different extra overrides; run it again"
+            " with ONLY=p2_composite.") in report
+
+
+def test_overrides_of_independent_keys_configure_the_same_run_in_any_order():
+    from multigrade.reproduce.reuse import same_overrides
+    assert same_overrides(["a=1", "b.c=2"], ["b.c=2", "a=1"])
+    assert not same_overrides(["a=1", "a=2"], ["a=2", "a=1"])  # the later one wins
+    assert not same_overrides(["train={epochs:1}", "train.epochs=2"], ["train.epochs=2", "train={epochs:1}"])
+    assert not same_overrides(["~train", "+train.epochs=2"], ["+train.epochs=2", "~train"])
+
+
+def test_an_experiment_left_out_for_want_of_its_environment_is_named_as_not_run_this_time(
+        tmp_path, trained, monkeypatch):
+    monkeypatch.setenv("MULTIGRADE_LOIHI_PYTHON", "/nowhere/python")
+    assert reproduce.main(["--profile", "smoke", "--only", "p2_sin,distill_mnist_loihi", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "REPORT.md").read_text()
+    assert ("`distill_mnist_loihi`: not run this time: the Loihi environment's Python /nowhere/python does not"
+            " exist") in report
+    assert "Not run by default" not in report

@@ -26,7 +26,7 @@ from multigrade.grades.metrics import METRICS
 from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
 from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
-from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
+from multigrade.reproduce.reuse import canonical_overrides, claim_folder, invocation, recorded_invocation
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -89,21 +89,30 @@ def without_loihi(runs: list[PlannedRun]) -> tuple[list[PlannedRun], dict[str, s
         return [run for run in runs if run.experiment not in missing], missing
 
 
-def earlier_outcomes(out: Path, profile: str, selected: list[PlannedRun]) -> list[RunOutcome]:
-    """The finished runs of planned experiments not ``selected`` now that earlier
-    invocations with ``profile`` left in ``out`` (with their extra overrides): the report
-    keeps them, so running one more experiment does not cut the report down to it."""
+def earlier_outcomes(out: Path, profile: str, selected: list[PlannedRun]) -> tuple[list[RunOutcome], dict[str, str]]:
+    """The runs of planned experiments not ``selected`` now that earlier invocations with
+    ``profile`` left in ``out`` (finished, or failed: no metrics), with their extra
+    overrides: the report keeps them, so running one more experiment does not cut the
+    report down to it. An experiment whose runs were made with different overrides is
+    left out, named with the reason."""
     chosen = {run.key for run in selected}
-    found = []
+    by_experiment: dict[str, list[RunOutcome]] = {}
     for planned in PLAN:
         folder = out / "runs" / planned.experiment / planned.name
         recorded = recorded_invocation(folder) if planned.key not in chosen else None
-        metrics = load_metrics(folder) if recorded is not None else None
-        if metrics is not None and recorded["profile"] == profile and recorded["arguments"] == planned.arguments:
-            log = out / "logs" / f"{planned.experiment}_{planned.name}.log"
-            found.append(RunOutcome(planned, folder, metrics, log, reused=True,
-                                    overrides=tuple(recorded["overrides"])))
-    return found
+        if recorded is None or recorded["profile"] != profile or recorded["arguments"] != planned.arguments:
+            continue
+        log = out / "logs" / f"{planned.experiment}_{planned.name}.log"
+        by_experiment.setdefault(planned.experiment, []).append(
+            RunOutcome(planned, folder, load_metrics(folder), log, reused=True, overrides=tuple(recorded["overrides"])))
+    found, mixed = [], {}
+    for experiment, outcomes in by_experiment.items():
+        if len({canonical_overrides(o.overrides) for o in outcomes}) > 1:
+            mixed[experiment] = (f"not shown: earlier commands made its runs with different extra overrides; run it"
+                                 f" again with ONLY={experiment}")
+        else:
+            found += outcomes
+    return found, mixed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,10 +142,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    done in {time.perf_counter() - begun:.0f} s: {outcome_line(metrics)}", flush=True)
         outcomes.append(RunOutcome(planned, folder, metrics, log, overrides=tuple(args.overrides)))
     failed = [o.run.key for o in outcomes if o.metrics is None]
+    earlier, skipped = earlier_outcomes(args.out, args.profile, runs)
     order = {run.key: index for index, run in enumerate(PLAN)}
-    outcomes = sorted(outcomes + earlier_outcomes(args.out, args.profile, runs), key=lambda o: order[o.run.key])
-    report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
-                          {**left_out(args.only), **unavailable})
+    outcomes = sorted(outcomes + earlier, key=lambda o: order[o.run.key])
+    shown = {o.run.experiment for o in earlier}
+    for experiment, reason in unavailable.items():
+        skipped[experiment] = f"not run this time: {reason}" + (
+            "; the results below are those an earlier command left" if experiment in shown else "")
+    report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started, left_out(args.only),
+                          skipped)
     print(f"report: {report}")
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)

@@ -16,6 +16,7 @@ from multigrade.io import atomic_path
 from multigrade.reproduce.papers import NOTES, paper_numbers
 from multigrade.reproduce.paths import failed_log, shown_path
 from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
+from multigrade.reproduce.reuse import canonical_overrides
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
 from multigrade.run import CONF_DIR
@@ -51,7 +52,7 @@ def _fmt(value: float | None) -> str:
 
 def _seconds(value: float | None) -> str:
     """Whole seconds; tenths below 10 s (a smoke run's grades take a fraction of one)."""
-    return "—" if value is None else f"{value:.0f}" if value >= 10 else f"{value:.1f}"
+    return "—" if value is None else f"{value:.1f}" if round(value, 1) < 10 else f"{value:.0f}"
 
 
 def _paper_value(paper: dict, key: str, grade: int, last: bool) -> float | None:
@@ -204,15 +205,16 @@ def overrides_lines(outcomes: list[RunOutcome]) -> list[str]:
     groups: dict[tuple[str, ...], list[str]] = {}
     for outcome in outcomes:
         if outcome.overrides:
-            groups.setdefault(outcome.overrides, []).append(f"`{outcome.run.key}`")
+            groups.setdefault(canonical_overrides(outcome.overrides), []).append(f"`{outcome.run.key}`")
     return [line for overrides, keys in groups.items()
             for line in (f"Extra overrides {' '.join(f'`{o}`' for o in overrides)}: {', '.join(keys)}.", "")]
 
 
 def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wall_seconds: float,
-                 left_out: dict[str, str] | None = None) -> Path:
+                 left_out: dict[str, str] | None = None, skipped: dict[str, str] | None = None) -> Path:
     """Write ``report_dir/REPORT.md`` (atomically) and return its path; ``left_out`` maps
-    experiments not run to the reason."""
+    the experiment prefixes a plain invocation does not run to the reason, ``skipped`` the
+    experiments this invocation did not run or show to the reason."""
     info = profile_info(profile)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     attacks = [o for o in outcomes if o.run.side_channel]
@@ -227,8 +229,9 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     grade_runs = [o for o in outcomes if not o.run.spiking]
     short = sorted({o.run.key for o in grade_runs if o.metrics and not o.metrics["paper_settings"]})
     if short:
+        finished = sum(o.metrics is not None for o in grade_runs)
         lines += [
-            (f"> **Not comparable with the papers:** {len(short)} of {len(grade_runs)} MGDL and SGDL runs (marked"
+            (f"> **Not comparable with the papers:** {len(short)} of {finished} MGDL and SGDL runs (marked"
              " *no* under *paper settings*) train with fewer epochs than the papers, or with"
              " settings the papers do not publish (their baselines, their other settings, this"
              " project's equations): their errors do not compare with the papers' logged numbers;"
@@ -261,6 +264,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         kept = [f"`{name}`" for name in DEFAULT_EXCEPTIONS if name.startswith(prefix)]
         but = f" except {', '.join(kept)}" if kept else ""
         lines += [f"Not run by default: `{prefix}*`{but}. {reason}.", ""]
+    for experiment, reason in (skipped or {}).items():
+        lines += [f"`{experiment}`: {reason}.", ""]
     spiking = [o for o in outcomes if o.run.spiking]
     outcomes = [o for o in outcomes if not o.run.spiking]
     experiments = list(dict.fromkeys(o.run.experiment for o in outcomes))
@@ -281,7 +286,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         if outcome is None or outcome.metrics is None:
             return "—"
         if field == "seconds":  # every grade's training time, before a restart too
-            return f"{sum(grade['seconds'] for grade in outcome.metrics['grades']):.0f}"
+            return _seconds(sum(grade["seconds"] for grade in outcome.metrics["grades"]))
         if field == "paper_settings":
             return "yes" if outcome.metrics["paper_settings"] else "no"
         return _fmt(outcome.metrics["grades"][-1].get(field))

@@ -40,15 +40,18 @@ def started_with_profile(folder: Path) -> str | None:
     return OmegaConf.load(config).profile.name if config.is_file() else None
 
 
-def same_overrides(a: list[str], b: list[str]) -> bool:
-    """Whether two lists of Hydra overrides configure the same run: the same overrides in
-    any order, where no key comes twice (where one does, the later wins: order matters)."""
-    def keys(overrides: list[str]) -> list[str]:
-        return [override.split("=", 1)[0].lstrip("+~") for override in overrides]
+def canonical_overrides(overrides: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """Hydra overrides in an order that configures the same run: sorted where no key comes
+    twice or inside another (``train`` and ``train.epochs``); as given otherwise, where the
+    later one wins and the order matters."""
+    keys = [override.split("=", 1)[0].lstrip("+~") for override in overrides]
+    overlapping = any(a == b or b.startswith(a + ".") for i, a in enumerate(keys) for j, b in enumerate(keys) if i != j)
+    return tuple(overrides) if overlapping else tuple(sorted(overrides))
 
-    if len(set(keys(a))) == len(a) and len(set(keys(b))) == len(b):
-        return sorted(a) == sorted(b)
-    return a == b
+
+def same_overrides(a: list[str], b: list[str]) -> bool:
+    """Whether two lists of Hydra overrides configure the same run (``canonical_overrides``)."""
+    return canonical_overrides(a) == canonical_overrides(b)
 
 
 def made_by(folder: Path, wanted: dict) -> bool:

@@ -76,9 +76,9 @@ def read_job(folder: Path) -> Job:
     for item in OmegaConf.load(folder / ".hydra" / "overrides.yaml"):
         key, _, value = str(item).partition("=")
         overrides[key] = value
-    config = folder / ".hydra" / "config.yaml"
-    seed = str(OmegaConf.load(config).get(SEED, "")) if config.is_file() else ""
-    seed = next((v for k, v in overrides.items() if k.lstrip("+~") == SEED), seed)
+    config = folder / ".hydra" / "config.yaml"  # the composed config: its seed, overridden or not
+    seed = (str(OmegaConf.load(config).get(SEED, "")) if config.is_file()
+            else next((v for k, v in overrides.items() if k.lstrip("+~") == SEED), ""))
     path, failed = folder / "metrics.json", folder / FAILED_FILE
     if path.is_file():
         return Job(folder, overrides, final_metrics(json.loads(path.read_text())), seed=seed)
