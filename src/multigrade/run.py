@@ -42,6 +42,7 @@ from multigrade.grades.schedule import GradeSchedule, grade_schedule, value_for_
 from multigrade.grades.stacked import ForEachSeed, fit_stacked
 from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
+from multigrade.overrides import override_key
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.plots import reconstructions_figure, save_figure, write_run_figures
 from multigrade.tracking import closed_if_failed, finish, log_config, log_grade, log_grades
@@ -156,7 +157,7 @@ def settings_overrides(overrides: list[str], variants: tuple[str, ...] = ()) -> 
     """The keys of ``overrides`` (Hydra's ``key=value``) that change what a run trains: its
     data, network, profile caps or trainer (all but the neutral ones above, and the keys
     ``variants`` that choose among a paper's own variants)."""
-    keys = [override.split("=", 1)[0].lstrip("+~") for override in overrides]
+    keys = [override_key(override) for override in overrides]
     return [key for key in keys if key not in NEUTRAL_GROUPS + NEUTRAL_KEYS + variants
             and not key.startswith(tuple(f"{tree}." for tree in NEUTRAL_TREES))]
 

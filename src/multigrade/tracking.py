@@ -22,6 +22,7 @@ from multigrade.checks import in_multirun
 from multigrade.grades.module import epoch_metrics, is_check_epoch
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.overrides import override_key
 
 GRADE_STEP = "grade"
 
@@ -44,7 +45,7 @@ def job_name() -> str | None:
     if not in_multirun():
         return None
     hydra = HydraConfig.get()
-    kept = [o for o in hydra.overrides.task if not o.lstrip("+~").startswith(UNNAMED)]
+    kept = [o for o in hydra.overrides.task if not override_key(o).startswith(UNNAMED)]
     return f"{hydra.job.num}: {' '.join(kept)}"
 
 

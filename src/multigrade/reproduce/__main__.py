@@ -24,9 +24,10 @@ from pathlib import Path
 
 from multigrade.grades.metrics import METRICS
 from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
+from multigrade.overrides import canonical_overrides
 from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
-from multigrade.reproduce.reuse import canonical_overrides, claim_folder, invocation, recorded_invocation
+from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
 
 PROFILES = ("smoke", "quick", "paper")
 

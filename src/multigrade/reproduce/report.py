@@ -13,10 +13,10 @@ from omegaconf import OmegaConf
 from multigrade.grades.loop import SPLITS
 from multigrade.grades.metrics import METRICS
 from multigrade.io import atomic_path
+from multigrade.overrides import canonical_overrides
 from multigrade.reproduce.papers import NOTES, paper_numbers
 from multigrade.reproduce.paths import failed_log, shown_path
 from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
-from multigrade.reproduce.reuse import canonical_overrides
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
 from multigrade.run import CONF_DIR

@@ -18,6 +18,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from multigrade.io import write_json
+from multigrade.overrides import canonical_overrides
 from multigrade.reproduce.plan import PlannedRun
 
 INVOCATION = "invocation.json"
@@ -38,15 +39,6 @@ def started_with_profile(folder: Path) -> str | None:
     """The profile the run in ``folder`` was started with (Hydra's ``.hydra/config.yaml``)."""
     config = folder / ".hydra" / "config.yaml"
     return OmegaConf.load(config).profile.name if config.is_file() else None
-
-
-def canonical_overrides(overrides: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Hydra overrides in an order that configures the same run: sorted where no key comes
-    twice or inside another (``train`` and ``train.epochs``); as given otherwise, where the
-    later one wins and the order matters."""
-    keys = [override.split("=", 1)[0].lstrip("+~") for override in overrides]
-    overlapping = any(a == b or b.startswith(a + ".") for i, a in enumerate(keys) for j, b in enumerate(keys) if i != j)
-    return tuple(overrides) if overlapping else tuple(sorted(overrides))
 
 
 def same_overrides(a: list[str], b: list[str]) -> bool:

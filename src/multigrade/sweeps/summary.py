@@ -27,6 +27,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from multigrade.io import atomic_path
+from multigrade.overrides import override_key
 
 SEED = "seed"
 FAILED_FILE = "failed.txt"
@@ -47,7 +48,7 @@ class Job:
     @property
     def setting(self) -> tuple[tuple[str, str], ...]:
         """The overrides without the seed: jobs with the same setting differ by seed only."""
-        return tuple((k, v) for k, v in self.overrides.items() if k.lstrip("+~") != SEED)
+        return tuple((k, v) for k, v in self.overrides.items() if override_key(k) != SEED)
 
 
 def record_failure(job_folder: str | Path, error: str) -> None:
@@ -78,7 +79,7 @@ def read_job(folder: Path) -> Job:
         overrides[key] = value
     config = folder / ".hydra" / "config.yaml"  # the composed config: its seed, overridden or not
     seed = (str(OmegaConf.load(config).get(SEED, "")) if config.is_file()
-            else next((v for k, v in overrides.items() if k.lstrip("+~") == SEED), ""))
+            else next((v for k, v in overrides.items() if override_key(k) == SEED), ""))
     path, failed = folder / "metrics.json", folder / FAILED_FILE
     if path.is_file():
         return Job(folder, overrides, final_metrics(json.loads(path.read_text())), seed=seed)
@@ -152,7 +153,7 @@ def summary_markdown(jobs: list[Job]) -> str:
         settings.setdefault(job.setting, []).append(job)
     if failed:
         lines += ["", "## Failed", "", *(f"- job {job.folder.name}: {job.error}" for job in failed)]
-    setting_keys = [k for k in keys if k.lstrip("+~") != SEED]
+    setting_keys = [k for k in keys if override_key(k) != SEED]
     lines += ["", "## Over seeds (mean ± std)", "",
               "| " + " | ".join([*setting_keys, "seeds", *metrics]) + " |",
               "|---" * (len(setting_keys) + 1 + len(metrics)) + "|"]
