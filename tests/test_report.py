@@ -105,7 +105,7 @@ def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_pa
     assert len(outcomes) == 2 + 4 * 3
     report = write_report(tmp_path, "quick", outcomes, 30.0).read_text()
     assert "## Spiking networks" in report and "## MGDL summary" not in report  # no MGDL run selected
-    assert "| discontinuous | 0.9000 | 0.9000 | 1200, 800, 30 | 3 | 60 | > 0.98 (400 epochs) |" in report
+    assert "| discontinuous | 0.9000 | 0.9000 | 1200, 800, 30 | 3 | 60 | > 0.98 (400 epochs) | no |" in report
     assert "| student alone | 0.9020 ± 0.0020 | — | 0.9700 ± 0.0000 | 3 | 60 |" in report
     assert "| + output path | 0.9020 ± 0.0020 | +0.0000 |" in report
     assert "| + intermediate path | 0.9120 ± 0.0020 | +0.0100 |" in report

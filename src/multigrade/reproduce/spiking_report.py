@@ -43,19 +43,19 @@ def _mean_std(values: list[float]) -> str:
 def binary_rows(outcomes: list[RunOutcome], report_dir: Path) -> list[str]:
     lines = [
         "| integration | test accuracy | val accuracy | spikes per test image (per layer) | epochs "
-        "| seconds | paper | run folder |",
-        "|---|---|---|---|---|---|---|---|",
+        "| seconds | paper | paper settings | run folder |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for outcome in outcomes:
         m = outcome.metrics
         if m is None:
-            lines.append(f"| {outcome.run.variant} | {failed_log(outcome.log, report_dir)} | | | | | | |")
+            lines.append(f"| {outcome.run.variant} | {failed_log(outcome.log, report_dir)} | | | | | | | |")
             continue
         spikes = ", ".join(f"{s:.0f}" for s in m["test_activity"]["student"]["spikes"]) or "—"
         lines.append(
             f"| {outcome.run.variant} | {m['test_accuracy']:.4f} | {m.get('val_accuracy', float('nan')):.4f} "
             f"| {spikes} | {m['epochs']} | {m['total_seconds']:.0f} | > 0.98 (400 epochs) "
-            f"| `{shown_path(outcome.folder, report_dir)}` |"
+            f"| {'yes' if m['paper_settings'] else 'no'} | `{shown_path(outcome.folder, report_dir)}` |"
         )
     return lines
 
