@@ -173,11 +173,3 @@ def test_a_target_that_cannot_be_imported_is_named_with_its_key(target, diagnosi
     with pytest.raises(SystemExit), stop_on_input_error():
         instantiate(cfg.data)
     assert f"ConfigError: data._target_ '{target}': {diagnosis}" in caplog.text
-
-
-def test_a_cluster_job_of_more_than_one_gpu_is_refused_for_the_grades():
-    from multigrade.run import check_grade_run
-    check_grade_run(job_config("experiment=p2_sin", "cluster=slurm", "cluster_settings.gpus=1"))
-    with pytest.raises(ConfigError, match=r"cluster_settings.gpus=4: a grade run trains on one device, so each job"
-                                          r" takes 0 or 1 GPU"):
-        check_grade_run(job_config("experiment=p2_sin", "cluster=slurm", "cluster_settings.gpus=4"))

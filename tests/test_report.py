@@ -117,13 +117,24 @@ def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_pa
     assert "| distill_mnist teacher | all (12) | — | 0 | 500,000 | 2,300.0 | 500,000 | 2,300.0 | 1.00 |" in report
 
 
-def test_the_report_names_what_a_plain_run_leaves_out(tmp_path):
-    from multigrade.reproduce.plan import left_out
+def test_a_report_holding_the_plain_runs_names_what_they_leave_out(tmp_path):
+    from multigrade.reproduce.plan import PLAN, left_out
 
-    report = write_report(tmp_path, "quick", [], 1.0, left_out(None)).read_text()
+    plain = {run.experiment for run in select(None)}
+    report = write_report(tmp_path, "quick", [], 1.0, left_out(plain)).read_text()
     assert "Not run by default: `p1_manifold*` except `p1_manifold_increase_q0`. P1 §3.2" in report
     assert "Not run by default: `p1_mnist*` except `p1_mnist_b1_k5`. P1 §3.4" in report
-    assert "Not run" not in write_report(tmp_path, "quick", [], 1.0, left_out("p1_mnist")).read_text()
+    # a plain run's report to which ONLY=p1_mnist_b3_k10 added one experiment, and then all of p1_mnist
+    runs = {run.experiment: run for run in PLAN}
+    added = [RunOutcome(runs["p1_mnist_b3_k10"], tmp_path / "run", None, tmp_path / "log")]
+    report = write_report(tmp_path, "quick", added, 1.0, left_out(plain | {"p1_mnist_b3_k10"})).read_text()
+    assert ("Not run by default: `p1_mnist*` except `p1_mnist_b1_k5` (this report also has `p1_mnist_b3_k10`)."
+            " P1 §3.4") in report
+    everything = plain | {name for name in runs if name.startswith("p1_mnist")}
+    report = write_report(tmp_path, "quick", [], 1.0, left_out(everything)).read_text()
+    assert "`p1_mnist*`" not in report and "Not run by default: `p1_manifold*`" in report
+    # a selection short of the plain runs explains no defaults
+    assert left_out(everything - {"p2_sin"}) == {}
 
 
 def test_the_papers_whole_run_time_stands_beside_our_time_for_all_grades(tmp_path):

@@ -252,6 +252,13 @@ def test_cluster_slurm_submits_one_task_per_job_with_the_settings_given():
     assert launcher.max_num_timeout == 2  # requeued on timeout, twice at most
 
 
+def test_a_cluster_job_of_more_than_one_gpu_is_refused_before_any_job_is_submitted(tmp_path):
+    result = sweep(tmp_path, "seed=0,1", "cluster=local", "cluster_settings.gpus=2", ok=False)
+    assert ("SweepError: cluster_settings.gpus=2: each job of a multirun trains on one device, so it takes 0 or 1"
+            " GPU") in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "multirun").exists()
+
+
 class Submitted(Exception):
     """Stops a submitit job at its start, carrying the job's CUDA_VISIBLE_DEVICES."""
 

@@ -242,11 +242,6 @@ def check_single_device(cfg: DictConfig) -> None:
                     f" train seeds side by side with seeds=[0,1,2], or run seeds and"
                     f" settings as a sweep (-m seed=0,1,2 with hydra/launcher=joblib or"
                     f" cluster=local|slurm)")
-    gpus = OmegaConf.select(cfg, "cluster_settings.gpus", default=None)
-    if gpus not in (None, 0, 1):
-        error = SweepError if in_multirun() else ConfigError
-        raise error(f"cluster_settings.gpus={gpus}: a grade run trains on one device, so each job takes 0 or 1"
-                    f" GPU; fill more GPUs with more jobs, or with seeds side by side (seeds=[0,1,2])")
 
 
 def check_grade_run(cfg: DictConfig) -> None:

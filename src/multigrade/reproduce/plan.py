@@ -174,9 +174,16 @@ def by_default(experiment: str) -> bool:
     return experiment in DEFAULT_EXCEPTIONS or not experiment.startswith(tuple(NOT_BY_DEFAULT))
 
 
-def left_out(only: str | None) -> dict[str, str]:
-    """The experiment prefixes a selection leaves out by default, with the reasons."""
-    return {} if only else dict(NOT_BY_DEFAULT)
+def left_out(shown: set[str]) -> dict[str, str]:
+    """The prefixes of ``NOT_BY_DEFAULT`` some of whose experiments a report showing the
+    experiments ``shown`` lacks, with the reasons; none unless ``shown`` holds every
+    experiment run by default (those needing the Loihi environment aside), since only then
+    is the report a plain run's, whose gaps want explaining."""
+    defaults = {run.experiment for run in PLAN if by_default(run.experiment)} - set(NEEDS_LOIHI)
+    if not defaults <= shown:
+        return {}
+    return {prefix: reason for prefix, reason in NOT_BY_DEFAULT.items()
+            if any(name.startswith(prefix) and name not in shown for name in NAMES)}
 
 
 def select(only: str | None) -> list[PlannedRun]:

@@ -213,8 +213,9 @@ def overrides_lines(outcomes: list[RunOutcome]) -> list[str]:
 def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wall_seconds: float,
                  left_out: dict[str, str] | None = None, skipped: dict[str, str] | None = None) -> Path:
     """Write ``report_dir/REPORT.md`` (atomically) and return its path; ``left_out`` maps
-    the experiment prefixes a plain invocation does not run to the reason, ``skipped`` the
-    experiments this invocation did not run or show to the reason."""
+    the prefixes of experiments a plain invocation does not run, and the report lacks, to
+    the reason, ``skipped`` the experiments this invocation did not run or show to the
+    reason."""
     info = profile_info(profile)
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     attacks = [o for o in outcomes if o.run.side_channel]
@@ -260,9 +261,12 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     lines += [("Each number comes from the run folder named under its table, whose `.hydra/config.yaml`"
                " is the exact configuration."), ""]
     lines += overrides_lines(outcomes + attacks)
+    shown = {o.run.experiment for o in outcomes + attacks}
     for prefix, reason in (left_out or {}).items():
         kept = [f"`{name}`" for name in DEFAULT_EXCEPTIONS if name.startswith(prefix)]
-        but = f" except {', '.join(kept)}" if kept else ""
+        added = [f"`{name}`" for name in sorted(shown - set(DEFAULT_EXCEPTIONS)) if name.startswith(prefix)]
+        but = (f" except {', '.join(kept)}" if kept else "") + (
+            f" (this report also has {', '.join(added)})" if added else "")
         lines += [f"Not run by default: `{prefix}*`{but}. {reason}.", ""]
     for experiment, reason in (skipped or {}).items():
         lines += [f"`{experiment}`: {reason}.", ""]

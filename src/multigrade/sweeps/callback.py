@@ -11,12 +11,25 @@ from typing import Any
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import JobFailed
 from multigrade.sweeps.summary import record_failure, write_summary
 
 log = logging.getLogger(__name__)
+
+
+def check_job_gpus(config: DictConfig) -> None:
+    """Refuse, before any job is submitted, ``cluster_settings.gpus`` above 1: a job of a
+    multirun trains on one device (a grade run always; a spiking run distributes only as a
+    single run), so a second GPU would be held idle for the job's whole time in the queue
+    and on the node. Logs the reason and exits with status 1."""
+    gpus = OmegaConf.select(config, "cluster_settings.gpus", default=None)
+    if gpus not in (None, 0, 1):
+        log.error("SweepError: cluster_settings.gpus=%s: each job of a multirun trains on one device, so it"
+                  " takes 0 or 1 GPU; fill more GPUs with more jobs, or train seeds side by side in one job"
+                  " (seeds=[0,1,2])", gpus)
+        raise SystemExit(1)
 
 
 class SweepSummary(Callback):
@@ -30,6 +43,7 @@ class SweepSummary(Callback):
         self.ended = False
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        check_job_gpus(config)
         atexit.register(self.write_if_not_ended, config.hydra.sweep.dir)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
