@@ -25,6 +25,9 @@ def records(metric, *values):
     ("accuracy", (0.90, 0.95), dict(target=0.95), "target"),           # higher is better
     ("accuracy", (0.90, 0.89), dict(target=0.99), "stalled"),          # worse is a stall at any threshold
     ("psnr", (20.0, 26.0), dict(target=30.0, min_improvement=0.25), None),  # 30 % better
+    # the gain is relative: 40 % better though 0.004 lower, 20 % better though 4 dB higher
+    ("rse", (0.01, 0.006), dict(target=1e-4, min_improvement=0.05), None),
+    ("psnr", (20.0, 24.0), dict(target=40.0, min_improvement=0.25), "stalled"),
 ])
 def test_each_rule_stops_where_it_should(metric, values, rule, reason):
     grading = AdaptiveGrading(metric, **{"max_grades": 8, **rule})

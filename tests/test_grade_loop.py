@@ -1,4 +1,8 @@
 import copy
+import itertools
+import logging
+import re
+import time
 
 import lightning.pytorch as L
 import numpy as np
@@ -14,6 +18,7 @@ from multigrade.grades.checkpoints import CheckpointError
 from multigrade.grades.loop import fit_grades, predict
 from multigrade.grades.metrics import rse
 from multigrade.grades.module import GradeIncompleteError, GradeModule, NonFiniteLossError, grade_loss
+from multigrade.grades.progress import GradeProgressLog
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import hidden_stack
@@ -226,15 +231,20 @@ def test_a_grade_interrupted_midway_continues_from_its_last_in_grade_checkpoint(
     assert not list(interrupted.glob("*.partial.pt"))
 
 
-def test_a_resumed_grade_counts_the_seconds_spent_before_it_stopped(tmp_path):
+def test_a_resumed_grade_counts_the_seconds_spent_before_it_stopped(tmp_path, monkeypatch):
+    """A grade's seconds are those its in-grade checkpoint saved plus those after the
+    restart: with a clock that ticks a second a reading, the checkpoint saves some; with
+    one that stands still after the restart, the grade's seconds are the saved ones."""
+    ticks = itertools.count()
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
     with pytest.raises(RuntimeError, match="killed"):
         small_run(tmp_path, 0, 10, 100, 3, CrashAt(grade=1, epoch=7))
     partial = torch.load(tmp_path / "grade_1.partial.pt", weights_only=True)
-    assert 0 < partial["seconds"] < 60
+    assert partial["seconds"] >= 1
     torch.save(partial | {"seconds": 1000.0}, tmp_path / "grade_1.partial.pt")
+    monkeypatch.setattr(time, "perf_counter", lambda: 5.0)
     _, records = small_run(tmp_path, 0, 10, 100, 3)
-    assert 1000 < records[0].seconds < 1060
-    assert records[1].seconds < 60
+    assert [r.seconds for r in records] == [1000.0, 0.0, 0.0]
 
 
 def test_a_grade_the_trainer_cuts_short_is_not_saved_as_done(tmp_path):
@@ -412,3 +422,14 @@ def test_a_grade_stack_of_ones_own_is_restored_from_its_checkpoint_and_must_matc
     plain = [GradeSpec([8, 16], "tanh"), GradeSpec([16])]
     with pytest.raises(CheckpointError, match="written by a different run"):
         fit_grades(data, plain, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+
+
+@pytest.mark.parametrize("check_every, logged", [(10, [10, 20, 25]), (1, [3, 6, 9, 12, 15, 18, 21, 24, 25])])
+def test_the_progress_log_keeps_to_the_epochs_whose_loss_the_grade_reads(caplog, check_every, logged):
+    """Ten lines asked for 25 epochs: every third epoch where each epoch's loss is read,
+    only the read ones (every tenth, and the last) where the loss is read every tenth."""
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    with caplog.at_level(logging.INFO, logger="multigrade.grades.progress"):
+        fit_grades(data, [GradeSpec([16, 16])], [GradeSchedule(25, 64, 1e-3, 1e-4)],
+                   cpu_trainers(GradeProgressLog(1, 1, lines=10)), seed=0, check_every=check_every)
+    assert [int(e) for e in re.findall(r"grade 1/1 epoch (\d+)/25 loss", caplog.text)] == logged

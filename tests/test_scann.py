@@ -231,3 +231,10 @@ def test_make_reproduce_reports_the_attacks_and_countermeasures(tmp_path):
     flattening = power["countermeasures"]["flattening"]["power_overhead"]
     assert f"| {flattening:+.0%} |" in report and "| neurons (timing) |" in report
     assert "runs/scann_neurons_timing/scann/figures/success.png" in report
+
+
+def test_the_template_figure_names_the_secret_with_the_unit_of_its_values():
+    from multigrade.scann.plots import templates_figure
+    metrics = {"class_means": np.zeros((2, 10)), "values": [1.0, 2.0], "secret": "weight", "channel": "power"}
+    figure = templates_figure(metrics, 0.01, "templates", "× i_unit")
+    assert figure.axes[0].get_legend().get_title().get_text() == "weight (× i_unit)"

@@ -183,6 +183,9 @@ def test_the_default_target_frequencies_are_the_peaks_not_their_sidelobes():
     grid = SpectralGrid(n=len(x), length=1.0)
     freq, amplitude = grid.freq, grid.amplitude(np.sin(100.0 * x)[:, None])
     np.testing.assert_array_equal(strongest_frequencies(freq, amplitude), [16.0])
+    # relative to the strongest: a twentieth of the sine keeps its peak, not nothing
+    np.testing.assert_array_equal(strongest_frequencies(freq, grid.amplitude(0.05 * np.sin(100.0 * x)[:, None])),
+                                  [16.0])
     assert len(strongest_frequencies(freq, amplitude, floor=0.0)) == 20
     two_tones = grid.amplitude((np.sin(2 * np.pi * 5 * x) + 0.5 * np.sin(2 * np.pi * 40 * x))[:, None])
     np.testing.assert_array_equal(strongest_frequencies(freq, two_tones), [5.0, 40.0])

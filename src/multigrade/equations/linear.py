@@ -59,9 +59,12 @@ class LinearOperator(nn.Module):
         return torch.sparse.mm(matrix, values) if self.sparse else matrix @ values
 
     def forward(self, values: torch.Tensor) -> torch.Tensor:
+        """``A y``: (P, m) -> (M, m); for complex ``A = A_r + i A_i`` and ``y = y_r + i y_i``,
+        the (M, 2) columns ``[A_r y_r - A_i y_i, A_i y_r + A_r y_i]`` of ``y``'s (P, 2)
+        (``LinearEquation`` holds a complex equation's right-hand side to two columns)."""
         if not self.complex:
             return self._times(self.real, values)
-        re, im = values[:, :1], values[:, 1:]
+        re, im = values[:, 0:1], values[:, 1:2]
         return torch.cat([self._times(self.real, re) - self._times(self.imag, im),
                           self._times(self.imag, re) + self._times(self.real, im)], dim=1)
 

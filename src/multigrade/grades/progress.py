@@ -36,16 +36,18 @@ class GradeProgressBar(TQDMProgressBar):
 
 
 class GradeProgressLog(Callback):
-    """Progress as log lines, for runs without a terminal: ``lines`` times per grade,
-    ``grade k/K epoch e/E loss L``."""
+    """Progress as log lines, for runs without a terminal: ``grade k/K epoch e/E loss L``
+    about ``lines`` times per grade (at most once each ``check_every`` epochs), on epochs
+    whose loss the grade reads on the host anyway (``is_check_epoch``), so that logging
+    never makes the host wait for the device."""
 
     def __init__(self, grade: int, total_grades: int, lines: int = 10):
         super().__init__()
         self.grade, self.total_grades, self.lines = grade, total_grades, max(1, int(lines))
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        epochs = pl_module.schedule.epochs
-        every = max(1, math.ceil(epochs / self.lines))
+        epochs, check_every = pl_module.schedule.epochs, pl_module.check_every
+        every = check_every * max(1, math.ceil(epochs / self.lines / check_every))
         epoch = int(batch) + 1
         if epoch % every == 0 or epoch == epochs:
             loss = format_loss(pl_module.loss_history[epoch - 1].tolist())

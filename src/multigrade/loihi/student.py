@@ -108,6 +108,7 @@ class LoihiStudent(SpikingStudent):
         for frame in frames:
             s = frame
             for l, block in enumerate(self.blocks):
+                # a synapse delivers one step late: step t's spikes reach layer l's neurons at t + 1
                 arriving, pending[l] = pending[l], block(s.float(), weights[l]).double()
                 u, v = state[l]
                 u, v, s = cuba_step(u, v, arriving, self.current_decay, self.voltage_decay, thresholds[l], self.slope)

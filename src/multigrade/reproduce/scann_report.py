@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from multigrade.reproduce.paths import failed_log, shown_path
+from multigrade.scann.countermeasures import COUNTERMEASURES
 
 if TYPE_CHECKING:
     from multigrade.reproduce.report import RunOutcome
@@ -67,9 +68,8 @@ def countermeasure_rows(done: list[RunOutcome]) -> list[str]:
              "|---|---|---|---|---|---|---|---|---|"]
     for outcome in done:
         cm = outcome.metrics["countermeasures"]
-        names = ("none", "dummy", "flattening")
-        lines.append(f"| {_attack(outcome)} | " + " | ".join(_pair(cm[n]["success"]) for n in names) + " | "
-                     + " | ".join(_pair(cm[n]["success_averaged"]) for n in names)
+        lines.append(f"| {_attack(outcome)} | " + " | ".join(_pair(cm[n]["success"]) for n in COUNTERMEASURES)
+                     + " | " + " | ".join(_pair(cm[n]["success_averaged"]) for n in COUNTERMEASURES)
                      + f" | {cm['dummy']['power_overhead']:+.0%} | {cm['flattening']['power_overhead']:+.0%} |")
     return lines
 

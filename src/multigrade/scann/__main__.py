@@ -81,7 +81,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     result = run_attack(settings, cfg.seed)
     device = example_device(settings, cfg.seed, settings.values[0])
     threshold = settings.values[0] if settings.secret == "threshold" else settings.circuit.threshold
-    write_attack_figures(result, settings.layer.duration, device, threshold, out / "figures")
+    write_attack_figures(result, settings.layer.duration, device, threshold, out / "figures", cfg.attack.unit)
     metrics = {"experiment": cfg.name, "profile": cfg.profile.name, "seed": int(cfg.seed), "device": "cpu (NumPy)",
                "total_seconds": time.perf_counter() - started, **result,
                "config": OmegaConf.to_container(cfg, resolve=True)}

@@ -30,6 +30,25 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 
+Value = float | np.ndarray  # one circuit's value, or one per device and neuron (B, M)
+
+
+def membrane_swing(vdd: Value, c_mem: Value, c_fb: Value) -> Value:
+    """``ΔV = V_dd C_fb / (C_mem + C_fb)``: the membrane's jump at each output edge."""
+    return vdd * c_fb / (c_mem + c_fb)
+
+
+def switching_k_p(k_n: Value, threshold: Value, v_tn: Value, vdd: Value, v_tp: Value) -> Value:
+    """The PMOS transconductance that makes ``threshold`` the first inverter's switching
+    voltage: ``K_n (V_th - V_tn)² = K_p (V_dd - |V_tp| - V_th)²``."""
+    return k_n * ((threshold - v_tn) / (vdd - v_tp - threshold)) ** 2
+
+
+def rise_charge(vdd: Value, c_out: Value, c_mem: Value, c_fb: Value) -> Value:
+    """Charge the supply gives when the output rises: ``V_dd (C_out + C_fb C_mem / (C_mem + C_fb))``."""
+    return vdd * (c_out + c_fb * c_mem / (c_mem + c_fb))
+
+
 @dataclass(frozen=True)
 class AxonHillock:
     """Circuit values in SI units (volts, farads, amperes, A/V²). ``k_n`` is the first
@@ -64,19 +83,15 @@ class AxonHillock:
 
     @property
     def swing(self) -> float:
-        """``ΔV = V_dd C_fb / (C_mem + C_fb)``: the membrane's jump at each output edge."""
-        return self.vdd * self.c_fb / self.c_total
+        return membrane_swing(self.vdd, self.c_mem, self.c_fb)
 
     @property
     def k_p(self) -> float:
-        """The PMOS transconductance that makes ``threshold`` the switching voltage:
-        ``K_n (V_th - V_tn)² = K_p (V_dd - |V_tp| - V_th)²``."""
-        return self.k_n * ((self.threshold - self.v_tn) / (self.vdd - self.v_tp - self.threshold)) ** 2
+        return switching_k_p(self.k_n, self.threshold, self.v_tn, self.vdd, self.v_tp)
 
     @property
     def rise_charge(self) -> float:
-        """Charge the supply gives when the output rises: ``V_dd (C_out + C_fb C_mem / C_total)``."""
-        return self.vdd * (self.c_out + self.c_fb * self.c_mem / self.c_total)
+        return rise_charge(self.vdd, self.c_out, self.c_mem, self.c_fb)
 
     @property
     def fall_charge(self) -> float:
@@ -94,11 +109,11 @@ class AxonHillock:
                              f" ({self.i_reset}); got {i_in}")
         return self.vdd * self.c_fb * (1 / i_in + 1 / (self.i_reset - i_in))
 
-    def short_circuit(self, v: np.ndarray, k_n: np.ndarray | float | None = None,
-                      k_p: np.ndarray | float | None = None) -> np.ndarray:
-        """The first inverter's short-circuit current at membrane voltage ``v`` (any shape)."""
-        k_n = self.k_n if k_n is None else k_n
+    def short_circuit(self, v: np.ndarray, k_p: Value | None = None) -> np.ndarray:
+        """The first inverter's short-circuit current at membrane voltage ``v`` (any shape),
+        ``min(K_n/2 (V - V_tn)², K_p/2 (V_dd - |V_tp| - V)²)``; ``k_p`` per device where the
+        switching voltage varies (else the circuit's)."""
         k_p = self.k_p if k_p is None else k_p
-        pull_down = 0.5 * k_n * np.clip(v - self.v_tn, 0.0, None) ** 2
+        pull_down = 0.5 * self.k_n * np.clip(v - self.v_tn, 0.0, None) ** 2
         pull_up = 0.5 * k_p * np.clip(self.vdd - self.v_tp - v, 0.0, None) ** 2
         return np.minimum(pull_down, pull_up)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from multigrade.scann.circuit import AxonHillock
+from multigrade.scann.circuit import AxonHillock, membrane_swing, rise_charge, switching_k_p
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,19 @@ class LayerDevices:
 
     @property
     def k_p(self) -> np.ndarray:
-        """Per neuron PMOS transconductance that sets its switching voltage (see
-        ``AxonHillock.k_p``)."""
+        """(B, M) PMOS transconductances that set each neuron's switching voltage."""
         c = self.circuit
-        return c.k_n * ((self.threshold - c.v_tn) / (c.vdd - c.v_tp - self.threshold)) ** 2
+        return switching_k_p(c.k_n, self.threshold, c.v_tn, c.vdd, c.v_tp)
+
+    @property
+    def swing(self) -> np.ndarray:
+        """(B, M) membrane jumps at an output edge."""
+        return membrane_swing(self.circuit.vdd, self.c_mem, self.c_fb)
+
+    @property
+    def rise_charge(self) -> np.ndarray:
+        """(B, M) charges the supply gives at a rising output edge."""
+        return rise_charge(self.circuit.vdd, self.circuit.c_out, self.c_mem, self.c_fb)
 
 
 @dataclass
@@ -105,8 +114,7 @@ def simulate_layer(devices: LayerDevices, weights: np.ndarray, pulses: np.ndarra
     steps = pulses.shape[0]
     traces, neurons = devices.shape
     c_total = devices.c_mem + devices.c_fb
-    swing = c.vdd * devices.c_fb / c_total
-    rise_charge = c.vdd * (c.c_out + devices.c_fb * devices.c_mem / c_total)
+    swing, rise_charge = devices.swing, devices.rise_charge
     threshold, i_reset, k_p = devices.threshold, devices.i_reset, devices.k_p
     active = devices.active.astype(np.float64)
     gains = i_unit * weights * active[:, :, None]

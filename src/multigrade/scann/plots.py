@@ -34,7 +34,7 @@ def success_figure(metrics: dict, title: str) -> plt.Figure:
     return fig
 
 
-def templates_figure(metrics: dict, duration: float, title: str) -> plt.Figure:
+def templates_figure(metrics: dict, duration: float, title: str, unit: str = "") -> plt.Figure:
     means = np.asarray(metrics["class_means"])
     time = (np.arange(means.shape[1]) + 0.5) / means.shape[1] * duration * 1e3
     fig, ax = plt.subplots(figsize=(10, 3.6))
@@ -43,7 +43,7 @@ def templates_figure(metrics: dict, duration: float, title: str) -> plt.Figure:
         ax.plot(time, mean, color=colour, label=f"{value:g}", linewidth=1)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(CHANNEL_AXES[metrics["channel"]])
-    ax.legend(title=metrics["secret"], ncol=4, fontsize="small")
+    ax.legend(title=f"{metrics['secret']} ({unit})" if unit else metrics["secret"], ncol=4, fontsize="small")
     ax.set_title(title)
     return fig
 
@@ -68,11 +68,12 @@ def device_figure(trace: LayerTrace, threshold: float, title: str) -> plt.Figure
 
 
 def write_attack_figures(metrics: dict, duration: float, device: LayerTrace, threshold: float,
-                         folder: Path) -> list[Path]:
-    """``success.png``, ``templates.png`` and ``device.png`` (``device``: one device's trace)."""
+                         folder: Path, unit: str = "") -> list[Path]:
+    """``success.png``, ``templates.png`` and ``device.png`` (``device``: one device's trace);
+    ``unit``, that of the secret's values, labels them."""
     folder.mkdir(parents=True, exist_ok=True)
     title = f"{metrics['secret']} through {metrics['channel']}"
-    example = f"one device, {metrics['secret']} = {metrics['values'][0]:g}, under the probe"
+    example = f"one device, {metrics['secret']} = {metrics['values'][0]:g} {unit}".rstrip() + ", under the probe"
     return [save_figure(success_figure(metrics, title), folder / "success.png"),
-            save_figure(templates_figure(metrics, duration, f"templates: {title}"), folder / "templates.png"),
+            save_figure(templates_figure(metrics, duration, f"templates: {title}", unit), folder / "templates.png"),
             save_figure(device_figure(device, threshold, example), folder / "device.png")]

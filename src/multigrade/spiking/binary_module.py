@@ -19,6 +19,9 @@ from multigrade.spiking.scheduled import ScheduledModule
 
 
 class BinarySNNModule(ScheduledModule):
+    """``net`` trained on the squared hinge loss of its outputs over ``train_steps``
+    encoded steps, evaluated over ``eval_steps`` by ``readout`` (see above)."""
+
     def __init__(self, net: BinarySNN, encoding: str = "rate", train_steps: int = 1, eval_steps: int = 20,
                  readout: str = "count", epochs: int = 400, lr_max: float = 1e-3, lr_min: float = 1e-5,
                  eval_seed: int = 0):

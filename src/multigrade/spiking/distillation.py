@@ -37,6 +37,12 @@ def softened_kl(target_logits: torch.Tensor, logits: torch.Tensor, temperature: 
 
 
 class DistillationModule(ScheduledModule):
+    """The student (and, with a path on, the teacher and the decoder ``D``) trained on
+    ``L_student + L_teacher`` above, with (a, b, c) = (``output_weight``,
+    ``intermediate_weight``, ``snn_to_dnn_weight``) and ``T`` = ``temperature``; the
+    intermediate path reads the student's ``student_layer`` and the teacher's
+    ``teacher_layer``. Batches are images (B, ``in_features``) and labels (B,)."""
+
     def __init__(self, student: nn.Module, teacher: nn.Module | None = None, output_weight: float = 0.0,
                  intermediate_weight: float = 0.0, snn_to_dnn_weight: float = 0.0, temperature: float = 4.0,
                  student_layer: int = -1, teacher_layer: int = -1, in_features: int = 784, classes: int = 10,
