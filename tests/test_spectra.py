@@ -189,3 +189,14 @@ def test_the_default_target_frequencies_are_the_peaks_not_their_sidelobes():
     assert len(strongest_frequencies(freq, amplitude, floor=0.0)) == 20
     two_tones = grid.amplitude((np.sin(2 * np.pi * 5 * x) + 0.5 * np.sin(2 * np.pi * 40 * x))[:, None])
     np.testing.assert_array_equal(strongest_frequencies(freq, two_tones), [5.0, 40.0])
+
+
+@pytest.mark.parametrize("freq, targets, shown", [
+    (np.arange(3.0), [0.955, 1.512], [0.0, 1.0, 2.0]),   # 1.512 is read at bin 2: the figure shows it
+    (np.arange(0.0, 100.0), [10.0, 40.0], list(np.arange(0.0, 51.0))),  # a quarter beyond the highest target
+    (np.arange(0.0, 100.0), [1.0], [0.0, 1.0, 2.0, 3.0]),  # at least four bins
+])
+def test_a_spectrum_figure_shows_the_bins_its_targets_are_read_at(freq, targets, shown):
+    from multigrade.spectra.plots import frequency_limit
+    limit = frequency_limit({"freq": freq, "target_frequencies": np.array(targets)})
+    assert list(freq[freq <= limit]) == shown

@@ -84,7 +84,7 @@ class LinearEquation:
             raise ValueError("a complex equation's right-hand side has (real, imaginary) columns")
 
 
-def complex_columns(values: np.ndarray) -> np.ndarray:
-    """Complex (N,) as float32 (N, 2) columns (real, imaginary)."""
+def complex_columns(values: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """Complex (N,) as (N, 2) columns (real, imaginary), float32 unless ``dtype`` says."""
     values = np.asarray(values)
-    return np.stack([values.real, values.imag], axis=1).astype(np.float32)
+    return np.stack([values.real, values.imag], axis=1).astype(dtype)

@@ -12,10 +12,23 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from multigrade.spectra.fourier import nearest_bins  # noqa: E402
 
-def _frequency_limit(arrays: dict[str, np.ndarray]) -> float:
-    targets = arrays["target_frequencies"]
-    return 1.25 * float(targets.max()) if len(targets) else float(arrays["freq"].max())
+
+MIN_SHOWN_BINS = 4  # a spectrum figure shows at least this many bins where there are
+
+
+def frequency_limit(arrays: dict[str, np.ndarray]) -> float:
+    """The highest frequency a spectrum figure shows: a quarter beyond the highest target
+    frequency, or beyond the bin that target is read at where that lies higher (a target
+    between two bins of a coarse grid), and at least ``MIN_SHOWN_BINS`` bins; every bin
+    without target frequencies."""
+    freq, targets = arrays["freq"], arrays["target_frequencies"]
+    if not len(targets):
+        return float(freq.max())
+    highest = float(targets.max())
+    read_at = float(freq[nearest_bins(freq, [highest])[0]])
+    return max(1.25 * max(highest, read_at), float(freq[min(MIN_SHOWN_BINS, len(freq)) - 1]))
 
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:
@@ -36,7 +49,7 @@ def grade_spectra_figure(arrays: dict[str, np.ndarray], title: str, log_scale: b
     on a logarithmic amplitude axis when ``log_scale`` (images: power-law spectra)."""
     freq, target = arrays["freq"], arrays["target"]
     grades = arrays["grade"].shape[0]
-    keep = freq <= _frequency_limit(arrays)
+    keep = freq <= frequency_limit(arrays)
     fig, axes = plt.subplots(grades, 2, figsize=(10, 2.2 * grades + 0.6), sharex=True, squeeze=False)
     for k in range(grades):
         for col, (name, label) in enumerate((("grade", "g_{k}"), ("residual", "y - f_{k}"))):
@@ -64,7 +77,7 @@ def evolution_figure(arrays: dict[str, np.ndarray], title: str) -> plt.Figure:
         fig.colorbar(mesh, ax=ax, label="learned amplitude / target amplitude")
         for boundary in np.cumsum(arrays["grade_epochs"])[:-1]:
             ax.axvline(boundary, color="white", ls="--", lw=1.0)
-    _label_epoch_axes(ax, "target frequency", title)
+    _label_epoch_axes(ax, "target frequency (read at its nearest bin)", title)
     return fig
 
 
