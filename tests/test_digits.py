@@ -58,6 +58,16 @@ def test_a_missing_dataset_says_where_to_put_it(tmp_path):
         load_digits(tmp_path, "cifar", train=True)
 
 
+@pytest.mark.parametrize("limit", [0, -5, 2.5, True])
+def test_a_limit_that_is_no_positive_count_is_refused_naming_the_key(tmp_path, limit):
+    """Before any file is read: a slice to -5 would keep all but five images silently."""
+    message = r"limit \(profile.digits_limit\) must be a positive number of images per split, or null"
+    with pytest.raises(ValueError, match=message):
+        DigitImages(tmp_path, limit=limit)
+    with pytest.raises(ValueError, match=message):
+        p1_mnist(tmp_path, amplitude=1.0, frequency=5.0, download=False, limit=limit)
+
+
 @needs_digits()
 def test_p1_mnist_has_the_papers_splits_and_clean_test_labels():
     data = p1_mnist(DATA_DIR, amplitude=1.0, frequency=5.0, download=False)

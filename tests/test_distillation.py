@@ -5,13 +5,14 @@ networks' size checks."""
 import lightning.pytorch as L
 import pytest
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from multigrade.loihi.student import LoihiStudent
 from multigrade.spiking.binary_module import BinarySNNModule
 from multigrade.spiking.binary_snn import BinarySNN
 from multigrade.spiking.distillation import DistillationModule, softened_kl
-from multigrade.spiking.networks import CNNTeacher, ConvLIFStudent, LIFStudent, MLPTeacher
+from multigrade.spiking.networks import CNNTeacher, ConvLIFStudent, LeakyStudent, LIFStudent, MLPTeacher
 
 
 STUDENTS = {"lif": lambda: LIFStudent((784, 32, 10), steps=4), "loihi": lambda: LoihiStudent((784, 32, 10), steps=4)}
@@ -110,6 +111,16 @@ def test_the_decoder_leaves_the_random_stream_as_it_was():
     torch.manual_seed(3)
     make(0.0, 0.0, 0.0)
     assert torch.equal(torch.rand(3), with_decoder)
+
+
+def test_a_student_with_batch_normalisation_gets_its_decoder_and_keeps_its_statistics():
+    """The decoder's widths come from a dry pass of one image, which batch normalisation in
+    training mode refuses; the pass runs on an eval-mode copy and changes nothing."""
+    torch.manual_seed(0)
+    student = LeakyStudent([nn.Sequential(nn.Linear(784, 32), nn.BatchNorm1d(32)), nn.Linear(32, 10)], steps=4)
+    module = DistillationModule(student, MLPTeacher((784, 48, 24, 10)), intermediate_weight=0.1)
+    assert (module.decoder.in_features, module.decoder.out_features) == (32, 24)
+    assert int(student.blocks[0][1].num_batches_tracked) == 0 and student.training
 
 
 def test_a_convolutional_student_learns_along_every_path():
@@ -239,6 +250,24 @@ def test_a_student_whose_run_breaks_its_contract_is_named_before_training(studen
                                          rf" \(T, B, 10\), and the output membrane \(T, B, 10\); (on 7 images )?it"
                                          rf" {returned}"):
         DistillationModule(student((784, 16, 10), steps=4))
+
+
+class OwnDense(nn.Module):
+    """A dense synapse layer of its own: a weight, and ``F.linear``."""
+
+    def __init__(self, inputs, outputs):
+        super().__init__()
+        self.weight = nn.Parameter(0.1 * torch.randn(outputs, inputs))
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight)
+
+
+def test_a_student_without_counted_synapse_layers_is_refused_before_training():
+    student = LeakyStudent([OwnDense(784, 16), OwnDense(16, 10)], steps=4)
+    with pytest.raises(ValueError, match="LeakyStudent has no nn.Linear or nn.Conv2d: the synaptic operations and"
+                                         " energy per image count those layers' calls"):
+        DistillationModule(student)
 
 
 class NoisyStudent(LIFStudent):

@@ -3,6 +3,7 @@ export, and the round trip through lava's Loihi 2 simulation with spike-for-spik
 
 import glob
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -184,6 +185,9 @@ def test_the_activity_per_image_counts_loihis_operations():
 def test_a_bad_target_setting_is_named_before_training(monkeypatch):
     with pytest.raises(LoihiEnvironmentError, match="make loihi-env"):
         loihi_python("/nowhere/python")
+    with pytest.raises(LoihiEnvironmentError, match=f"{sys.executable} is not a Loihi environment: it is not"
+                                                    r" Python 3.10 with lava-dl \(lava.lib.dl.netx\); run"):
+        loihi_python(sys.executable)  # this one runs the tests, without lava
     with pytest.raises(ConfigError, match="student=loihi_mlp"):
         build_target(job_config("spiking=distill_mnist", "target=loihi", config_name="snn"))
     with pytest.raises(ConfigError, match="method=distill"):
@@ -259,7 +263,7 @@ def test_a_distillation_run_deploys_its_student_to_lava(tmp_path, loihi):
 @needs_digits("MNIST")
 def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it(tmp_path, monkeypatch, caplog):
     broken = tmp_path / "python"  # a Loihi environment whose simulation fails
-    broken.write_text("#!/bin/sh\necho 'lava: broken' >&2\nexit 3\n")
+    broken.write_text("#!/bin/sh\n[ \"$1\" = -c ] && exit 0  # it passes for one\necho 'lava: broken' >&2\nexit 3\n")
     broken.chmod(0o755)
     out = tmp_path / "run"
     overrides = ["spiking=distill_mnist_loihi", "profile=smoke", "train.epochs=1", "student.sizes=[784,16,10]",
@@ -286,16 +290,22 @@ def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it
 
     monkeypatch.setattr(L.Trainer, "fit", no_training)
     monkeypatch.setattr("multigrade.loihi.target.deploy_to_loihi", deploy)
-    # the target may change, and the folder's name (absolute, relative or by its time)
+    # the target may change, the folder's name (absolute, relative or by its time), the data
+    # folder's spelling and what the trainer shows
     run_snn(job_config(*overrides, "target.timeout=60", f"paths.output_root={tmp_path / 'elsewhere'}",
-                       config_name="snn"))
+                       f"paths.data_dir={DATA_DIR}/", "trainer.enable_model_summary=false", config_name="snn"))
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["loihi"] == {"accuracy": {"lava": 0.5}} and metrics["config"]["target"]["timeout"] == 60
     assert metrics["test_accuracy"] == saved["metrics"]["test_accuracy"]
+    # the run's seconds: those of the start that trained, and this start's deployment
+    assert metrics["train_seconds"] == saved["metrics"]["train_seconds"]
+    assert metrics["total_seconds"] == metrics["train_seconds"] + metrics["deploy_seconds"]
     assert all(torch.equal(weights, saved["state_dict"][f"student.blocks.{l}.weight"])
                for l, weights in enumerate(deployed["weights"]))
-    other = {**saved["metrics"]["config"], "seed": 1}  # another configuration trains afresh
-    assert trained_run(out / "student.pt", other, None) is None
+    other = {**saved["metrics"]["config"], "seed": 1}  # another configuration trains afresh, saying why
+    with caplog.at_level(logging.INFO, logger="multigrade.snn"):
+        assert trained_run(out / "student.pt", other, None) is None
+    assert f"{out / 'student.pt'} was trained with other settings (seed): training again" in caplog.text
     (out / "student.pt").write_bytes(b"\x00 cut short")
     with pytest.raises(CheckpointError, match="trained student .*student.pt .* corrupt .* delete it"):
         trained_run(out / "student.pt", other, None)

@@ -86,6 +86,17 @@ def test_an_unfinished_run_resumes_only_under_its_own_invocation(tmp_path, train
     assert all(c["files"] == [INVOCATION] for c in trained[4:])
 
 
+def test_a_run_whose_metrics_file_is_damaged_runs_again_from_its_checkpoints(tmp_path, trained, capsys):
+    reproduce_main(tmp_path)
+    damaged = tmp_path / "runs" / "p2_sin" / "mgdl" / "metrics.json"
+    damaged.write_text(damaged.read_text()[:40])  # cut short
+    reproduce_main(tmp_path)
+    assert [c["run"] for c in trained] == [*RUNS, RUNS[0]]  # sgdl reused, mgdl run again ...
+    assert trained[2]["files"] == ["checkpoints/grade_1.pt", INVOCATION, "metrics.json"]  # ... in its kept folder
+    assert f"warning: {damaged} cannot be read (JSONDecodeError" in capsys.readouterr().err
+    assert "1 of 2 runs reused from earlier" in (tmp_path / "REPORT.md").read_text()
+
+
 def test_a_folder_without_a_recorded_invocation_is_adopted_only_with_its_profile_and_no_overrides(tmp_path, trained):
     reproduce_main(tmp_path)
     for run in RUNS:  # as left by a version that recorded no invocation

@@ -5,15 +5,18 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import lightning.pytorch as L
+import numpy as np
 import pytest
+import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 
 from conftest import REPO, job_config, needs_digits
 from multigrade.checks import ConfigError, TrainingIncompleteError
-from multigrade.snn import (RUN_KEYS, build_target, check_run_settings, check_trained, run, schedule_settings,
-                            uses_paper_settings)
+from multigrade.snn import (RUN_KEYS, build_target, check_run_settings, check_trained, deployment, run,
+                            schedule_settings, uses_paper_settings)
 from multigrade.spiking.targets import DeploymentTarget
 
 
@@ -65,7 +68,8 @@ def test_a_smoke_run_writes_its_metrics(tmp_path, overrides):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs"] == 5 and metrics["paper_settings"] is False
     # the keys a deployment target's kind may not take are those the run writes
-    assert {key for key in metrics if not key.startswith(("val_", "test_"))} == set(RUN_KEYS)
+    assert {key for key in metrics if not key.startswith(("val_", "test_"))} == set(RUN_KEYS) - {"deploy_seconds"}
+    assert metrics["total_seconds"] == metrics["train_seconds"] > 0
     with open(tmp_path / "logs" / "metrics.csv") as handle:
         losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
     assert len(losses) == 5 and losses[-1] < 0.8 * losses[0], losses
@@ -208,3 +212,16 @@ def test_a_fit_that_a_callback_ended_early_is_not_taken_for_the_schedule(callbac
         return
     with pytest.raises(TrainingIncompleteError, match="training stopped after 1 of its 3 epochs"):
         check_trained(trainer, 3)
+
+
+def test_a_target_whose_results_metrics_json_cannot_hold_is_named():
+    class NumPyTarget(DeploymentTarget):
+        kind = "numpy"
+
+        def deploy(self, student, images, labels, folder, seed):
+            return {"accuracy": np.float32(0.5)}
+
+    data = SimpleNamespace(setup=lambda stage: None, splits={"test": (torch.zeros(4, 784), torch.zeros(4))})
+    with pytest.raises(TypeError, match=r"NumPyTarget.deploy returned results metrics.json cannot hold \(Object of"
+                                        r" type float32 is not JSON serializable\): return numbers"):
+        deployment(NumPyTarget(images=2), SimpleNamespace(student=None), data, None, 0)

@@ -22,6 +22,7 @@ writes.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -96,9 +97,10 @@ def check_trained(trainer: Any, epochs: int) -> None:
                                       f" callback ended it early; remove it and run again")
 
 
-# The keys of a spiking run's metrics.json besides ``val_*`` and ``test_*`` (``train_and_test``),
-# which a target's results (under its ``kind``) must leave alone
-RUN_KEYS = ("experiment", "profile", "paper_settings", "seed", "device", "total_seconds", "epochs", "config")
+# The keys of a spiking run's metrics.json besides ``val_*`` and ``test_*`` (``train_and_test``;
+# ``deploy_seconds`` with a target), which a target's results (under its ``kind``) must leave alone
+RUN_KEYS = ("experiment", "profile", "paper_settings", "seed", "device", "total_seconds", "train_seconds",
+            "deploy_seconds", "epochs", "config")
 
 
 def build_target(cfg: DictConfig) -> DeploymentTarget | None:
@@ -132,22 +134,44 @@ def deployment(target: DeploymentTarget, module: Any, datamodule: Any, out: Path
     on the first ``target.images`` test images."""
     datamodule.setup("test")
     images, labels = datamodule.splits["test"][: target.images]
-    return {target.kind: target.deploy(module.student, images, labels, out, seed)}
+    results = target.deploy(module.student, images, labels, out, seed)
+    try:
+        json.dumps(results)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{type(target).__name__}.deploy returned results metrics.json cannot hold ({error}):"
+                        f" return numbers, strings, lists and dicts (float(x) for a NumPy or torch number)") from None
+    return {target.kind: results}
 
 
-# What may differ between the run that trained a student and the run that deploys it: the
-# target, and the paths (the folder is named absolute, relative or by its time).
-NOT_TRAINING = ("target", "paths")
+# What may differ between the run that trained a student and the run that deploys it (keys
+# and the trees under them): the target; where things are (the folder is named absolute,
+# relative or by its time; the data folder may be spelt otherwise); how the run is logged,
+# shown and submitted.
+NOT_TRAINING = ("target", "paths", "logger", "callbacks", "cluster_settings", "digits.data_dir", "digits.download",
+                "trainer.enable_progress_bar", "trainer.enable_model_summary")
 
 
-def _training(config: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in config.items() if key not in NOT_TRAINING}
+def dotted(config: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested config as ``{"a.b.c": leaf}`` (an empty mapping is a leaf)."""
+    if not isinstance(config, dict) or not config:
+        return {prefix: config}
+    return {key: leaf for name, value in config.items() for key, leaf in dotted(value, f"{prefix}{name}.").items()}
+
+
+def training_differences(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The dotted keys whose values differ between two resolved configs, those under
+    ``NOT_TRAINING`` aside (a key one config lacks differs)."""
+    old, new = ({key.rstrip("."): leaf for key, leaf in dotted(c).items()} for c in (then, now))
+    keys = sorted(set(old) | set(new))
+    return [key for key in keys if not any(key == n or key.startswith(f"{n}.") for n in NOT_TRAINING)
+            and (key not in old or key not in new or old[key] != new[key])]
 
 
 def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, Any] | None:
     """The test metrics of the networks an earlier run left in ``path`` (``student.pt``),
     loaded into ``module``, when that run had ``config`` but for ``NOT_TRAINING``; None
-    where there is no such file or it came from another configuration."""
+    where there is no such file, or (saying which keys differ) it came from another
+    configuration."""
     if not path.is_file():
         return None
     then = "the student is then trained again"
@@ -156,7 +180,10 @@ def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, An
     if not (isinstance(metrics, dict) and isinstance(metrics.get("config"), dict) and "state_dict" in saved):
         raise CheckpointError(f"{path} holds no trained student (its state_dict, test metrics and config):"
                               f" delete it ({then})")
-    if _training(metrics["config"]) != _training(config):
+    differences = training_differences(metrics["config"], config)
+    if differences:
+        shown = ", ".join(differences[:5]) + (f" and {len(differences) - 5} more" if len(differences) > 5 else "")
+        log.info("%s was trained with other settings (%s): training again, and replacing it", path, shown)
         return None
     load_state(module, saved["state_dict"], path, f"delete it ({then})")
     return {**metrics, "config": config}
@@ -197,13 +224,14 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
             "paper_settings": uses_paper_settings(cfg, settings),
             "seed": int(cfg.seed),
             "device": str(module.device),
-            "total_seconds": time.perf_counter() - started,
+            "train_seconds": time.perf_counter() - started,  # training and testing
             "epochs": settings["epochs"],
             **validation,
             **tested,
             "test_activity": module.test_activity(),
             "config": config,
         }
+        metrics["total_seconds"] = metrics["train_seconds"]
     finish(logger, [], [])
     return metrics, trainer.is_global_zero
 
@@ -224,7 +252,9 @@ def deploy_trained(target: DeploymentTarget, module: Any, datamodule: Any, out: 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Train, validate and test the student (or take it from an earlier run's
-    ``student.pt``); deploy it; write the run folder; return the metrics."""
+    ``student.pt``); deploy it; write the run folder; return the metrics, whose
+    ``total_seconds`` are ``train_seconds`` (of the start that trained) plus
+    ``deploy_seconds`` (of this one)."""
     started = time.perf_counter()
     check_sweep_direction("val_accuracy", higher_is_better=True)
     check_distributed(cfg)
@@ -246,9 +276,13 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         if target is not None:
             save_torch(out / TRAINED, {"state_dict": module.state_dict(), "metrics": metrics})
     if target is not None:
+        deploying = time.perf_counter()
         metrics.update(deploy_trained(target, module, datamodule, out, int(cfg.seed), metrics))
+        metrics["train_seconds"] = metrics.get("train_seconds", metrics["total_seconds"])  # a file of older runs
+        metrics["deploy_seconds"] = time.perf_counter() - deploying
+        metrics["total_seconds"] = metrics["train_seconds"] + metrics["deploy_seconds"]
     write_json(out / "metrics.json", metrics)
-    log.info("done in %.1f s: test accuracy %.4f (validation %.4f) -> %s", metrics["total_seconds"],
+    log.info("done in %.1f s: test accuracy %.4f (validation %.4f) -> %s", time.perf_counter() - started,
              metrics["test_accuracy"], metrics.get("val_accuracy", float("nan")), out / "metrics.json")
     return metrics
 

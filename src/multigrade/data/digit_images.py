@@ -15,7 +15,7 @@ import lightning.pytorch as L
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from multigrade.data.digits import holdout_split, load_digits
+from multigrade.data.digits import holdout_split, load_digits, split_limit
 
 
 class DigitImages(L.LightningDataModule):
@@ -28,7 +28,7 @@ class DigitImages(L.LightningDataModule):
             raise ValueError(f"val_size must be between 1 and 59999; got {val_size}")
         self.data_dir, self.dataset = Path(data_dir), dataset
         self.batch_size, self.val_size, self.seed = int(batch_size), int(val_size), int(seed)
-        self.download, self.limit = download, limit
+        self.download, self.keep = download, split_limit(limit)
         self.splits: dict[str, TensorDataset] = {}
 
     def setup(self, stage: str | None = None) -> None:
@@ -39,8 +39,7 @@ class DigitImages(L.LightningDataModule):
         train, val = holdout_split(len(labels), self.val_size, self.seed)
         for name, x, y in (("train", images[train], labels[train]), ("val", images[val], labels[val]),
                            ("test", test_images, test_labels)):
-            keep = slice(None) if self.limit is None else slice(0, self.limit)
-            self.splits[name] = TensorDataset(torch.from_numpy(x[keep]), torch.from_numpy(y[keep]))
+            self.splits[name] = TensorDataset(torch.from_numpy(x[self.keep]), torch.from_numpy(y[self.keep]))
 
     def loader(self, split: str) -> DataLoader:
         """Shuffled for training; every split's loader draws from its own generator (seeded

@@ -38,7 +38,8 @@ def load_digits(data_dir: str | Path, dataset: str, train: bool,
         data = cls(str(root), train=train, download=download)
     except (RuntimeError, OSError) as error:  # torchvision: RuntimeError when absent, URLError offline
         raw = root / cls.__name__ / "raw"
-        tried = "the download failed" if download else "downloading is off (data.download=false)"
+        tried = ("the download failed" if download
+                 else "downloading is off (data.download=false; digits.download=false in a spiking run)")
         raise DatasetNotFoundError(
             f"cannot load {dataset} from {raw} and {tried} ({type(error).__name__}: {error})."
             f" Put the four IDX files (train-images-idx3-ubyte, ...) there, or point"
@@ -47,6 +48,17 @@ def load_digits(data_dir: str | Path, dataset: str, train: bool,
         ) from None
     images = data.data.numpy().reshape(len(data.data), -1).astype(np.float32) / 255.0
     return images, data.targets.numpy().astype(np.int64)
+
+
+def split_limit(limit: int | None) -> slice:
+    """The images of each split a ``limit`` keeps: the first ``limit`` (a positive integer,
+    ``profile.digits_limit`` in the built-in configs), or all of them for None."""
+    if limit is None:
+        return slice(None)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit (profile.digits_limit) must be a positive number of images per split, or null for"
+                         f" all of them; got {limit!r}")
+    return slice(0, limit)
 
 
 def holdout_split(n: int, held: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +101,7 @@ def digit_regression(name: str, data_dir: str | Path, dataset: str,
     validates (as P2's code does). ``limit`` keeps the first ``limit`` images of each
     split (smoke runs). Spectra: a non-uniform DFT along the training images' norms
     ``||x||`` at frequencies ``0, resolution, ..., max_frequency``."""
+    keep = split_limit(limit)
     images, labels = load_digits(data_dir, dataset, train=True, download=download)
     x_test, labels_test = load_digits(data_dir, dataset, train=False, download=download)
     y, y_test = targets(images, labels), one_hot(labels_test)
@@ -99,8 +112,7 @@ def digit_regression(name: str, data_dir: str | Path, dataset: str,
         splits = {"train": (images[train], y[train]), "val": (images[val], y[val]), "test": (x_test, y_test)}
     else:
         raise ValueError(f"val_fraction must be in (0, 1), or null to validate on the test set; got {val_fraction}")
-    if limit is not None:
-        splits = {split: (x[:limit], t[:limit]) for split, (x, t) in splits.items()}
+    splits = {split: (x[keep], t[keep]) for split, (x, t) in splits.items()}
     norms = np.linalg.norm(splits["train"][0].astype(np.float64), axis=1)
     return RegressionData.from_arrays(
         name,

@@ -34,14 +34,31 @@ class LoihiEnvironmentError(RuntimeError):
     """The Loihi environment is missing or its simulation failed; the message says why."""
 
 
+# Run by the interpreter named as the Loihi environment's: it must be Python 3.10 and find
+# lava-dl's netx loader (found, not imported: that takes seconds)
+IS_LOIHI_ENVIRONMENT = ("import importlib.util, sys; sys.exit(0 if sys.version_info[:2] == (3, 10)"
+                        " and importlib.util.find_spec('lava.lib.dl.netx') else 1)")
+
+
 def loihi_python(setting: str | None = None) -> Path:
     """The Loihi environment's interpreter: ``setting``, else ``$MULTIGRADE_LOIHI_PYTHON``, else
-    ``.venv-loihi/bin/python`` (relative paths from the repository root)."""
+    ``.venv-loihi/bin/python`` (relative paths from the repository root); checked to be
+    Python 3.10 with lava-dl (``IS_LOIHI_ENVIRONMENT``), so that a wrong one is named before
+    a student trains."""
     path = Path(setting or os.environ.get("MULTIGRADE_LOIHI_PYTHON") or DEFAULT_PYTHON)
     path = path if path.is_absolute() else REPO / path
     if not path.is_file():
         raise LoihiEnvironmentError(f"the Loihi environment's Python {path} does not exist: run `make loihi-env`"
                                     " (it needs Python 3.10) or set target.python")
+    try:
+        found, why = subprocess.run([str(path), "-c", IS_LOIHI_ENVIRONMENT], capture_output=True,
+                                    timeout=60).returncode == 0, ""
+    except (OSError, subprocess.TimeoutExpired) as error:
+        found, why = False, f" ({type(error).__name__}: {error})"
+    if not found:
+        raise LoihiEnvironmentError(f"{path} is not a Loihi environment: it is not Python 3.10 with lava-dl"
+                                    f" (lava.lib.dl.netx){why}; run `make loihi-env`, or set target.python to that"
+                                    f" environment's python")
     return path
 
 

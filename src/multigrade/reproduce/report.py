@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,9 +40,19 @@ class RunOutcome:
 
 
 def load_metrics(folder: Path) -> dict | None:
-    """``metrics.json`` of a finished run folder, or None."""
+    """``metrics.json`` of a finished run folder, or None: also where the file cannot be
+    read (damaged after the run wrote it, which it does atomically), saying so, so that the
+    run counts as unfinished and runs again (from its checkpoints) instead of stopping
+    every later command."""
     path = folder / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError as error:  # not JSON, or not text
+        print(f"warning: {path} cannot be read ({type(error).__name__}: {error}); the run counts as unfinished",
+              file=sys.stderr, flush=True)
+        return None
 
 
 def _fmt(value: float | None) -> str:

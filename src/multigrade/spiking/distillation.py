@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from multigrade.probe import probe
 from multigrade.spiking.networks import SpikingStudent, check_student_run
 from multigrade.spiking.scheduled import ScheduledModule
 
@@ -65,15 +66,18 @@ class DistillationModule(ScheduledModule):
 
     @torch.no_grad()
     def make_decoder(self, in_features: int) -> nn.Linear:
-        """``D``: student layer width -> teacher layer width, read off one dry forward pass.
-        The global random stream is left as it was, so runs with and without this path
-        draw the same input spikes for the same seed."""
+        """``D``: student layer width -> teacher layer width, read off one dry forward pass
+        of each network (``probe.probe``: a copy in eval mode, so batch normalisation takes
+        the one image). The global random stream is left as it was, ``D``'s initialisation
+        included, so runs with and without this path draw the same input spikes for the
+        same seed."""
         with torch.random.fork_rng(devices=[]):
-            probe = torch.zeros(1, in_features)
+            image = torch.zeros(1, in_features)
             widths = []
             for role, net, layer in (("student", self.student, self.hparams.student_layer),
                                      ("teacher", self.teacher, self.hparams.teacher_layer)):
-                features = net(probe)[1]
+                features = probe(net, lambda copy: copy(image)[1], f"the {role} ({type(net).__name__})",
+                                 tuple(image.shape))
                 if not -len(features) <= layer < len(features):
                     raise ValueError(f"{role}_layer={layer}, but the {role} has {len(features)} hidden layer(s)")
                 widths.append(features[layer].shape[1])

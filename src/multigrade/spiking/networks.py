@@ -24,6 +24,7 @@ from snntorch import surrogate
 from torch import nn
 
 from multigrade.probe import probe
+from multigrade.spiking.activity import COUNTED
 from multigrade.spiking.encoding import check_encoding, encode
 from multigrade.spiking.layers import fully_connected
 
@@ -102,8 +103,14 @@ def check_student_run(student: SpikingStudent, in_features: int, classes: int) -
     copy, in eval mode, torch's random state set aside), and raise a ``ValueError`` naming
     what its ``run`` returned where that breaks the contract the training reads:
     ``(spikes, membrane)``, one spike tensor (T, 7, *shape_l) per block, the last of
-    ``classes`` neurons, and the output membrane (T, 7, classes)."""
+    ``classes`` neurons, and the output membrane (T, 7, classes). A student none of whose
+    modules is a counted synapse layer (``activity.COUNTED``) is refused too: its synaptic
+    operations and energy would read 0."""
     name, batch = f"{type(student).__name__}.run", 7
+    if not any(isinstance(module, COUNTED) for module in student.modules()):
+        raise ValueError(f"{type(student).__name__} has no {' or '.join(f'nn.{c.__name__}' for c in COUNTED)}: the"
+                         f" synaptic operations and energy per image count those layers' calls, so build its"
+                         f" synapses from them")
     contract = (f"{name}(x, generator) must return (spikes, membrane): a list of one spike tensor (T, B, ...)"
                 f" per block ({len(student.blocks)}), the last (T, B, {classes}), and the output membrane"
                 f" (T, B, {classes})")
