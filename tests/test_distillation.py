@@ -94,6 +94,10 @@ def test_the_intermediate_path_decodes_rates_to_the_teacher_layer_width():
 def test_mismatched_students_and_layers_are_named():
     with pytest.raises(TypeError, match="method=binary trains a BinarySNN .* not a LIFStudent"):
         BinarySNNModule(LIFStudent((784, 8, 10)))
+    with pytest.raises(ValueError, match=r"student.mode=continuous carries the membrane .* method.train_steps=1"
+                                         r" trains on one step"):
+        BinarySNNModule(BinarySNN((784, 8, 10), mode="continuous"))
+    BinarySNNModule(BinarySNN((784, 8, 10), mode="continuous"), train_steps=2)
     with pytest.raises(TypeError, match=r"method=distill needs a SpikingStudent \(student=lif_mlp, lif_cnn or"
                                         r" loihi_mlp\), not a BinarySNN"):
         DistillationModule(BinarySNN((784, 8, 10)), MLPTeacher((784, 8, 10)))

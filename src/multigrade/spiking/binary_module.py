@@ -32,6 +32,10 @@ class BinarySNNModule(ScheduledModule):
             raise TypeError(f"method=binary trains a BinarySNN (student=binary_mlp), not a {type(net).__name__};"
                             f" use method=distill for it")
         check_encoding(encoding)
+        if net.mode == "continuous" and train_steps < 2:
+            raise ValueError(f"student.mode=continuous carries the membrane from step to step, but"
+                             f" method.train_steps={train_steps} trains on one step, as discontinuous integration"
+                             f" does: set method.train_steps to 2 or more (4 in the reproduction)")
         self.save_hyperparameters(ignore=["net"])
         self.net = net
 
