@@ -91,3 +91,12 @@ def test_the_binary_snn_and_the_conv_student_are_counted_layer_by_layer():
         24 * 24 * 4 * 25, 8 * 8 * 8 * 4 * 25, 8 * 4 * 4 * 10]
     with pytest.raises(ValueError, match="no images"):
         meter.per_image(0)
+
+
+def test_spikes_that_float_rounding_left_a_hair_below_one_are_counted_as_spikes():
+    layer = nn.Linear(4, 3)
+    counter = SynapticOps(layer)
+    layer(torch.tensor([[1 - 6e-8, 0.0, 1.0, 0.0]]))  # a surrogate's h + s - s.detach()
+    layer(torch.tensor([[0.5, 0.0, 1.0, 0.0]]))       # not spikes: one multiply-accumulate per synapse
+    counted = counter.per_image(1)
+    assert counted["sops"] == pytest.approx(2 * 3) and counted["macs"] == 4 * 3
