@@ -43,6 +43,12 @@ def needs_digits(*folders: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=f"{' and '.join(missing)} not in MULTIGRADE_DATA_DIR ({DATA_DIR})")
 
 
+def is_share_of(value: float, images: int) -> bool:
+    """Whether ``value`` is a share k / ``images`` (k = 0 .. images) of the images evaluated,
+    as an accuracy over them is (to float32's rounding)."""
+    return 0.0 <= value <= 1.0 and abs(value * images - round(value * images)) < 1e-3
+
+
 def cpu_trainers(*callbacks: L.Callback):
     """``make_trainer(k, K)`` for ``fit_grades``: CPU, deterministic, no logger or bar."""
     return device_trainers("cpu", *callbacks)

@@ -2,6 +2,7 @@ import copy
 import itertools
 import logging
 import re
+import shutil
 import time
 
 import lightning.pytorch as L
@@ -233,18 +234,21 @@ def test_a_grade_interrupted_midway_continues_from_its_last_in_grade_checkpoint(
 
 def test_a_resumed_grade_counts_the_seconds_spent_before_it_stopped(tmp_path, monkeypatch):
     """A grade's seconds are those its in-grade checkpoint saved plus those after the
-    restart: with a clock that ticks a second a reading, the checkpoint saves some; with
-    one that stands still after the restart, the grade's seconds are the saved ones."""
+    restart: on a clock that ticks a second a reading, a grade resumed from a checkpoint
+    that says 1000 s takes 1000 s more than one resumed from the same checkpoint saying 0."""
     ticks = itertools.count()
     monkeypatch.setattr(time, "perf_counter", lambda: float(next(ticks)))
     with pytest.raises(RuntimeError, match="killed"):
-        small_run(tmp_path, 0, 10, 100, 3, CrashAt(grade=1, epoch=7))
-    partial = torch.load(tmp_path / "grade_1.partial.pt", weights_only=True)
+        small_run(tmp_path / "a", 0, 10, 100, 3, CrashAt(grade=1, epoch=7))
+    partial = torch.load(tmp_path / "a" / "grade_1.partial.pt", weights_only=True)
     assert partial["seconds"] >= 1
-    torch.save(partial | {"seconds": 1000.0}, tmp_path / "grade_1.partial.pt")
-    monkeypatch.setattr(time, "perf_counter", lambda: 5.0)
-    _, records = small_run(tmp_path, 0, 10, 100, 3)
-    assert [r.seconds for r in records] == [1000.0, 0.0, 0.0]
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    resumed = {}
+    for name, saved in (("a", 1000.0), ("b", 0.0)):
+        torch.save(partial | {"seconds": saved}, tmp_path / name / "grade_1.partial.pt")
+        ticks = itertools.count()  # the same readings after each restart
+        resumed[name] = [r.seconds for r in small_run(tmp_path / name, 0, 10, 100, 3)[1]]
+    assert resumed["b"][0] > 0 and resumed["a"] == [resumed["b"][0] + 1000.0, *resumed["b"][1:]]
 
 
 def test_a_grade_the_trainer_cuts_short_is_not_saved_as_done(tmp_path):

@@ -13,7 +13,7 @@ import pytest
 import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 
-from conftest import REPO, job_config, needs_digits
+from conftest import REPO, is_share_of, job_config, needs_digits
 from multigrade.checks import ConfigError, TrainingIncompleteError
 from multigrade.snn import (RUN_KEYS, build_target, check_run_settings, check_trained, deployment, run,
                             schedule_settings, uses_paper_settings)
@@ -73,8 +73,7 @@ def test_a_smoke_run_writes_its_metrics(tmp_path, overrides):
     with open(tmp_path / "logs" / "metrics.csv") as handle:
         losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
     assert len(losses) == 5 and losses[-1] < 0.8 * losses[0], losses
-    # a share of the 1000 test images
-    assert metrics["test_accuracy"] * 1000 == pytest.approx(round(metrics["test_accuracy"] * 1000), abs=1e-3)
+    assert is_share_of(metrics["test_accuracy"], 1000)  # of the 1000 test images
     activity = metrics["test_activity"]
     spiking_layers = 2 if "method.readout=membrane" in overrides else 3
     assert activity["images"] == 1000 and "estimate" in activity["estimate"]
@@ -127,7 +126,7 @@ def test_two_ddp_processes_share_the_data_and_write_one_run_folder(tmp_path):
     activity = metrics["test_activity"]
     assert activity["images"] == 1000  # 500 per process, summed
     assert activity["student"]["spikes"][0] > 0
-    assert metrics["test_accuracy"] * 1000 == pytest.approx(round(metrics["test_accuracy"] * 1000), abs=1e-3)
+    assert is_share_of(metrics["test_accuracy"], 1000)
     with open(folder / "logs" / "metrics.csv") as handle:  # the first process logs the synced losses
         losses = [float(row["train/loss"]) for row in csv.DictReader(handle) if row.get("train/loss")]
     assert len(losses) == 5 and all(b < a for a, b in zip(losses, losses[1:])), losses  # 25 steps of 2 x 100

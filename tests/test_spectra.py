@@ -200,3 +200,13 @@ def test_a_spectrum_figure_shows_the_bins_its_targets_are_read_at(freq, targets,
     from multigrade.spectra.plots import frequency_limit
     limit = frequency_limit({"freq": freq, "target_frequencies": np.array(targets)})
     assert list(freq[freq <= limit]) == shown
+
+
+@pytest.mark.parametrize("epochs, points, check_every, spacing", [
+    (30000, 60, 10, 500),   # P1: 500 epochs apart, every 50th check
+    (1000, 60, 10, 20),     # 17 rounded up to the next check epoch
+    (20, 60, 10, 1),        # P2's short grades keep a sample per epoch
+])
+def test_the_evolution_samples_long_grades_on_the_epochs_whose_loss_is_read(epochs, points, check_every, spacing):
+    from multigrade.spectra.callback import evolution_spacing
+    assert evolution_spacing(epochs, points, check_every) == spacing

@@ -147,7 +147,7 @@ def deployment(target: DeploymentTarget, module: Any, datamodule: Any, out: Path
 # and the trees under them): the target; where things are (the folder is named absolute,
 # relative or by its time; the data folder may be spelt otherwise); how the run is logged,
 # shown and submitted.
-NOT_TRAINING = ("target", "paths", "logger", "callbacks", "cluster_settings", "digits.data_dir", "digits.download",
+NOT_TRAINING = ("target", "paths", "logger", "cluster_settings", "digits.data_dir", "digits.download",
                 "trainer.enable_progress_bar", "trainer.enable_model_summary")
 
 
@@ -224,7 +224,7 @@ def train_and_test(cfg: DictConfig, settings: dict[str, Any], module: Any, datam
             "paper_settings": uses_paper_settings(cfg, settings),
             "seed": int(cfg.seed),
             "device": str(module.device),
-            "train_seconds": time.perf_counter() - started,  # training and testing
+            "train_seconds": time.perf_counter() - started,  # this start's, to the end of the test
             "epochs": settings["epochs"],
             **validation,
             **tested,

@@ -44,13 +44,12 @@ def p3_fredholm(kappa: float = 50.0, lam: float = 0.5, relative_frequencies: tup
     f = solution.f(nodes, kappa, lam)
     x_val = np.sort(np.random.RandomState(val_seed).uniform(-1.0, 1.0, n_val))
     x_test = np.linspace(-1.0, 1.0, n_test)
-    splits = {name: (x, complex_columns(solution.y(x))) for name, x in
-              (("train", nodes), ("val", x_val), ("test", x_test))}
+    exact = {name: (x, solution.y(x)) for name, x in (("train", nodes), ("val", x_val), ("test", x_test))}
+    splits = {name: (x, complex_columns(y)) for name, (x, y) in exact.items()}
     nystrom = nystrom_solve(weights, f, lam)
     # in float64: the solve's error is below float32's rounding of the solution (2e-12 on the nodes at kappa 10)
     baseline = {f"{name}_rel_l2": rel_l2(*(torch.from_numpy(complex_columns(values, np.float64)) for values in (
-        solution.y(x), nystrom if name == "train" else rule.interpolate(nystrom, x)))) for name, x in
-        (("train", nodes), ("val", x_val), ("test", x_test))}
+        y, nystrom if name == "train" else rule.interpolate(nystrom, x)))) for name, (x, y) in exact.items()}
     highest = max(abs(r) for r in relative_frequencies) * kappa / (2 * math.pi)  # cycles per unit
     return RegressionData.from_arrays(
         f"p3_fredholm_k{kappa:g}",

@@ -50,5 +50,5 @@ class GradeProgressLog(Callback):
         every = check_every * max(1, math.ceil(epochs / self.lines / check_every))
         epoch = int(batch) + 1
         if epoch % every == 0 or epoch == epochs:
-            loss = format_loss(pl_module.loss_history[epoch - 1].tolist())
+            loss = format_loss(pl_module.reported_loss)  # this epoch's: read on the host by its check
             log.info("grade %d/%d epoch %d/%d loss %s", self.grade, self.total_grades, epoch, epochs, loss)

@@ -231,11 +231,12 @@ def check_shared_steps(schedules: list[GradeSchedule], grade: int) -> None:
 
 class SeedView:
     """Model s of a ``StackedGradeModule`` as the callbacks written for one ``GradeModule``
-    read it: ``grade``, ``schedule``, ``targets``, ``prior`` and ``train_output()``."""
+    read it: ``grade``, ``schedule``, ``check_every``, ``targets``, ``prior`` and ``train_output()``."""
 
     def __init__(self, module: StackedGradeModule, s: int):
         self.module, self.s = module, s
         self.grade, self.schedule, self.targets = module.grade, module.schedules[s], module.targets
+        self.check_every = module.check_every
         self.prior = module.priors[s]
 
     def train_output(self) -> torch.Tensor:

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         skipped[experiment] = f"not run this time: {reason}" + (
             "; the results below are those an earlier command left" if experiment in shown else "")
     report = write_report(args.out, args.profile, outcomes, time.perf_counter() - started,
-                          left_out({o.run.experiment for o in outcomes}), skipped)
+                          left_out({o.run.experiment for o in outcomes} | set(skipped)), skipped)
     print(f"report: {report}")
     if failed:
         print(f"{len(failed)} run(s) failed: {', '.join(failed)}", file=sys.stderr)

@@ -175,10 +175,10 @@ def by_default(experiment: str) -> bool:
 
 
 def left_out(shown: set[str]) -> dict[str, str]:
-    """The prefixes of ``NOT_BY_DEFAULT`` some of whose experiments a report showing the
-    experiments ``shown`` lacks, with the reasons; none unless ``shown`` holds every
-    experiment run by default (those needing the Loihi environment aside), since only then
-    is the report a plain run's, whose gaps want explaining."""
+    """The prefixes of ``NOT_BY_DEFAULT`` some of whose experiments a report showing (or
+    naming as not shown) the experiments ``shown`` lacks, with the reasons; none unless
+    ``shown`` holds every experiment run by default (those needing the Loihi environment
+    aside), since only then is the report a plain run's, whose gaps want explaining."""
     defaults = {run.experiment for run in PLAN if by_default(run.experiment)} - set(NEEDS_LOIHI)
     if not defaults <= shown:
         return {}

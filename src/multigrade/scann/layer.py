@@ -114,7 +114,7 @@ def simulate_layer(devices: LayerDevices, weights: np.ndarray, pulses: np.ndarra
     steps = pulses.shape[0]
     traces, neurons = devices.shape
     c_total = devices.c_mem + devices.c_fb
-    swing, rise_charge = devices.swing, devices.rise_charge
+    swing, rise_q = devices.swing, devices.rise_charge
     threshold, i_reset, k_p = devices.threshold, devices.i_reset, devices.k_p
     active = devices.active.astype(np.float64)
     gains = i_unit * weights * active[:, :, None]
@@ -138,7 +138,7 @@ def simulate_layer(devices: LayerDevices, weights: np.ndarray, pulses: np.ndarra
         moved = np.where(rising, threshold + swing + (current - i_reset) * after / c_total, moved)
         moved = np.where(falling, threshold - swing + current * after / c_total, moved)
         time_high = np.where(rising, after, np.where(falling, before * dt, high * dt))
-        edges = rising * rise_charge + falling * c.fall_charge
+        edges = rising * rise_q + falling * c.fall_charge
         short = c.short_circuit(voltage, k_p=k_p)
         supply[step] = ((current + short + i_reset * time_high / dt + edges / dt) * active).sum(axis=1)
         if rising.any():

@@ -28,6 +28,15 @@ def strongest_frequencies(freq: np.ndarray, amplitude: np.ndarray, count: int = 
     return np.sort(freq[order])
 
 
+def evolution_spacing(epochs: int, points: int, check_every: int) -> int:
+    """Epochs between the evolution's samples of a grade: about ``points`` samples, on
+    epochs whose loss the grade reads anyway (multiples of ``check_every``) where the
+    samples are that sparse, so that sampling adds no wait for the device to a long grade;
+    a short grade keeps its ``points``."""
+    every = max(1, math.ceil(epochs / max(1, points)))
+    return check_every * math.ceil(every / check_every) if every >= check_every else every
+
+
 class SpectraCallback(L.Callback):
     """Records, on the training samples' spectral grid (``|FFT|/n`` on an equispaced grid,
     a non-uniform DFT otherwise, a radially averaged 2D FFT for images), the one-sided
@@ -87,7 +96,7 @@ class SpectraCallback(L.Callback):
                             self.freq[-1] + self.freq[1] / 2)
             self.target_frequencies = kept
             self._bins = nearest_bins(self.freq, self.target_frequencies)
-        self._every = max(1, math.ceil(pl_module.schedule.epochs / max(1, self.evolution_points)))
+        self._every = evolution_spacing(pl_module.schedule.epochs, self.evolution_points, pl_module.check_every)
 
     def on_train_batch_end(self, trainer, pl_module: GradeModule, outputs, batch, batch_idx) -> None:
         epoch = int(batch)

@@ -27,8 +27,8 @@ def check_job_gpus(config: DictConfig) -> None:
     gpus = OmegaConf.select(config, "cluster_settings.gpus", default=None)
     if gpus not in (None, 0, 1):
         log.error("SweepError: cluster_settings.gpus=%s: each job of a multirun trains on one device, so it"
-                  " takes 0 or 1 GPU; fill more GPUs with more jobs, or train seeds side by side in one job"
-                  " (seeds=[0,1,2])", gpus)
+                  " takes 0 or 1 GPU; fill more GPUs with more jobs (or, for grade runs, with seeds side by side"
+                  " in one job: seeds=[0,1,2])", gpus)
         raise SystemExit(1)
 
 
