@@ -80,6 +80,17 @@ def test_a_setting_run_twice_with_one_seed_counts_once_over_seeds(tmp_path):
     assert "| 2 | 2/2 | 0.1 ± 0 | 0.2 ± 0 | 0.4 ± 0.14 | 1 ± 0 |" in text  # seed 0's finished job, and seed 1's
 
 
+def test_a_jobs_seed_is_read_from_its_config_line_or_resolved_where_interpolated(tmp_path):
+    from multigrade.sweeps.summary import config_seed
+    config = tmp_path / "config.yaml"
+    config.write_text("name: p2_sin\nseed: 3\nseeds: null\ntrain:\n  seed: 9\n")
+    assert config_seed(config) == "3"  # the top-level key, not a nested one
+    config.write_text("base: 7\nseed: ${base}\n")
+    assert config_seed(config) == "7"
+    config.write_text("name: p2_sin\n")
+    assert config_seed(config) == ""
+
+
 def test_the_summary_command_names_a_folder_that_is_no_sweep(tmp_path):
     result = subprocess.run([sys.executable, "-m", "multigrade.sweeps.summary", str(tmp_path / "none")],
                             capture_output=True, text=True, timeout=120)

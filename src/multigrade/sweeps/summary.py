@@ -79,7 +79,10 @@ def config_seed(config: Path) -> str:
     (about 12 ms) would make a sweep's summaries cost quadratic seconds."""
     for line in config.read_text().splitlines():
         if line.startswith(f"{SEED}:"):  # a top-level key starts its line
-            return str(yaml.safe_load(line)[SEED])
+            seed = yaml.safe_load(line)[SEED]
+            if isinstance(seed, str) and "${" in seed:  # an interpolation: resolved by the whole config
+                return str(OmegaConf.load(config).get(SEED, ""))
+            return str(seed)
     return ""
 
 
