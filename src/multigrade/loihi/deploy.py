@@ -35,9 +35,16 @@ class LoihiEnvironmentError(RuntimeError):
 
 
 # Run by the interpreter named as the Loihi environment's: it must be Python 3.10 and find
-# lava-dl's netx loader (found, not imported: that takes seconds)
-IS_LOIHI_ENVIRONMENT = ("import importlib.util, sys; sys.exit(0 if sys.version_info[:2] == (3, 10)"
-                        " and importlib.util.find_spec('lava.lib.dl.netx') else 1)")
+# lava-dl's netx loader (found, not imported: that takes seconds); it prints what it is
+IS_LOIHI_ENVIRONMENT = """
+import importlib.util, platform, sys
+try:
+    lava = importlib.util.find_spec("lava.lib.dl.netx") is not None
+except ImportError:
+    lava = False
+print(f"Python {platform.python_version()}, lava-dl {'found' if lava else 'missing'}")
+sys.exit(0 if sys.version_info[:2] == (3, 10) and lava else 1)
+"""
 
 
 def loihi_python(setting: str | None = None) -> Path:
@@ -51,14 +58,15 @@ def loihi_python(setting: str | None = None) -> Path:
         raise LoihiEnvironmentError(f"the Loihi environment's Python {path} does not exist: run `make loihi-env`"
                                     " (it needs Python 3.10) or set target.python")
     try:
-        found, why = subprocess.run([str(path), "-c", IS_LOIHI_ENVIRONMENT], capture_output=True,
-                                    timeout=60).returncode == 0, ""
+        checked = subprocess.run([str(path), "-c", IS_LOIHI_ENVIRONMENT], capture_output=True, text=True, timeout=60)
+        found = checked.returncode == 0
+        what = checked.stdout.strip() or checked.stderr.strip()[-300:] or f"exit code {checked.returncode}"
     except (OSError, subprocess.TimeoutExpired) as error:
-        found, why = False, f" ({type(error).__name__}: {error})"
+        found, what = False, f"{type(error).__name__}: {error}"
     if not found:
         raise LoihiEnvironmentError(f"{path} is not a Loihi environment: it is not Python 3.10 with lava-dl"
-                                    f" (lava.lib.dl.netx){why}; run `make loihi-env`, or set target.python to that"
-                                    f" environment's python")
+                                    f" (lava.lib.dl.netx) ({what}); run `make loihi-env`, or set target.python to"
+                                    f" that environment's python")
     return path
 
 
