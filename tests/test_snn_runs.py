@@ -224,3 +224,14 @@ def test_a_target_whose_results_metrics_json_cannot_hold_is_named():
     with pytest.raises(TypeError, match=r"NumPyTarget.deploy returned results metrics.json cannot hold \(Object of"
                                         r" type float32 is not JSON serializable\): return numbers"):
         deployment(NumPyTarget(images=2), SimpleNamespace(student=None), data, None, 0)
+
+
+def test_the_settings_that_decide_reuse_of_a_trained_student_are_the_training_ones():
+    from multigrade.snn import training_differences
+    then = {"seed": 0, "student": {"sizes": [784, 64, 10], "steps": 10}, "paths": {"output_dir": "/a"},
+            "trainer": {"enable_progress_bar": True, "precision": 32}, "digits": {"data_dir": "data", "limit": None}}
+    now = {"seed": 0, "student": {"sizes": [784, 32, 10], "steps": 10}, "paths": {"output_dir": "/b"},
+           "trainer": {"enable_progress_bar": False, "precision": 16}, "digits": {"data_dir": "data/", "limit": None},
+           "kd": {}}
+    assert training_differences(then, now) == ["kd", "student.sizes", "trainer.precision"]
+    assert training_differences(then, then) == []

@@ -151,17 +151,18 @@ NOT_TRAINING = ("target", "paths", "logger", "cluster_settings", "digits.data_di
                 "trainer.enable_progress_bar", "trainer.enable_model_summary")
 
 
-def dotted(config: Any, prefix: str = "") -> dict[str, Any]:
+def dotted(config: Any, key: str = "") -> dict[str, Any]:
     """A nested config as ``{"a.b.c": leaf}`` (an empty mapping is a leaf)."""
     if not isinstance(config, dict) or not config:
-        return {prefix: config}
-    return {key: leaf for name, value in config.items() for key, leaf in dotted(value, f"{prefix}{name}.").items()}
+        return {key: config}
+    return {inner: leaf for name, value in config.items()
+            for inner, leaf in dotted(value, f"{key}.{name}" if key else str(name)).items()}
 
 
 def training_differences(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """The dotted keys whose values differ between two resolved configs, those under
     ``NOT_TRAINING`` aside (a key one config lacks differs)."""
-    old, new = ({key.rstrip("."): leaf for key, leaf in dotted(c).items()} for c in (then, now))
+    old, new = dotted(then), dotted(now)
     keys = sorted(set(old) | set(new))
     return [key for key in keys if not any(key == n or key.startswith(f"{n}.") for n in NOT_TRAINING)
             and (key not in old or key not in new or old[key] != new[key])]
