@@ -79,6 +79,12 @@ def is_check_epoch(epoch: int, every: int, epochs: int) -> bool:
     return (epoch + 1) % every == 0 or epoch + 1 == epochs
 
 
+def on_check_epochs(every: int, check_every: int) -> int:
+    """``every`` (epochs) rounded up to a multiple of ``check_every``: a spacing whose
+    epochs are ``is_check_epoch``, when the grade reads its loss on the host anyway."""
+    return check_every * math.ceil(every / check_every)
+
+
 def per_model(name: str, value: float | list[float]) -> dict[str, float]:
     """``{name: value}``, or ``{name_0: value[0], ...}`` for one value per model."""
     return {f"{name}_{i}": v for i, v in enumerate(value)} if isinstance(value, list) else {name: value}

@@ -7,6 +7,8 @@ import math
 
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 
+from multigrade.grades.module import on_check_epochs
+
 log = logging.getLogger(__name__)
 
 
@@ -47,7 +49,7 @@ class GradeProgressLog(Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         epochs, check_every = pl_module.schedule.epochs, pl_module.check_every
-        every = check_every * max(1, math.ceil(epochs / self.lines / check_every))
+        every = on_check_epochs(math.ceil(epochs / self.lines), check_every)
         epoch = int(batch) + 1
         if epoch % every == 0 or epoch == epochs:
             loss = format_loss(pl_module.reported_loss)  # this epoch's: read on the host by its check

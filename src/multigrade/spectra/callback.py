@@ -10,7 +10,7 @@ import lightning.pytorch as L
 import numpy as np
 import torch
 
-from multigrade.grades.module import GradeModule
+from multigrade.grades.module import GradeModule, on_check_epochs
 from multigrade.io import write_npz
 from multigrade.spectra.fourier import RadialGrid, SpectralGrid, nearest_bins, resolved
 
@@ -34,7 +34,7 @@ def evolution_spacing(epochs: int, points: int, check_every: int) -> int:
     samples are that sparse, so that sampling adds no wait for the device to a long grade;
     a short grade keeps its ``points``."""
     every = max(1, math.ceil(epochs / max(1, points)))
-    return check_every * math.ceil(every / check_every) if every >= check_every else every
+    return on_check_epochs(every, check_every) if every >= check_every else every
 
 
 class SpectraCallback(L.Callback):
