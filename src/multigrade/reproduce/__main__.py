@@ -81,7 +81,9 @@ def outcome_line(metrics: dict) -> str:
 
 def without_loihi(runs: list[PlannedRun]) -> tuple[list[PlannedRun], dict[str, str]]:
     """The runs this machine can do, and the experiments left out for want of the Loihi
-    environment, with the reason."""
+    environment, with the reason (the environment is looked at only where a run needs it)."""
+    if not any(run.experiment in NEEDS_LOIHI for run in runs):
+        return runs, {}
     try:
         loihi_python()
         return runs, {}

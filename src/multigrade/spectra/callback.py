@@ -50,7 +50,7 @@ class SpectraCallback(L.Callback):
     amplitude of ``f`` at the target frequencies, ``|F f|(k_j) / |F y|(k_j)`` (1 means
     learned; for ``a_j sin(2 pi k_j x)`` targets this is ``2 |F f|(k_j) / a_j``). Without
     given target frequencies, the target's strongest non-zero frequencies are used (at most
-20, each at least a tenth of the strongest: ``strongest_frequencies``);
+    20, each at least a tenth of the strongest: ``strongest_frequencies``);
     target frequencies the spectra do not resolve (below half a bin, or above the highest
     bin by more than half a bin: ``fourier.resolved``) are left out, with a warning.
 
