@@ -373,9 +373,22 @@ def test_make_reproduce_leaves_the_loihi_run_out_without_its_environment(monkeyp
 
     runs = select("distill_mnist")
     monkeypatch.setenv("MULTIGRADE_LOIHI_PYTHON", "/nowhere/python")
-    kept, missing = without_loihi(runs + select("distill_mnist_loihi"))
+    kept, missing = without_loihi(runs + select("distill_mnist_loihi"), [])
     assert kept == runs and list(missing) == ["distill_mnist_loihi"]
+    assert "/nowhere/python does not exist" in missing["distill_mnist_loihi"]
     assert "make loihi-env" in missing["distill_mnist_loihi"]
+    # ARGS=target.python=... names the environment the run will use: that one is checked
+    kept, missing = without_loihi(select("distill_mnist_loihi"), ["seed=1", "target.python=/elsewhere/python"])
+    assert not kept and "/elsewhere/python does not exist" in missing["distill_mnist_loihi"]
+    assert without_loihi(runs, ["target.python=/elsewhere/python"]) == (runs, {})  # not looked at: no run needs it
+
+
+def test_the_value_an_override_gives_a_key_is_the_last_one():
+    from multigrade.overrides import override_value
+
+    assert override_value(["target.python=/a", "seed=2", "+target.python=/b=c"], "target.python") == "/b=c"
+    assert override_value(["target.python=/a", "~target.python"], "target.python") is None
+    assert override_value(["target.images=5"], "target.python") is None
 
 
 def test_a_student_file_of_other_content_or_other_networks_is_named_with_what_to_do(tmp_path):

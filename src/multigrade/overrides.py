@@ -8,6 +8,16 @@ def override_key(override: str) -> str:
     return override.split("=", 1)[0].lstrip("+~")
 
 
+def override_value(overrides: list[str] | tuple[str, ...], key: str) -> str | None:
+    """The value the overrides give ``key`` (the last one wins; ``~key`` removes it): None
+    where none sets it. ``["target.python=/x/python"]``, ``"target.python"`` -> ``"/x/python"``."""
+    value = None
+    for override in overrides:
+        if override_key(override) == key:
+            value = None if override.startswith("~") else override.split("=", 1)[1]
+    return value
+
+
 def canonical_overrides(overrides: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Overrides in an order that configures the same run: sorted where no key comes twice
     or inside another (``train`` and ``train.epochs``); as given otherwise, where the later

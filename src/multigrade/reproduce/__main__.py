@@ -24,7 +24,7 @@ from pathlib import Path
 
 from multigrade.grades.metrics import METRICS
 from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
-from multigrade.overrides import canonical_overrides
+from multigrade.overrides import canonical_overrides, override_value
 from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
@@ -79,13 +79,15 @@ def outcome_line(metrics: dict) -> str:
     return f"test {METRICS[headline].label} {value:.4g} after {len(metrics['grades'])} grade(s)"
 
 
-def without_loihi(runs: list[PlannedRun]) -> tuple[list[PlannedRun], dict[str, str]]:
+def without_loihi(runs: list[PlannedRun], overrides: list[str]) -> tuple[list[PlannedRun], dict[str, str]]:
     """The runs this machine can do, and the experiments left out for want of the Loihi
-    environment, with the reason (the environment is looked at only where a run needs it)."""
+    environment (the one ``target.python`` in ``overrides`` names, else the default), with
+    the reason; the environment is looked at only where a run needs it."""
     if not any(run.experiment in NEEDS_LOIHI for run in runs):
         return runs, {}
     try:
-        loihi_python()
+        setting = override_value(overrides, "target.python")
+        loihi_python(None if setting == "null" else setting)
         return runs, {}
     except LoihiEnvironmentError as error:
         missing = {run.experiment: str(error) for run in runs if run.experiment in NEEDS_LOIHI}
@@ -121,7 +123,7 @@ def earlier_outcomes(out: Path, profile: str, selected: list[PlannedRun]) -> tup
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    runs, unavailable = without_loihi(select(args.only))
+    runs, unavailable = without_loihi(select(args.only), args.overrides)
     for experiment, reason in unavailable.items():
         print(f"left out {experiment}: {reason}", flush=True)
     outcomes: list[RunOutcome] = []
