@@ -56,3 +56,16 @@ def test_bench_writes_every_case_with_its_ratios(tmp_path, capsys):
     assert "fw/eager" in out and "stacked ms" in out
     with pytest.raises(SystemExit):
         main(["--size", "smoke", "--only", "no_such_case", "--out", str(tmp_path)])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--repeats", "0"], "--repeats must be 1 or more (timings per path); got 0"),
+    (["--seeds", "-2"], "--seeds must be 0 (skip) or a number of seeds to stack; got -2"),
+    (["--out", "{file}/inside"], "--out {file}/inside cannot be created (Not a directory)"),
+])
+def test_bad_bench_arguments_are_named_before_any_timing(tmp_path, capsys, arguments, message):
+    file = tmp_path / "file"
+    file.write_text("")
+    with pytest.raises(SystemExit) as stopped:
+        main([argument.format(file=file) for argument in arguments])
+    assert stopped.value.code == 2 and message.format(file=file) in capsys.readouterr().err

@@ -47,6 +47,45 @@ def test_a_cli_run_writes_metrics_and_spectra(tmp_path):
     assert "grade_4/loss" in (out / "logs" / "metrics.csv").read_text()
 
 
+def folder_contents(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` but the job logs (a refused start appends its message)."""
+    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.suffix != ".log"}
+
+
+def test_a_start_the_folders_results_refuse_leaves_the_folder_as_it_found_it(tmp_path):
+    out = tmp_path / "run"
+    finished = ["experiment=p2_sin", "profile=smoke", "callbacks.progress.refresh_rate=0", f"paths.output_dir={out}"]
+    run_module("multigrade.run", *finished, cwd=REPO)
+    before = folder_contents(out)
+    assert {".hydra/config.yaml", ".hydra/overrides.yaml", "logs/metrics.csv", "metrics.json"} <= before.keys()
+    refused = subprocess.run([sys.executable, "-m", "multigrade.run", *finished, "train.lr_max=0.002"], cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert re.search(r"CheckpointError: \S+grade_1.pt was written by a different run \(schedule.lr_max: \S+ \(the"
+                     r" file\), 0.002 \(this run\)\): choose a fresh paths.output_dir", refused.stdout + refused.stderr)
+    assert folder_contents(out) == before  # its config, overrides and log are still the finished run's
+    # another entry point's run is refused before Hydra writes anything
+    other = subprocess.run([sys.executable, "-m", "multigrade.snn", "profile=smoke", f"paths.output_dir={out}"],
+                           cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert other.returncode == 1 and "Traceback" not in other.stderr
+    assert (f"{out} holds the results of a `python -m multigrade.run` run (its .hydra/hydra.yaml); this is a"
+            f" `python -m multigrade.snn` run: choose a fresh paths.output_dir") in other.stdout + other.stderr
+    assert folder_contents(out) == before
+    # a start that takes the results as its own records itself, as Hydra does
+    run_module("multigrade.run", *finished, "logger=none", cwd=REPO)
+    assert "- logger=none" in (out / ".hydra" / "overrides.yaml").read_text()
+    assert "\nlogger: {}\n" in (out / ".hydra" / "config.yaml").read_text()
+    assert "output_subdir: .hydra" in (out / ".hydra" / "hydra.yaml").read_text()
+    # a folder that cannot be created is named, without a traceback
+    blocked = subprocess.run([sys.executable, "-m", "multigrade.run", "profile=smoke",
+                              f"paths.output_dir={out / 'metrics.json' / 'inside'}"], cwd=REPO, capture_output=True,
+                             text=True, timeout=300)
+    assert blocked.returncode == 1 and "Traceback" not in blocked.stderr
+    assert f"paths.output_dir {out / 'metrics.json' / 'inside'} cannot be created (Not a directory)" in (
+        blocked.stdout + blocked.stderr)
+
+
 RESUMABLE = ["experiment=p1_synthetic_s2", "profile=quick", "train.epochs=60", "logger=csv",
              "callbacks.log_every_epochs=5", "model.grades=[[128,128],[128,128],[128,128]]",
              "callbacks.progress.refresh_rate=0"]
@@ -107,6 +146,12 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     ("experiment=p1_mnist_b1_k5", "DatasetNotFoundError: cannot load mnist from /nonexistent"),
     ("data.setting=5", "ValueError('P1 §3.1 has settings 1, 2, 3, 4; got 5'); full_key: data"),
     ("+data.width=3", "unexpected keyword argument 'width'"),
+    ("callbacks.spectra.evolution_points=-4", "callbacks.spectra.evolution_points must be a positive number of"
+                                              " samples per grade; got -4"),
+    ("model.grades=[[8.5]]", "a grade's hidden widths are positive integers; got [8.5]"),
+    ("model.grades=[[8,-3]]", "a grade's hidden widths are positive integers; got [8, -3]"),
+    ("data.n_train=0", "ValueError('n_train must be a positive number of points; got 0'); full_key: data"),
+    ("+train.lr_mx=1e-3", "train.lr_mx is not a setting: train takes epochs, batch_size, lr_max, lr_min"),
 ])
 def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message):
     result = subprocess.run(

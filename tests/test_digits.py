@@ -8,6 +8,7 @@ from hydra.utils import instantiate
 from conftest import DATA_DIR, job_config, needs_digits
 from multigrade.data.digits import (
     DatasetNotFoundError,
+    check_idx_files,
     holdout_split,
     load_digits,
     one_hot,
@@ -56,6 +57,30 @@ def test_a_missing_dataset_says_where_to_put_it(tmp_path):
         load_digits(tmp_path, "mnist", train=True, download=False)
     with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
         load_digits(tmp_path, "cifar", train=True)
+
+
+def test_a_damaged_dataset_file_is_named_with_what_it_holds(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    labels = raw / "t10k-labels-idx1-ubyte"
+    labels.write_bytes(np.array([2049, 10000], dtype=">u4").tobytes() + bytes(5000))  # cut short
+    with pytest.raises(DatasetNotFoundError, match=r"t10k-labels-idx1-ubyte is damaged: 5008 bytes with magic number"
+                                                   r" 2049 and 10000 items, where the official file has 10008 bytes"):
+        load_digits(tmp_path, "mnist", train=False, download=False)
+    labels.write_bytes(np.array([2051, 10000], dtype=">u4").tobytes() + bytes(10000))  # an images header
+    with pytest.raises(DatasetNotFoundError, match=r"t10k-labels-idx1-ubyte is damaged: 10008 bytes with magic number"
+                                                   r" 2051 .* magic number 2049 and 10000 items; replace it"):
+        load_digits(tmp_path, "mnist", train=False, download=False)
+    labels.write_bytes(b"\x00")
+    with pytest.raises(DatasetNotFoundError, match=r"t10k-labels-idx1-ubyte is damaged: 1 bytes with magic number 0"):
+        load_digits(tmp_path, "mnist", train=False, download=False)
+
+
+@needs_digits()
+def test_the_official_files_pass_the_damage_check():
+    for dataset in ("MNIST", "FashionMNIST"):
+        for train in (True, False):
+            check_idx_files(DATA_DIR / dataset / "raw", train)
 
 
 @pytest.mark.parametrize("limit", [0, -5, 2.5, True])

@@ -98,6 +98,9 @@ def test_mismatched_students_and_layers_are_named():
                                          r" trains on one step"):
         BinarySNNModule(BinarySNN((784, 8, 10), mode="continuous"))
     BinarySNNModule(BinarySNN((784, 8, 10), mode="continuous"), train_steps=2)
+    for key, steps in (("train_steps", 0), ("eval_steps", -3), ("train_steps", 2.5)):
+        with pytest.raises(ValueError, match=rf"method.{key} must be a positive number of time steps; got {steps}"):
+            BinarySNNModule(BinarySNN((784, 8, 10)), **{key: steps})
     with pytest.raises(TypeError, match=r"method=distill needs a SpikingStudent \(student=lif_mlp, lif_cnn or"
                                         r" loihi_mlp\), not a BinarySNN"):
         DistillationModule(BinarySNN((784, 8, 10)), MLPTeacher((784, 8, 10)))

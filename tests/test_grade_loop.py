@@ -15,8 +15,8 @@ from torch import nn
 from conftest import cpu_trainers
 from multigrade.data.synthetic import p1_synthetic
 from multigrade.equations.linear import LinearEquation, LinearOperator
-from multigrade.grades.checkpoints import CheckpointError
-from multigrade.grades.loop import fit_grades, predict
+from multigrade.grades.checkpoints import CheckpointError, check_grade_files
+from multigrade.grades.loop import fit_grades, predict, run_identity
 from multigrade.grades.metrics import rse
 from multigrade.grades.module import GradeIncompleteError, GradeModule, NonFiniteLossError, grade_loss
 from multigrade.grades.progress import GradeProgressLog
@@ -285,6 +285,25 @@ def test_checkpoints_of_another_run_are_refused(tmp_path):
         small_run(tmp_path, epochs=4)
     with pytest.raises(CheckpointError, match="written by a different run.*data_sha1"):
         small_run(tmp_path, n_test=101)  # same experiment name, other data
+
+
+def test_the_checkpoints_a_restart_would_refuse_are_refused_before_it_starts(tmp_path):
+    data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
+    grades, identity = [GradeSpec([16, 16])] * 3, run_identity(data, 0)
+    schedules = [GradeSchedule(10, 64, 1e-3, 1e-4)] * 3
+    with pytest.raises(RuntimeError, match="killed"):  # grade 2 stopped after its in-grade checkpoint
+        small_run(tmp_path, 0, 10, 100, 3, CrashAt(grade=2, epoch=7))
+    check_grade_files(tmp_path, grades, schedules, identity)  # this run's: taken
+    other = [GradeSchedule(10, 64, 1e-3, 1e-4), GradeSchedule(10, 64, 2e-3, 1e-4), GradeSchedule(10, 64, 1e-3, 1e-4)]
+    with pytest.raises(CheckpointError, match=r"grade_2.partial.pt was written by a different run \(schedule.lr_max:"
+                                              r" 0.001 \(the file\), 0.002 \(this run\)\)"):
+        check_grade_files(tmp_path, grades, other, identity)  # grade 2's own rate differs: its in-grade file
+    with pytest.raises(CheckpointError, match=r"grade_1.pt was written by a different run \(seed: 0 \(the file\),"
+                                              r" 1 \(this run\)\)"):
+        check_grade_files(tmp_path, grades, schedules, run_identity(data, 1))
+    (tmp_path / "grade_1.pt").write_bytes(b"\x00 cut short")
+    with pytest.raises(CheckpointError, match="grade_1.pt .* corrupt .* delete it"):
+        check_grade_files(tmp_path, grades, schedules, identity)
 
 
 def test_a_corrupt_checkpoint_is_named(tmp_path):

@@ -3,7 +3,6 @@ export, and the round trip through lava's Loihi 2 simulation with spike-for-spik
 
 import glob
 import json
-import logging
 import re
 import shutil
 import subprocess
@@ -304,10 +303,10 @@ def test_a_failed_deployment_keeps_the_trained_run_and_a_second_start_deploys_it
     assert metrics["total_seconds"] == metrics["train_seconds"] + metrics["deploy_seconds"]
     assert all(torch.equal(weights, saved["state_dict"][f"student.blocks.{l}.weight"])
                for l, weights in enumerate(deployed["weights"]))
-    other = {**saved["metrics"]["config"], "seed": 1}  # another configuration trains afresh, saying why
-    with caplog.at_level(logging.INFO, logger="multigrade.snn"):
-        assert trained_run(out / "student.pt", other, None) is None
-    assert f"{out / 'student.pt'} was trained with other settings (seed): training again" in caplog.text
+    other = {**saved["metrics"]["config"], "seed": 1}  # another configuration is refused, naming what differs
+    with pytest.raises(CheckpointError, match=r"student.pt holds a student trained with other settings \(seed: 0"
+                                              r" \(there\), 1 \(here\)\): choose a fresh paths.output_dir"):
+        trained_run(out / "student.pt", other, None)
     (out / "student.pt").write_bytes(b"\x00 cut short")
     with pytest.raises(CheckpointError, match="trained student .*student.pt .* corrupt .* delete it"):
         trained_run(out / "student.pt", other, None)

@@ -81,6 +81,8 @@ def test_the_default_plan_runs_one_mnist_pair_and_one_manifold_setting():
     with pytest.raises(SystemExit, match=r"ONLY='p2_sin,distill_mnist_alone': distill_mnist_alone selects no"
                                          r" experiment; known experiments: p1_synthetic_s1"):
         select("p2_sin,distill_mnist_alone")  # a typo beside a good prefix is not dropped in silence
+    with pytest.raises(SystemExit, match=r"ONLY=',': names no experiment; known experiments: p1_synthetic_s1"):
+        select(",")
 
 
 def test_the_spiking_section_shows_both_modes_and_the_ablation_over_seeds(tmp_path):

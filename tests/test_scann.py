@@ -170,6 +170,8 @@ def test_the_same_seed_gives_the_same_numbers():
     ("attack.secret=voltage", "attack.secret"),
     ("attack.channel=em", "attack.channel"),
     ("+mismatch.c_gate=0.1", "mismatch.c_gate"),
+    ("mismatch.c_mem=-0.5", "mismatch.c_mem is a relative standard deviation"),
+    ("mismatch.weight=5", "mismatch.weight is a relative standard deviation"),
     ("circuit.threshold=1.5", "circuit.threshold"),
     ("attack.values=[0.8,1.4]", "circuit.threshold"),
     ("attack.values=[1.0]", "attack.values"),

@@ -227,11 +227,30 @@ def test_a_target_whose_results_metrics_json_cannot_hold_is_named():
 
 
 def test_the_settings_that_decide_reuse_of_a_trained_student_are_the_training_ones():
-    from multigrade.snn import training_differences
+    from multigrade.differences import described_differences, differing_keys
+    from multigrade.snn import NOT_TRAINING
     then = {"seed": 0, "student": {"sizes": [784, 64, 10], "steps": 10}, "paths": {"output_dir": "/a"},
             "trainer": {"enable_progress_bar": True, "precision": 32}, "digits": {"data_dir": "data", "limit": None}}
     now = {"seed": 0, "student": {"sizes": [784, 32, 10], "steps": 10}, "paths": {"output_dir": "/b"},
            "trainer": {"enable_progress_bar": False, "precision": 16}, "digits": {"data_dir": "data/", "limit": None},
            "kd": {}}
-    assert training_differences(then, now) == ["kd", "student.sizes", "trainer.precision"]
-    assert training_differences(then, then) == []
+    assert differing_keys(then, now, NOT_TRAINING) == ["kd", "student.sizes", "trainer.precision"]
+    assert differing_keys(then, then, NOT_TRAINING) == []
+    assert described_differences(then, now, "there", "here", NOT_TRAINING, most=2) == (
+        "kd: '(none)' (there), {} (here); student.sizes: [784, 64, 10] (there), [784, 32, 10] (here); and 1 more")
+
+
+def test_a_finished_run_of_other_settings_is_refused_naming_them(tmp_path):
+    from multigrade.checks import ConfigError
+    from multigrade.run_folder import check_finished_run
+
+    config = {"seed": 0, "train": {"lr_max": 1e-3}, "paths": {"output_dir": "/a"}}
+    check_finished_run(tmp_path, config, ("paths",))  # no finished run there
+    (tmp_path / "metrics.json").write_text(json.dumps({"test_accuracy": 0.9, "config": config}))
+    check_finished_run(tmp_path, {**config, "paths": {"output_dir": "/b"}}, ("paths",))  # the same settings
+    with pytest.raises(ConfigError, match=r"holds a finished run of other settings \(train.lr_max: 0.001 \(there\),"
+                                          r" 0.002 \(here\)\): choose a fresh paths.output_dir, or delete"
+                                          r" .*metrics.json"):
+        check_finished_run(tmp_path, {**config, "train": {"lr_max": 2e-3}}, ("paths",))
+    (tmp_path / "metrics.json").write_text("{cut short")
+    check_finished_run(tmp_path, {**config, "seed": 1}, ("paths",))  # nothing readable to keep: replaced

@@ -303,6 +303,15 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--seeds", type=int, default=16,
                         help="also time this many seeds of the first case stacked against one (0: skip)")
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be 1 or more (timings per path); got {args.repeats}")
+    if args.seeds < 0:
+        parser.error(f"--seeds must be 0 (skip) or a number of seeds to stack; got {args.seeds}")
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--out {args.out} cannot be created ({error.strerror or error}): choose a folder that can be"
+                     f" written")
     quiet_lightning()
     skip_missing_nvml()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # the framework's trainer is deterministic

@@ -147,8 +147,9 @@ def _valid(key: str, value: Any) -> bool:
 def check_settings(cfg: DictConfig) -> None:
     """Raise a ``ConfigError`` naming the key when ``seed`` is not an integer, ``seeds``
     not a list of different integers, ``cuda_graph`` not a boolean, the epochs between
-    loss checks or in-grade checkpoints (``callbacks.*_every_epochs``) not positive, or a
-    ``train.*`` override (a value or a per-grade list of values) has the wrong type."""
+    loss checks or in-grade checkpoints (``callbacks.*_every_epochs``) or the spectrum
+    evolution's samples per grade not positive, or a ``train.*`` override (a value or a
+    per-grade list of values) has the wrong type or is no setting (``+train.lr_mx=...``)."""
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
         raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
     if not isinstance(cfg.get("cuda_graph", True), bool):
@@ -168,7 +169,14 @@ def check_settings(cfg: DictConfig) -> None:
         if not ((value is None and null) or (isinstance(value, int) and not isinstance(value, bool) and value > 0)):
             raise ConfigError(f"callbacks.{key} must be a positive number of epochs{' or null' if null else ''};"
                               f" got {value!r}")
+    points = OmegaConf.select(cfg, "callbacks.spectra.evolution_points", default=1)
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise ConfigError(f"callbacks.spectra.evolution_points must be a positive number of samples per grade;"
+                          f" got {points!r}")
     train = OmegaConf.to_container(cfg.get("train") or {}, resolve=True)
+    unknown = sorted(set(train) - set(TRAIN_TYPES))
+    if unknown:  # added with +train.<key>=..., which nothing would read
+        raise ConfigError(f"train.{unknown[0]} is not a setting: train takes {', '.join(TRAIN_TYPES)}")
     for key, value in train.items():
         values = value if isinstance(value, list) else [value]
         if key in TRAIN_TYPES and value is not None and not all(_valid(key, v) for v in values):

@@ -34,7 +34,8 @@ from multigrade.checks import (ConfigError, SweepError, check_settings, check_sw
 from multigrade.cuda_check import skip_missing_nvml
 from multigrade.data.regression import RegressionData
 from multigrade.grades.adaptive import AdaptiveGrading
-from multigrade.grades.loop import cumulative_predictions, fit_grades
+from multigrade.grades.checkpoints import check_grade_files
+from multigrade.grades.loop import cumulative_predictions, fit_grades, run_identity
 from multigrade.grades.metrics import METRICS
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.grades.records import GradeRecord, GradeSpec, check_buildable
@@ -43,6 +44,7 @@ from multigrade.grades.stacked import ForEachSeed, fit_stacked
 from multigrade.grades.stair import StairNetwork
 from multigrade.io import write_json, write_npz
 from multigrade.overrides import override_key
+from multigrade.run_folder import record_run
 from multigrade.spectra.callback import SpectraCallback
 from multigrade.spectra.plots import reconstructions_figure, save_figure, write_run_figures
 from multigrade.tracking import closed_if_failed, finish, log_config, log_grade, log_grades
@@ -99,7 +101,7 @@ def grade_specs(cfg: DictConfig, count: int | None = None) -> list[GradeSpec]:
         activation, output, stack = padded(activation, count), padded(output, count), padded(stack, count)
     try:
         return [
-            GradeSpec([int(w) for w in widths], value_for_grade(activation, k, "model.activation"),
+            GradeSpec(list(widths), value_for_grade(activation, k, "model.activation"),
                       value_for_grade(output, k, "model.output"), value_for_grade(stack, k, "model.stack"))
             for k, widths in enumerate(grades, start=1)
         ]
@@ -281,6 +283,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     schedules = grade_schedules(cfg, len(grades), extend=adaptive is not None)
     seeds = cfg.get("seeds")
     check_equation_run(data, schedules, seeds)
+    check_checkpoints(out, data, grades, schedules, cfg)
+    record_run()
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     with closed_if_failed(logger):
         metrics = train_and_record(cfg, data, grades, schedules, adaptive, logger, out, started)
@@ -291,6 +295,22 @@ def run(cfg: DictConfig) -> dict[str, Any]:
              headline, last[f"test_{headline}"], last[f"train_{headline}"], last[f"val_{headline}"],
              f", mean of {len(seeds)} seeds" if seeds else "", out / "metrics.json")
     return metrics
+
+
+def seed_folders(out: Path, seeds) -> list[Path]:
+    """The run folders of seeds trained side by side (``seeds=[...]``): ``out/seed_<s>``."""
+    return [out / f"seed_{int(seed)}" for seed in seeds]
+
+
+def check_checkpoints(out: Path, data: RegressionData, grades: list[GradeSpec], schedules: list[GradeSchedule],
+                      cfg: DictConfig) -> None:
+    """Refuse, before anything is written, checkpoints in the run folder (each seed's, side
+    by side) that a restart could not take as its own (``check_grade_files``)."""
+    seeds = cfg.get("seeds")
+    folders = seed_folders(out, seeds) if seeds else [out]
+    for seed, folder in zip(seeds or [cfg.seed], folders):
+        if (folder / "checkpoints").is_dir():
+            check_grade_files(folder / "checkpoints", grades, schedules, run_identity(data, int(seed)))
 
 
 def train_and_record(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec], schedules: list[GradeSchedule],
@@ -403,7 +423,7 @@ def run_seeds_side_by_side(cfg: DictConfig, data: RegressionData, grades: list[G
     """Train ``cfg.seeds`` as one stacked model (``fit_side_by_side``) into the run folders
     ``seed_<s>/`` and return the seeds' mean (and std) per grade."""
     seeds = [int(seed) for seed in cfg.seeds]
-    folders = [out / f"seed_{seed}" for seed in seeds]
+    folders = seed_folders(out, seeds)
     configs = [seed_config(cfg, seed, folder) for seed, folder in zip(seeds, folders)]
     fitted = fit_side_by_side(configs, seeds, folders, data, grades, [schedules] * len(seeds), logger, started)
     runs = [metrics for metrics, _ in fitted]

@@ -35,9 +35,11 @@ from omegaconf import DictConfig, OmegaConf
 from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError, check_sweep_direction, in_multirun,
                                one_device, stop_on_input_error)
 from multigrade.grades.checkpoints import CheckpointError, load_state, read_checkpoint
+from multigrade.differences import described_differences, differing_keys
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
 from multigrade.run import CONF_DIR, job_settings_overrides, prepare_run, with_overrides
+from multigrade.run_folder import check_finished_run, record_run
 from multigrade.spiking.targets import DeploymentTarget
 from multigrade.tracking import closed_if_failed, finish, log_config
 
@@ -151,28 +153,11 @@ NOT_TRAINING = ("target", "paths", "logger", "cluster_settings", "digits.data_di
                 "trainer.enable_progress_bar", "trainer.enable_model_summary")
 
 
-def dotted(config: Any, key: str = "") -> dict[str, Any]:
-    """A nested config as ``{"a.b.c": leaf}`` (an empty mapping is a leaf)."""
-    if not isinstance(config, dict) or not config:
-        return {key: config}
-    return {inner: leaf for name, value in config.items()
-            for inner, leaf in dotted(value, f"{key}.{name}" if key else str(name)).items()}
-
-
-def training_differences(then: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """The dotted keys whose values differ between two resolved configs, those under
-    ``NOT_TRAINING`` aside (a key one config lacks differs)."""
-    old, new = dotted(then), dotted(now)
-    keys = sorted(set(old) | set(new))
-    return [key for key in keys if not any(key == n or key.startswith(f"{n}.") for n in NOT_TRAINING)
-            and (key not in old or key not in new or old[key] != new[key])]
-
-
 def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, Any] | None:
     """The test metrics of the networks an earlier run left in ``path`` (``student.pt``),
     loaded into ``module``, when that run had ``config`` but for ``NOT_TRAINING``; None
-    where there is no such file, or (saying which keys differ) it came from another
-    configuration."""
+    where there is no such file; a ``CheckpointError`` naming the settings that differ
+    where it was trained with others (training these would replace it)."""
     if not path.is_file():
         return None
     then = "the student is then trained again"
@@ -181,11 +166,10 @@ def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, An
     if not (isinstance(metrics, dict) and isinstance(metrics.get("config"), dict) and "state_dict" in saved):
         raise CheckpointError(f"{path} holds no trained student (its state_dict, test metrics and config):"
                               f" delete it ({then})")
-    differences = training_differences(metrics["config"], config)
-    if differences:
-        shown = ", ".join(differences[:5]) + (f" and {len(differences) - 5} more" if len(differences) > 5 else "")
-        log.info("%s was trained with other settings (%s): training again, and replacing it", path, shown)
-        return None
+    if differing_keys(metrics["config"], config, NOT_TRAINING):
+        differences = described_differences(metrics["config"], config, "there", "here", NOT_TRAINING)
+        raise CheckpointError(f"{path} holds a student trained with other settings ({differences}): choose a fresh"
+                              f" paths.output_dir, or delete it to train these settings there")
     load_state(module, saved["state_dict"], path, f"delete it ({then})")
     return {**metrics, "config": config}
 
@@ -266,7 +250,9 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     datamodule = instantiate(cfg.digits)
     module = instantiate(cfg.method, **settings)
     config = OmegaConf.to_container(cfg, resolve=True)
+    check_finished_run(out, config, NOT_TRAINING)
     metrics = trained_run(out / TRAINED, config, module)
+    record_run()
     if metrics is not None:
         log.info("%s holds this run's trained networks (test accuracy %.4f): taking them, not training again",
                  out / TRAINED, metrics["test_accuracy"])

@@ -23,7 +23,37 @@ CLASSES = 10
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """A dataset is not in the data directory and could not be downloaded."""
+    """A dataset is not in the data directory and could not be downloaded, or a file of it
+    there is damaged."""
+
+
+# The IDX files of a split (train: True, test: False): name, magic number, items, bytes per item.
+IDX_FILES = {
+    True: (("train-images-idx3-ubyte", 2051, 60000, 784), ("train-labels-idx1-ubyte", 2049, 60000, 1)),
+    False: (("t10k-images-idx3-ubyte", 2051, 10000, 784), ("t10k-labels-idx1-ubyte", 2049, 10000, 1)),
+}
+
+
+def check_idx_files(raw: Path, train: bool) -> None:
+    """The split's IDX files present in ``raw`` have the official header (magic number 2051
+    for images with 28 x 28 pixels, 2049 for labels; the item count) and size (a 16- or
+    8-byte header, then one byte per pixel or label); a ``DatasetNotFoundError`` names the
+    first file that does not (cut short, or another file). Missing files are left to the
+    loader (and its download)."""
+    for name, magic, items, item_bytes in IDX_FILES[train]:
+        path = raw / name
+        if not path.is_file():
+            continue
+        header = 16 if item_bytes > 1 else 8
+        expected = header + items * item_bytes
+        with open(path, "rb") as handle:
+            found = np.frombuffer(handle.read(header).ljust(header, b"\0"), dtype=">u4")
+        size = path.stat().st_size
+        if found[0] != magic or found[1] != items or size != expected:
+            raise DatasetNotFoundError(
+                f"{path} is damaged: {size} bytes with magic number {found[0]} and {found[1]} items, where the"
+                f" official file has {expected} bytes, magic number {magic} and {items} items; replace it with"
+                f" the official file (or delete it, with internet and download on, to fetch it again)")
 
 
 def load_digits(data_dir: str | Path, dataset: str, train: bool,
@@ -34,6 +64,7 @@ def load_digits(data_dir: str | Path, dataset: str, train: bool,
         raise ValueError(f"unknown dataset {dataset!r}: choose one of {sorted(DATASETS)}")
     cls = DATASETS[dataset]
     root = Path(data_dir).expanduser()
+    check_idx_files(root / cls.__name__ / "raw", train)
     try:
         data = cls(str(root), train=train, download=download)
     except (RuntimeError, OSError) as error:  # torchvision: RuntimeError when absent, URLError offline

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from multigrade.data.regression import RegressionData
+from multigrade.data.regression import RegressionData, check_counts
 
 NUM_TERMS = 20
 
@@ -40,6 +40,7 @@ def uniform_points(n: int, seed: int) -> np.ndarray:
 def p1_coordinates(n_train: int, n_val: int, n_test: int, val_seed: int, test_seed: int) -> dict[str, np.ndarray]:
     """P1's splits of the 1D coordinate: the training grid ``arange(0, 1, 1/n_train)`` and
     uniform validation and test points from their seeds."""
+    check_counts(n_train=n_train, n_val=n_val, n_test=n_test)
     return {
         "train": np.arange(0.0, 1.0, 1.0 / n_train)[:n_train],
         "val": uniform_points(n_val, val_seed),

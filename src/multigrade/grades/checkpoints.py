@@ -23,6 +23,7 @@ import lightning.pytorch as L
 import torch
 from torch import nn
 
+from multigrade.differences import described_differences
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import StairNetwork, freeze
@@ -55,10 +56,12 @@ def grade_identity(spec: GradeSpec, schedule: GradeSchedule, identity: dict[str,
 
 
 def check_identity(path: Path, found: dict[str, Any], expected: dict[str, Any]) -> None:
+    """Raise a ``CheckpointError`` naming the settings in which the file's identity
+    ``found`` differs from this run's ``expected`` one."""
     if found != expected:
         raise CheckpointError(
-            f"{path} was written by a different run (it has {found}, this run needs"
-            f" {expected}): choose a fresh paths.output_dir or delete {path.parent}"
+            f"{path} was written by a different run ({described_differences(found, expected, 'the file', 'this run')}):"
+            f" choose a fresh paths.output_dir or delete {path.parent}"
         )
 
 
@@ -130,6 +133,37 @@ def check_lineage(path: Path, payload: dict[str, Any], earlier: dict[str, Any] |
                               f" paths.output_dir")
 
 
+def check_grade_file(path: Path, payload: dict[str, Any], earlier: dict[str, Any] | None,
+                     expected: dict[str, Any]) -> None:
+    """Grade k's file (``payload``) has this run's ``expected`` identity (``grade_identity``)
+    and holds grades 1..k-1 as grade (k-1)'s file (``earlier``) does; else a ``CheckpointError``."""
+    found = {"spec": {"output": "linear", **payload["specs"][-1]},  # older files: linear heads
+             "schedule": payload["record"]["schedule"],
+             **payload["identity"]}
+    check_identity(path, found, expected)
+    check_lineage(path, payload, earlier)
+
+
+def check_grade_files(directory: Path, grades: list[GradeSpec], schedules: list[GradeSchedule],
+                      identity: dict[str, Any]) -> None:
+    """Refuse, before a run writes anything, what ``restore_grades`` and ``read_partial``
+    would refuse in ``directory``: a grade file or the next grade's in-grade checkpoint
+    of other settings, data or seed, a grade file trained on other grades, a file that
+    cannot be read (``CheckpointError``, saying what to do). The in-grade checkpoint's
+    frozen grades are checked when its grade starts (``weights_digest``)."""
+    payload = None
+    done = completed_grades(directory, len(grades))
+    for k in range(1, done + 1):
+        earlier, payload = payload, read_grade(grade_path(directory, k))
+        check_grade_file(grade_path(directory, k), payload, earlier, grade_identity(grades[k - 1], schedules[k - 1],
+                                                                                   identity))
+    partial = partial_path(directory, done + 1)
+    if done < len(grades) and partial.is_file():
+        found = {key: value for key, value in read_grade(partial, PARTIAL_FIELDS)["identity"].items()
+                 if key != "frozen_grades"}
+        check_identity(partial, found, grade_identity(grades[done], schedules[done], identity))
+
+
 def completed_grades(directory: Path, total: int) -> int:
     """How many grades, counting from 1 (of at most ``total``), have their file in ``directory``."""
     done = 0
@@ -174,11 +208,7 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
         if not path.is_file() or (stop is not None and records and stop(records) is not None):
             break
         earlier, payload = payload, read_grade(path)
-        found = {"spec": {"output": "linear", **payload["specs"][-1]},  # older files: linear heads
-                 "schedule": payload["record"]["schedule"],
-                 **payload["identity"]}
-        check_identity(path, found, grade_identity(spec, schedule, identity))
-        check_lineage(path, payload, earlier)
+        check_grade_file(path, payload, earlier, grade_identity(spec, schedule, identity))
         records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
         partial_path(directory, k).unlink(missing_ok=True)  # left by a kill after the grade's file was written
     if payload is None:

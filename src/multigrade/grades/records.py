@@ -26,6 +26,9 @@ class GradeSpec:
     stack: str | None = None
 
     def __post_init__(self) -> None:
+        bad = [w for w in self.widths if isinstance(w, bool) or not isinstance(w, int) or w < 1]
+        if bad:
+            raise ValueError(f"a grade's hidden widths are positive integers; got {list(self.widths)}")
         if self.output not in HEADS:
             raise ValueError(f"unknown grade output {self.output!r}: choose one of {sorted(HEADS)}")
         check_activations(self.widths, self.activation)

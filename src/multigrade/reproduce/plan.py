@@ -201,6 +201,6 @@ def select(only: str | None) -> list[PlannedRun]:
     unmatched = [p for p in prefixes if not any(matches(run.experiment, p) for run in PLAN)]
     if unmatched or not prefixes:
         known = list(dict.fromkeys(run.experiment for run in PLAN))
-        raise SystemExit(f"ONLY={only!r}: {', '.join(unmatched) or 'nothing'} selects no experiment;"
-                         f" known experiments: {', '.join(known)}")
+        what = f"{', '.join(unmatched)} selects no experiment" if unmatched else "names no experiment"
+        raise SystemExit(f"ONLY={only!r}: {what}; known experiments: {', '.join(known)}")
     return [run for run in PLAN if any(matches(run.experiment, p) for p in prefixes)]

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from multigrade.checks import ConfigError, stop_on_input_error
 from multigrade.io import write_json
 from multigrade.run import CONF_DIR, claim_output_dir
+from multigrade.run_folder import check_finished_run, record_run
 from multigrade.scann.attack import AttackSettings, LayerSettings, example_device, run_attack
 from multigrade.scann.circuit import AxonHillock
 from multigrade.scann.plots import write_attack_figures
@@ -41,11 +42,21 @@ def _section(cfg: DictConfig, key: str, known: type | None = None) -> dict[str, 
     return values
 
 
+# The largest relative mismatch: a device's parameter nominal * (1 + sigma z) stays positive
+# for z down to -5 (negative for about one device in 3.5 million).
+MAX_MISMATCH = 0.2
+
+
 def attack_settings(cfg: DictConfig) -> AttackSettings:
     """The run's ``AttackSettings``; a ``ConfigError`` names a bad or unknown key."""
     unknown = set(cfg.mismatch) - set(MISMATCH_KEYS)
     if unknown:
         raise ConfigError(f"mismatch.{sorted(unknown)[0]} is not a mismatch parameter; use {', '.join(MISMATCH_KEYS)}")
+    for key, spread in cfg.mismatch.items():
+        if isinstance(spread, bool) or not isinstance(spread, (int, float)) or not 0 <= spread <= MAX_MISMATCH:
+            raise ConfigError(f"mismatch.{key} is a relative standard deviation sigma in [0, {MAX_MISMATCH}] (a"
+                              f" device's value is nominal * (1 + sigma z), z ~ N(0, 1), positive up to z = -5);"
+                              f" got {spread!r}")
     if cfg.profile.name not in cfg.traces:
         raise ConfigError(f"traces.{cfg.profile.name} is missing: the numbers of profiling and victim devices"
                           f" per class for profile {cfg.profile.name!r}")
@@ -69,6 +80,11 @@ def attack_settings(cfg: DictConfig) -> AttackSettings:
         raise ConfigError(str(error)) from None
 
 
+# What may differ between two runs of one attack in one folder: where things are, how the
+# run is logged and submitted.
+NOT_ATTACK = ("paths", "logger", "cluster_settings")
+
+
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run the attack, write the run folder, return the metrics."""
     started = time.perf_counter()
@@ -76,6 +92,8 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
         raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
     out = claim_output_dir(cfg)
+    check_finished_run(out, OmegaConf.to_container(cfg, resolve=True), NOT_ATTACK)
+    record_run()
     log.info("%s (profile %s): %d + %d devices per class -> %s", cfg.name, cfg.profile.name,
              settings.profiling, settings.victims, out)
     result = run_attack(settings, cfg.seed)

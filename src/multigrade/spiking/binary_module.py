@@ -32,6 +32,9 @@ class BinarySNNModule(ScheduledModule):
             raise TypeError(f"method=binary trains a BinarySNN (student=binary_mlp), not a {type(net).__name__};"
                             f" use method=distill for it")
         check_encoding(encoding)
+        for key, steps in (("train_steps", train_steps), ("eval_steps", eval_steps)):
+            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+                raise ValueError(f"method.{key} must be a positive number of time steps; got {steps!r}")
         if net.mode == "continuous" and train_steps < 2:
             raise ValueError(f"student.mode=continuous carries the membrane from step to step, but"
                              f" method.train_steps={train_steps} trains on one step, as discontinuous integration"

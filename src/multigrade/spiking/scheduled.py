@@ -35,7 +35,7 @@ class ScheduledModule(L.LightningModule):
         if not torch.isfinite(loss):
             parts = ", ".join(f"{name} {value.item():.4g}" for name, value in terms.items())
             raise FloatingPointError(f"the training loss is {loss.item()} at epoch {self.current_epoch + 1}"
-                                     f" ({parts}); lower lr_max or check the data")
+                                     f" ({parts}); lower the learning rate (train.lr_max) or check the data")
 
     def evaluate(self, batch, split: str) -> None:
         """Score one batch of ``split`` ("val" or "test"), log its metrics, count its spikes."""

@@ -1,0 +1,125 @@
+"""A run folder holds one run: a start that the folder's results refuse leaves it as it was.
+
+Hydra writes its record of a run (``.hydra/``: ``config.yaml``, ``hydra.yaml``,
+``overrides.yaml``) into the run's folder before the run starts. For a folder that already
+holds results (``RESULTS``), the ``RunFolder`` callback puts that record off until the run
+has checked that the results are its own (a grade run its checkpoints, a spiking run the
+settings its student was trained with, ``check_finished_run``) and calls ``record_run``;
+a start refused on the way writes nothing there. A folder whose record names another
+entry point (a spiking run's folder given to a grade run) is refused at once, as is a
+folder that cannot be created.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hydra.core.hydra_config import HydraConfig
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from multigrade.checks import ConfigError
+from multigrade.differences import described_differences, differing_keys
+from multigrade.io import atomic_path
+
+# What a finished or started run leaves: its metrics, grade checkpoints, a trained student.
+RESULTS = ("metrics.json", "checkpoints", "student.pt")
+# The entry point of each primary config.
+ENTRY_POINTS = {"config": "python -m multigrade.run", "snn": "python -m multigrade.snn",
+                "scann": "python -m multigrade.scann"}
+
+log = logging.getLogger(__name__)
+
+# This process's run's record while it is put off: the subfolder, the config and the overrides.
+_deferred: dict[str, Any] = {}
+
+
+def holds_results(folder: Path) -> bool:
+    return any((folder / name).exists() for name in RESULTS)
+
+
+def recorded_entry_point(folder: Path, subdir: str) -> str | None:
+    """The primary config (``hydra.job.config_name``) the folder's Hydra record names; None
+    where there is no readable record."""
+    try:
+        record = yaml.safe_load((folder / subdir / "hydra.yaml").read_text())
+        return record["hydra"]["job"]["config_name"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
+
+
+def check_creatable(folder: Path) -> None:
+    """Create ``folder`` (and its parents) or raise a ``ConfigError`` saying why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"paths.output_dir {folder} cannot be created ({error.strerror or error}): choose a"
+                          f" folder that can be written") from None
+
+
+class RunFolder(Callback):
+    """For a single run (``hydra.run.dir``): refuse a folder that cannot be created or holds
+    another entry point's results; put Hydra's record off in a folder holding results."""
+
+    def on_run_start(self, config: DictConfig, config_name: str | None = None, **kwargs: Any) -> None:
+        folder = Path(config.hydra.run.dir)
+        subdir = config.hydra.output_subdir
+        try:
+            check_creatable(folder)
+            if not holds_results(folder):
+                return
+            recorded = recorded_entry_point(folder, subdir or ".hydra")
+            if recorded is not None and config_name is not None and recorded != config_name:
+                raise ConfigError(f"{folder} holds the results of a `{ENTRY_POINTS.get(recorded, recorded)}` run"
+                                  f" (its {subdir or '.hydra'}/hydra.yaml); this is a"
+                                  f" `{ENTRY_POINTS.get(config_name, config_name)}` run: choose a fresh"
+                                  f" paths.output_dir")
+        except ConfigError as error:
+            log.error("ConfigError: %s", error)
+            raise SystemExit(1) from None
+        if subdir is None:
+            return
+        task = copy.deepcopy(config)
+        with read_write(task), open_dict(task):
+            del task["hydra"]
+        _deferred.update(subdir=subdir, config=task, overrides=list(config.hydra.overrides.task))
+        with read_write(config.hydra):
+            config.hydra.output_subdir = None
+
+
+def record_run() -> None:
+    """Write Hydra's record of this run into its folder where ``RunFolder`` put it off, as
+    Hydra writes it: call once the run has accepted the folder's results as its own."""
+    if not _deferred:
+        return
+    hydra_cfg = HydraConfig.get()
+    folder = Path(hydra_cfg.runtime.output_dir) / _deferred["subdir"]
+    record = OmegaConf.create({"hydra": OmegaConf.to_container(hydra_cfg)})
+    record.hydra.output_subdir = _deferred["subdir"]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in (("config.yaml", _deferred["config"]), ("hydra.yaml", record),
+                          ("overrides.yaml", OmegaConf.create(_deferred["overrides"]))):
+        with atomic_path(folder / name) as path:
+            OmegaConf.save(content, path)
+    _deferred.clear()
+
+
+def check_finished_run(folder: Path, config: dict[str, Any], ignored: tuple[str, ...]) -> None:
+    """Raise a ``ConfigError`` where ``folder/metrics.json`` holds a finished run of other
+    settings than ``config`` (keys in ``ignored`` aside), naming them: a second run would
+    replace its results. A file without a readable config is left to be replaced."""
+    path = folder / "metrics.json"
+    try:
+        then = json.loads(path.read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if not isinstance(then, dict) or not differing_keys(then, config, ignored):
+        return
+    differences = described_differences(then, config, "there", "here", ignored)
+    raise ConfigError(f"{folder} holds a finished run of other settings ({differences}): choose a fresh"
+                      f" paths.output_dir, or delete {path} to run these settings there")
