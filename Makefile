@@ -29,6 +29,9 @@ help: ## list the targets and variables
 	@echo "    bench:      SIZE=smoke|cpu|paper ($(or $(SIZE),unset: paper on a GPU; cpu without)), BENCH_OUT=<dir> ($(BENCH_OUT))"
 	@echo "    sync-wandb: RUNS=<dir> ($(RUNS))"
 	@echo "    test:       PYTEST_ARGS=<pytest arguments> ($(or $(PYTEST_ARGS),unset))"
+	@echo "    setup:      PYTHON=<Python 3.11 or newer> ($(PYTHON)), VENV=<dir> ($(VENV)),"
+	@echo "                PYTHON310=<Python 3.10, for the Loihi environment> ($(or $(PYTHON310),none found)),"
+	@echo "                LOIHI_VENV=<dir> ($(LOIHI_VENV))"
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "multigrade needs Python >= 3.11; set PYTHON=python3.11")'
