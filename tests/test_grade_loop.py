@@ -293,11 +293,15 @@ def test_the_checkpoints_a_restart_would_refuse_are_refused_before_it_starts(tmp
     schedules = [GradeSchedule(10, 64, 1e-3, 1e-4)] * 3
     with pytest.raises(RuntimeError, match="killed"):  # grade 2 stopped after its in-grade checkpoint
         small_run(tmp_path, 0, 10, 100, 3, CrashAt(grade=2, epoch=7))
-    check_grade_files(tmp_path, grades, schedules, identity)  # this run's: taken
+    check_grade_files(tmp_path, grades, schedules, identity, checkpoint_every=3)  # this run's: taken
     other = [GradeSchedule(10, 64, 1e-3, 1e-4), GradeSchedule(10, 64, 2e-3, 1e-4), GradeSchedule(10, 64, 1e-3, 1e-4)]
     with pytest.raises(CheckpointError, match=r"grade_2.partial.pt was written by a different run \(schedule.lr_max:"
                                               r" 0.001 \(the file\), 0.002 \(this run\)\)"):
-        check_grade_files(tmp_path, grades, other, identity)  # grade 2's own rate differs: its in-grade file
+        check_grade_files(tmp_path, grades, other, identity, checkpoint_every=3)  # grade 2's own rate differs
+    check_grade_files(tmp_path, grades, other, identity)  # without in-grade checkpoints a restart never reads it
+    nudge_first_grade(tmp_path)  # grade 2's in-grade file now sits on other grades than grade_1.pt holds
+    with pytest.raises(CheckpointError, match=r"grade_2.partial.pt was written by a different run \(frozen_grades:"):
+        check_grade_files(tmp_path, grades, schedules, identity, checkpoint_every=3)
     with pytest.raises(CheckpointError, match=r"grade_1.pt was written by a different run \(seed: 0 \(the file\),"
                                               r" 1 \(this run\)\)"):
         check_grade_files(tmp_path, grades, schedules, run_identity(data, 1))

@@ -385,7 +385,10 @@ def test_make_reproduce_leaves_the_loihi_run_out_without_its_environment(monkeyp
 def test_the_value_an_override_gives_a_key_is_the_last_one():
     from multigrade.overrides import override_value
 
-    assert override_value(["target.python=/a", "seed=2", "+target.python=/b=c"], "target.python") == "/b=c"
+    assert override_value(["target.python=/a", "seed=2", "+target.python=/b"], "target.python") == "/b"
+    assert override_value(["target.python=/b=c"], "target.python") == "/b=c"  # not Hydra's grammar: as written
+    assert override_value(["target.python='/a b/python'"], "target.python") == "/a b/python"
+    assert override_value(["target.python=null"], "target.python") is None
     assert override_value(["target.python=/a", "~target.python"], "target.python") is None
     assert override_value(["target.images=5"], "target.python") is None
 

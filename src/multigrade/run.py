@@ -283,7 +283,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
     schedules = grade_schedules(cfg, len(grades), extend=adaptive is not None)
     seeds = cfg.get("seeds")
     check_equation_run(data, schedules, seeds)
-    check_checkpoints(out, data, grades, schedules, cfg)
+    check_checkpoints(out, data, grades, schedules, cfg, adaptive)
     record_run()
     logger = instantiate(cfg.logger, save_dir=str(out)) if cfg.get("logger") else False
     with closed_if_failed(logger):
@@ -303,14 +303,18 @@ def seed_folders(out: Path, seeds) -> list[Path]:
 
 
 def check_checkpoints(out: Path, data: RegressionData, grades: list[GradeSpec], schedules: list[GradeSchedule],
-                      cfg: DictConfig) -> None:
-    """Refuse, before anything is written, checkpoints in the run folder (each seed's, side
-    by side) that a restart could not take as its own (``check_grade_files``)."""
+                      cfg: DictConfig, adaptive: AdaptiveGrading | None) -> None:
+    """Refuse, before anything is written, checkpoints in the run folder that this run,
+    started again there, could not take as its own (``check_grade_files``): its grade files
+    (under its stop rule) and in-grade checkpoint, or each seed's grade files side by side
+    (which keep no in-grade checkpoints)."""
     seeds = cfg.get("seeds")
-    folders = seed_folders(out, seeds) if seeds else [out]
-    for seed, folder in zip(seeds or [cfg.seed], folders):
-        if (folder / "checkpoints").is_dir():
+    if seeds:
+        for seed, folder in zip(seeds, seed_folders(out, seeds)):
             check_grade_files(folder / "checkpoints", grades, schedules, run_identity(data, int(seed)))
+    else:
+        check_grade_files(out / "checkpoints", grades, schedules, run_identity(data, int(cfg.seed)),
+                          adaptive.stop if adaptive else None, cfg.callbacks.checkpoint_every_epochs)
 
 
 def train_and_record(cfg: DictConfig, data: RegressionData, grades: list[GradeSpec], schedules: list[GradeSchedule],

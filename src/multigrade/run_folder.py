@@ -27,8 +27,9 @@ from multigrade.checks import ConfigError
 from multigrade.differences import described_differences, differing_keys
 from multigrade.io import atomic_path
 
-# What a finished or started run leaves: its metrics, grade checkpoints, a trained student.
-RESULTS = ("metrics.json", "checkpoints", "student.pt")
+# What a finished or started run leaves: its metrics, grade checkpoints, a trained student
+# (and, for seeds side by side, each seed's metrics and checkpoints).
+RESULTS = ("metrics.json", "checkpoints", "student.pt", "seed_*/metrics.json", "seed_*/checkpoints")
 # The entry point of each primary config.
 ENTRY_POINTS = {"config": "python -m multigrade.run", "snn": "python -m multigrade.snn",
                 "scann": "python -m multigrade.scann"}
@@ -40,17 +41,20 @@ _deferred: dict[str, Any] = {}
 
 
 def holds_results(folder: Path) -> bool:
-    return any((folder / name).exists() for name in RESULTS)
+    return any(next(folder.glob(pattern), None) is not None for pattern in RESULTS)
 
 
-def recorded_entry_point(folder: Path, subdir: str) -> str | None:
-    """The primary config (``hydra.job.config_name``) the folder's Hydra record names; None
-    where there is no readable record."""
-    try:
-        record = yaml.safe_load((folder / subdir / "hydra.yaml").read_text())
-        return record["hydra"]["job"]["config_name"]
-    except (OSError, yaml.YAMLError, KeyError, TypeError):
-        return None
+def recorded_entry_point(folder: Path, subdirs: tuple[str, ...]) -> tuple[str, str] | tuple[None, None]:
+    """The primary config (``hydra.job.config_name``) that the folder's Hydra record names,
+    and the record's subfolder (the first of ``subdirs`` with a readable one); (None, None)
+    where there is none."""
+    for subdir in subdirs:
+        try:
+            record = yaml.safe_load((folder / subdir / "hydra.yaml").read_text())
+            return record["hydra"]["job"]["config_name"], subdir
+        except (OSError, yaml.YAMLError, KeyError, TypeError):
+            continue
+    return None, None
 
 
 def check_creatable(folder: Path) -> None:
@@ -67,16 +71,17 @@ class RunFolder(Callback):
     another entry point's results; put Hydra's record off in a folder holding results."""
 
     def on_run_start(self, config: DictConfig, config_name: str | None = None, **kwargs: Any) -> None:
+        _deferred.clear()  # an earlier run's of this process, refused before it recorded itself
         folder = Path(config.hydra.run.dir)
         subdir = config.hydra.output_subdir
         try:
             check_creatable(folder)
             if not holds_results(folder):
                 return
-            recorded = recorded_entry_point(folder, subdir or ".hydra")
+            recorded, where = recorded_entry_point(folder, tuple(dict.fromkeys((subdir or ".hydra", ".hydra"))))
             if recorded is not None and config_name is not None and recorded != config_name:
                 raise ConfigError(f"{folder} holds the results of a `{ENTRY_POINTS.get(recorded, recorded)}` run"
-                                  f" (its {subdir or '.hydra'}/hydra.yaml); this is a"
+                                  f" (its {where}/hydra.yaml); this is a"
                                   f" `{ENTRY_POINTS.get(config_name, config_name)}` run: choose a fresh"
                                   f" paths.output_dir")
         except ConfigError as error:

@@ -148,9 +148,9 @@ def deployment(target: DeploymentTarget, module: Any, datamodule: Any, out: Path
 # What may differ between the run that trained a student and the run that deploys it (keys
 # and the trees under them): the target; where things are (the folder is named absolute,
 # relative or by its time; the data folder may be spelt otherwise); how the run is logged,
-# shown and submitted.
+# shown and submitted; the profile's words.
 NOT_TRAINING = ("target", "paths", "logger", "cluster_settings", "digits.data_dir", "digits.download",
-                "trainer.enable_progress_bar", "trainer.enable_model_summary")
+                "trainer.enable_progress_bar", "trainer.enable_model_summary", "profile.description")
 
 
 def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, Any] | None:

@@ -111,11 +111,11 @@ def read_grade(path: Path, fields: tuple[str, ...] = GRADE_FIELDS) -> dict[str, 
     return payload
 
 
-def weights_digest(stair: StairNetwork) -> str:
-    """SHA-1 of every tensor of ``stair``'s state (its grades so far), in name order: which
-    frozen grades a grade in training sits on."""
+def weights_digest(state: dict[str, torch.Tensor]) -> str:
+    """SHA-1 of every tensor of a stair's ``state_dict()`` (its grades so far), in name
+    order: which frozen grades a grade in training sits on."""
     digest = hashlib.sha1()
-    for name, value in sorted(stair.state_dict().items()):
+    for name, value in sorted(state.items()):
         digest.update(name.encode())
         digest.update(value.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()
@@ -144,24 +144,43 @@ def check_grade_file(path: Path, payload: dict[str, Any], earlier: dict[str, Any
     check_lineage(path, payload, earlier)
 
 
-def check_grade_files(directory: Path, grades: list[GradeSpec], schedules: list[GradeSchedule],
-                      identity: dict[str, Any]) -> None:
-    """Refuse, before a run writes anything, what ``restore_grades`` and ``read_partial``
-    would refuse in ``directory``: a grade file or the next grade's in-grade checkpoint
-    of other settings, data or seed, a grade file trained on other grades, a file that
-    cannot be read (``CheckpointError``, saying what to do). The in-grade checkpoint's
-    frozen grades are checked when its grade starts (``weights_digest``)."""
+def restorable_grades(directory: Path, grades: list[GradeSpec], schedules: list[GradeSchedule],
+                      identity: dict[str, Any], stop: Callable[[list[GradeRecord]], object | None] | None = None,
+                      ) -> tuple[dict[str, Any] | None, list[GradeRecord]]:
+    """The completed grades 1..k in ``directory`` that a run takes: their records, and the
+    last one's payload (None when there are none). Each file must match its grade's
+    settings and hold the grades before it as their files do (``check_grade_file``);
+    ``stop(records)`` (adaptive grading) is asked before each grade after the first, as in
+    training: a rule that now stops earlier takes fewer grades."""
+    records: list[GradeRecord] = []
     payload = None
-    done = completed_grades(directory, len(grades))
-    for k in range(1, done + 1):
-        earlier, payload = payload, read_grade(grade_path(directory, k))
-        check_grade_file(grade_path(directory, k), payload, earlier, grade_identity(grades[k - 1], schedules[k - 1],
-                                                                                   identity))
+    for k, (spec, schedule) in enumerate(zip(grades, schedules), start=1):
+        path = grade_path(directory, k)
+        if not path.is_file() or (stop is not None and records and stop(records) is not None):
+            break
+        earlier, payload = payload, read_grade(path)
+        check_grade_file(path, payload, earlier, grade_identity(spec, schedule, identity))
+        records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
+    return payload, records
+
+
+def check_grade_files(directory: Path, grades: list[GradeSpec], schedules: list[GradeSchedule],
+                      identity: dict[str, Any], stop: Callable[[list[GradeRecord]], object | None] | None = None,
+                      checkpoint_every: int | None = None) -> None:
+    """Refuse, before a run writes anything, what its restart from ``directory`` would
+    refuse (``CheckpointError``, saying what to do): the grade files it takes
+    (``restorable_grades``) and, with in-grade checkpoints on (``checkpoint_every``), the
+    next grade's in-grade checkpoint, which must have its grade's settings and sit on the
+    grades taken (``weights_digest``)."""
+    payload, records = restorable_grades(directory, grades, schedules, identity, stop)
+    done = len(records)
     partial = partial_path(directory, done + 1)
-    if done < len(grades) and partial.is_file():
-        found = {key: value for key, value in read_grade(partial, PARTIAL_FIELDS)["identity"].items()
-                 if key != "frozen_grades"}
-        check_identity(partial, found, grade_identity(grades[done], schedules[done], identity))
+    if (not checkpoint_every or done == len(grades) or not partial.is_file()
+            or (stop is not None and records and stop(records) is not None)):
+        return
+    frozen = weights_digest(payload["state_dict"] if payload is not None else {})
+    check_identity(partial, read_grade(partial, PARTIAL_FIELDS)["identity"],
+                   {**grade_identity(grades[done], schedules[done], identity), "frozen_grades": frozen})
 
 
 def completed_grades(directory: Path, total: int) -> int:
@@ -190,29 +209,19 @@ def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[Gra
                    schedules: list[GradeSchedule], identity: dict[str, Any],
                    stateful: dict[str, Stateful],
                    stop: Callable[[list[GradeRecord]], object | None] | None = None) -> list[GradeRecord]:
-    """Load the completed grades 1..k found in ``directory`` into ``stair`` (frozen) and
-    into the stateful callbacks; return their records (empty when there are none). Each
-    file must match its grade's settings and hold the grades before it as their files do
-    (``check_lineage``). ``stop(records)`` (adaptive grading) is asked before each grade
-    after the first, as in training: a rule that now stops earlier restores fewer grades.
-    Leftovers of writes a kill cut short are removed, and the in-grade checkpoints of the
-    grades restored."""
+    """Load the completed grades 1..k that a run takes from ``directory``
+    (``restorable_grades``, with the adaptive rule ``stop``) into ``stair`` (frozen) and into
+    the stateful callbacks; return their records (empty when there are none). Leftovers of
+    writes a kill cut short are removed, and the in-grade checkpoints of the grades restored."""
     if directory is None:
         return []
     for leftover in Path(directory).glob(".grade_*.tmp"):
         leftover.unlink()
-    records: list[GradeRecord] = []
-    payload = None
-    for k, (spec, schedule) in enumerate(zip(grades, schedules), start=1):
-        path = grade_path(directory, k)
-        if not path.is_file() or (stop is not None and records and stop(records) is not None):
-            break
-        earlier, payload = payload, read_grade(path)
-        check_grade_file(path, payload, earlier, grade_identity(spec, schedule, identity))
-        records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
-        partial_path(directory, k).unlink(missing_ok=True)  # left by a kill after the grade's file was written
+    payload, records = restorable_grades(directory, grades, schedules, identity, stop)
     if payload is None:
         return []
+    for k in range(1, len(records) + 1):
+        partial_path(directory, k).unlink(missing_ok=True)  # left by a kill after the grade's file was written
     for spec in grades[: len(records)]:
         stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
     load_state(stair, payload["state_dict"], grade_path(directory, len(records)),

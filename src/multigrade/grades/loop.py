@@ -161,7 +161,7 @@ def fit_grades(
         trainer = make_trainer(k, total)
         device = trainer.strategy.root_device
         x_train, y_train = (t.to(device) for t in data.split("train"))
-        frozen = weights_digest(stair) if checkpoint_dir is not None and checkpoint_every else None
+        frozen = weights_digest(stair.state_dict()) if checkpoint_dir is not None and checkpoint_every else None
         backbone, prior, stack, head = grow_grade(stair, spec, seed, k, x_train, y_train)
         module = GradeModule(backbone, stack, head, x_train, y_train, prior, schedule, k, seed, check_every,
                              cuda_graph, equation_on(data, device))

@@ -86,8 +86,7 @@ def without_loihi(runs: list[PlannedRun], overrides: list[str]) -> tuple[list[Pl
     if not any(run.experiment in NEEDS_LOIHI for run in runs):
         return runs, {}
     try:
-        setting = override_value(overrides, "target.python")
-        loihi_python(None if setting == "null" else setting)
+        loihi_python(override_value(overrides, "target.python"))
         return runs, {}
     except LoihiEnvironmentError as error:
         missing = {run.experiment: str(error) for run in runs if run.experiment in NEEDS_LOIHI}

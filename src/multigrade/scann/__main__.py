@@ -81,8 +81,8 @@ def attack_settings(cfg: DictConfig) -> AttackSettings:
 
 
 # What may differ between two runs of one attack in one folder: where things are, how the
-# run is logged and submitted.
-NOT_ATTACK = ("paths", "logger", "cluster_settings")
+# run is logged and submitted, the profile's words.
+NOT_ATTACK = ("paths", "logger", "cluster_settings", "profile.description")
 
 
 def run(cfg: DictConfig) -> dict[str, Any]:
