@@ -157,3 +157,13 @@ def test_an_experiment_left_out_for_want_of_its_environment_is_named_as_not_run_
     assert ("`distill_mnist_loihi`: not run this time: the Loihi environment's Python /nowhere/python does not"
             " exist") in report
     assert "Not run by default" not in report
+
+
+def test_extra_overrides_that_a_selected_run_cannot_take_stop_the_command_before_any_run(tmp_path, trained):
+    with pytest.raises(SystemExit, match=r"ARGS='train.lr_mx=1' does not apply to p2_sin/mgdl: Could not override"
+                                         r" 'train.lr_mx'\..* select runs that have the keys \(ONLY=\.\.\.\)"):
+        reproduce.main(["--profile", "smoke", "--only", "p2_sin", "--out", str(tmp_path), "train.lr_mx=1"])
+    with pytest.raises(SystemExit, match=r"ARGS='train.epochs=1' does not apply to scann_weight_power/scann"):
+        reproduce.main(["--profile", "smoke", "--only", "p2_sin,scann_weight_power", "--out", str(tmp_path),
+                        "train.epochs=1"])
+    assert not trained and not list(tmp_path.iterdir())  # no run started, no report

@@ -22,12 +22,16 @@ import sys
 import time
 from pathlib import Path
 
+from hydra import compose, initialize_config_dir
+from hydra.errors import HydraException
+
 from multigrade.grades.metrics import METRICS
 from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
 from multigrade.overrides import canonical_overrides, override_value
 from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, select
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
+from multigrade.run import CONF_DIR
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -93,6 +97,27 @@ def without_loihi(runs: list[PlannedRun], overrides: list[str]) -> tuple[list[Pl
         return [run for run in runs if run.experiment not in missing], missing
 
 
+# The primary config of each entry point a planned run starts.
+CONFIG_NAMES = {"multigrade.run": "config", "multigrade.snn": "snn", "multigrade.scann": "scann"}
+
+
+def check_overrides(runs: list[PlannedRun], profile: str, overrides: list[str]) -> None:
+    """Compose every selected run's config with the extra ``overrides`` (``ARGS``) before any
+    run starts: one that Hydra refuses for a run (a misspelt key, a key the run does not
+    have) stops the command, naming the run, with Hydra's message."""
+    if not overrides:
+        return
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        for planned in runs:
+            module, *arguments = planned.arguments[1:]
+            try:
+                compose(config_name=CONFIG_NAMES[module], overrides=[*arguments, f"profile={profile}", *overrides])
+            except HydraException as error:
+                message = " ".join(str(error).split())
+                raise SystemExit(f"ARGS={' '.join(overrides)!r} does not apply to {planned.key}: {message}; select"
+                                 f" runs that have the keys (ONLY=...)") from None
+
+
 def earlier_outcomes(out: Path, profile: str, selected: list[PlannedRun]) -> tuple[list[RunOutcome], dict[str, str]]:
     """The runs of planned experiments not ``selected`` now that earlier invocations with
     ``profile`` left in ``out`` (finished, or failed: no metrics), with their extra
@@ -123,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     runs, unavailable = without_loihi(select(args.only), args.overrides)
+    check_overrides(runs, args.profile, args.overrides)
     for experiment, reason in unavailable.items():
         print(f"left out {experiment}: {reason}", flush=True)
     outcomes: list[RunOutcome] = []
