@@ -104,6 +104,9 @@ def test_a_failed_job_leaves_the_others_running_and_is_named_in_the_summary(tmp_
     with exit status 1 and writes a summary that says which failed and why."""
     result = sweep(tmp_path, "train.lr_max=-1,1e6,1e-3", ok=False)
     assert "ConfigError: train.lr_max must be a positive number" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr  # the first failed job's overrides and message, at the end
+    ending = result.stderr.rstrip().splitlines()[-3:]  # Hydra adds its line on HYDRA_FULL_ERROR
+    assert ending[0].startswith("ConfigError: train.lr_max must be a positive number"), ending
     rows = summary_rows(tmp_path)
     assert [(r["job"], r["status"]) for r in rows] == [("0", "failed"), ("1", "failed"), ("2", "done")]
     assert float(rows[2]["test_rse"]) > 0

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import InstantiationException
+from hydra.errors import CompactHydraException, InstantiationException
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
@@ -54,9 +54,11 @@ INPUT_ERRORS = (ConfigError, CheckpointError, DatasetNotFoundError, FloatingPoin
 REFUSED_ARGUMENTS = (ValueError, TypeError)
 
 
-class JobFailed(RuntimeError):
+class JobFailed(CompactHydraException):
     """One job of a multirun stopped on bad input; the message, logged in its ``run.log``,
-    says what is wrong. Hydra records the job as failed and runs the sweep's other jobs."""
+    says what is wrong. Hydra records the job as failed and runs the sweep's other jobs,
+    and at the multirun's end prints the first failed job's overrides and this message (a
+    compact exception: no traceback)."""
 
 
 @contextmanager
