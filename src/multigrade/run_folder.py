@@ -30,9 +30,8 @@ from multigrade.io import atomic_path
 # What a finished or started run leaves: its metrics, grade checkpoints, a trained student
 # (and, for seeds side by side, each seed's metrics and checkpoints).
 RESULTS = ("metrics.json", "checkpoints", "student.pt", "seed_*/metrics.json", "seed_*/checkpoints")
-# The entry point of each primary config.
-ENTRY_POINTS = {"config": "python -m multigrade.run", "snn": "python -m multigrade.snn",
-                "scann": "python -m multigrade.scann"}
+# The module (``python -m <module>``) of each primary config.
+ENTRY_POINTS = {"config": "multigrade.run", "snn": "multigrade.snn", "scann": "multigrade.scann"}
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class RunFolder(Callback):
     another entry point's results; put Hydra's record off in a folder holding results."""
 
     def on_run_start(self, config: DictConfig, config_name: str | None = None, **kwargs: Any) -> None:
-        _deferred.clear()  # an earlier run's of this process, refused before it recorded itself
+        _deferred.clear()  # what an earlier run of this process put off and, refused, never wrote
         folder = Path(config.hydra.run.dir)
         subdir = config.hydra.output_subdir
         try:
@@ -80,9 +79,9 @@ class RunFolder(Callback):
                 return
             recorded, where = recorded_entry_point(folder, tuple(dict.fromkeys((subdir or ".hydra", ".hydra"))))
             if recorded is not None and config_name is not None and recorded != config_name:
-                raise ConfigError(f"{folder} holds the results of a `{ENTRY_POINTS.get(recorded, recorded)}` run"
-                                  f" (its {where}/hydra.yaml); this is a"
-                                  f" `{ENTRY_POINTS.get(config_name, config_name)}` run: choose a fresh"
+                raise ConfigError(f"{folder} holds the results of a `python -m {ENTRY_POINTS.get(recorded, recorded)}`"
+                                  f" run (its {where}/hydra.yaml); this is a"
+                                  f" `python -m {ENTRY_POINTS.get(config_name, config_name)}` run: choose a fresh"
                                   f" paths.output_dir")
         except ConfigError as error:
             log.error("ConfigError: %s", error)

@@ -34,8 +34,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError, check_sweep_direction, in_multirun,
                                one_device, stop_on_input_error)
-from multigrade.grades.checkpoints import CheckpointError, load_state, read_checkpoint
 from multigrade.differences import described_differences, differing_keys
+from multigrade.grades.checkpoints import CheckpointError, load_state, read_checkpoint
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
 from multigrade.run import CONF_DIR, job_settings_overrides, prepare_run, with_overrides

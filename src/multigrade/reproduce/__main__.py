@@ -32,6 +32,7 @@ from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, s
 from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
 from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
 from multigrade.run import CONF_DIR
+from multigrade.run_folder import ENTRY_POINTS
 
 PROFILES = ("smoke", "quick", "paper")
 
@@ -98,7 +99,7 @@ def without_loihi(runs: list[PlannedRun], overrides: list[str]) -> tuple[list[Pl
 
 
 # The primary config of each entry point a planned run starts.
-CONFIG_NAMES = {"multigrade.run": "config", "multigrade.snn": "snn", "multigrade.scann": "scann"}
+CONFIG_NAMES = {module: name for name, module in ENTRY_POINTS.items()}
 
 
 def check_overrides(runs: list[PlannedRun], profile: str, overrides: list[str]) -> None:
