@@ -13,14 +13,6 @@ from multigrade.grades.metrics import check_metrics
 from multigrade.spectra.fourier import RadialGrid, SpectralGrid
 
 
-def check_counts(**counts: object) -> None:
-    """Each named count of points (``n_train=6000``) is a positive integer; a ``ValueError``
-    names the first that is not."""
-    for name, count in counts.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"{name} must be a positive number of points; got {count!r}")
-
-
 @dataclass
 class RegressionData:
     """Inputs (N, d) and targets (N, m) of the train/validation/test splits.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from multigrade.data.regression import RegressionData, check_counts
+from multigrade.data.regression import RegressionData
 
 NUM_TERMS = 20
 
@@ -35,6 +35,14 @@ def frequencies(count: int = NUM_TERMS) -> np.ndarray:
 def uniform_points(n: int, seed: int) -> np.ndarray:
     """n points U[0, 1) from ``RandomState(seed)`` (P1's validation and test inputs)."""
     return np.random.RandomState(seed).uniform(0.0, 1.0, n)
+
+
+def check_counts(**counts: object) -> None:
+    """Each named count of points (``n_train=6000``) is a positive integer (the training
+    grid's spacing is ``1/n_train``); a ``ValueError`` names the first that is not."""
+    for name, count in counts.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"{name} must be a positive number of points; got {count!r}")
 
 
 def p1_coordinates(n_train: int, n_val: int, n_test: int, val_seed: int, test_seed: int) -> dict[str, np.ndarray]:
