@@ -40,6 +40,7 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 
+from multigrade.checks import ConfigError
 from multigrade.cuda_check import skip_missing_nvml
 from multigrade.grades.graphed import adam_fused
 from multigrade.grades.loop import cache_bytes
@@ -49,6 +50,7 @@ from multigrade.grades.stacked import StackedGradeModule
 from multigrade.grades.stair import StairNetwork, freeze
 from multigrade.io import atomic_path
 from multigrade.run import quiet_lightning
+from multigrade.run_folder import check_creatable
 from multigrade.seeding import INIT, derive_seed
 
 CHECK_EVERY = 10  # the runs' default callbacks.log_every_epochs
@@ -308,10 +310,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     if args.seeds < 0:
         parser.error(f"--seeds must be 0 (skip) or a number of seeds to stack; got {args.seeds}")
     try:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        parser.error(f"--out {args.out} cannot be created ({error.strerror or error}): choose a folder that can be"
-                     f" written")
+        check_creatable(Path(args.out), "--out")
+    except ConfigError as error:
+        parser.error(str(error))
     quiet_lightning()
     skip_missing_nvml()
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # the framework's trainer is deterministic

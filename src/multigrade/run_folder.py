@@ -56,12 +56,13 @@ def recorded_entry_point(folder: Path, subdirs: tuple[str, ...]) -> tuple[str, s
     return None, None
 
 
-def check_creatable(folder: Path) -> None:
-    """Create ``folder`` (and its parents) or raise a ``ConfigError`` saying why it cannot be."""
+def check_creatable(folder: Path, setting: str = "paths.output_dir") -> None:
+    """Create ``folder`` (and its parents) or raise a ``ConfigError`` naming the ``setting``
+    that gave it and why it cannot be."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ConfigError(f"paths.output_dir {folder} cannot be created ({error.strerror or error}): choose a"
+        raise ConfigError(f"{setting} {folder} cannot be created ({error.strerror or error}): choose a"
                           f" folder that can be written") from None
 
 
