@@ -25,7 +25,8 @@ def differing_keys(then: dict[str, Any], now: dict[str, Any], ignored: tuple[str
 def described_differences(then: dict[str, Any], now: dict[str, Any], then_name: str, now_name: str,
                           ignored: tuple[str, ...] = (), most: int = 5) -> str:
     """The keys ``differing_keys`` finds, with both values: ``seed: 0 (there), 1 (here)``,
-    ``most`` of them, then how many more; a missing key reads ``(none)``."""
+    ``most`` of them, then how many more; a missing key reads ``(none)``; empty where
+    none differs."""
     old, new = dotted(then), dotted(now)
     keys = differing_keys(then, now, ignored)
     shown = [f"{key}: {old.get(key, '(none)')!r} ({then_name}), {new.get(key, '(none)')!r} ({now_name})"

@@ -24,7 +24,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from multigrade.checks import ConfigError
-from multigrade.differences import described_differences, differing_keys
+from multigrade.differences import described_differences
 from multigrade.io import atomic_path
 
 # What a finished or started run leaves: its metrics, grade checkpoints, a trained student
@@ -123,8 +123,8 @@ def check_finished_run(folder: Path, config: dict[str, Any], ignored: tuple[str,
         then = json.loads(path.read_text())["config"]
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if not isinstance(then, dict) or not differing_keys(then, config, ignored):
+    if not isinstance(then, dict):
         return
-    differences = described_differences(then, config, "there", "here", ignored)
-    raise ConfigError(f"{folder} holds a finished run of other settings ({differences}): choose a fresh"
-                      f" paths.output_dir, or delete {path} to run these settings there")
+    if differences := described_differences(then, config, "there", "here", ignored):
+        raise ConfigError(f"{folder} holds a finished run of other settings ({differences}): choose a fresh"
+                          f" paths.output_dir, or delete {path} to run these settings there")

@@ -34,7 +34,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError, check_sweep_direction, in_multirun,
                                one_device, stop_on_input_error)
-from multigrade.differences import described_differences, differing_keys
+from multigrade.differences import described_differences
 from multigrade.grades.checkpoints import CheckpointError, load_state, read_checkpoint
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
@@ -166,8 +166,7 @@ def trained_run(path: Path, config: dict[str, Any], module: Any) -> dict[str, An
     if not (isinstance(metrics, dict) and isinstance(metrics.get("config"), dict) and "state_dict" in saved):
         raise CheckpointError(f"{path} holds no trained student (its state_dict, test metrics and config):"
                               f" delete it ({then})")
-    if differing_keys(metrics["config"], config, NOT_TRAINING):
-        differences = described_differences(metrics["config"], config, "there", "here", NOT_TRAINING)
+    if differences := described_differences(metrics["config"], config, "there", "here", NOT_TRAINING):
         raise CheckpointError(f"{path} holds a student trained with other settings ({differences}): choose a fresh"
                               f" paths.output_dir, or delete it to train these settings there")
     load_state(module, saved["state_dict"], path, f"delete it ({then})")
