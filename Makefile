@@ -65,7 +65,7 @@ loihi-env-if-possible:
 	else $(MAKE) --no-print-directory loihi-env || { rm -rf $(LOIHI_VENV); \
 	  echo "warning: building $(LOIHI_VENV) failed (see above; make loihi-env tries again): Loihi deployment is unavailable"; }; fi
 
-reproduce: $(VENV)/.installed ngspice loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY, ARGS) and write REPORT.md into OUT
+reproduce: $(VENV)/.installed loihi-env-if-possible ## run the papers' experiments (PROFILE, ONLY, ARGS) and write REPORT.md into OUT
 	$(PY) -m multigrade.reproduce --profile $(PROFILE) --out $(OUT) $(if $(ONLY),--only $(ONLY)) $(ARGS)
 
 bench: $(VENV)/.installed ## time grade training: framework vs raw PyTorch (and CUDA graph) -> bench.json in BENCH_OUT

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from multigrade.checks import ConfigError
+from multigrade.errors import ConfigError
 from multigrade.spiking.networks import SpikingStudent
 from multigrade.spiking.targets import DeploymentTarget
 

@@ -1,4 +1,5 @@
-"""Shared helpers: a quiet CPU trainer factory and the repository's paths."""
+"""Shared helpers: quiet CPU trainer factories, the grade loop for one model or several,
+and the repository's paths."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
 from multigrade.cuda_check import skip_missing_nvml
-from multigrade.run import CONF_DIR
+from multigrade.grades.checkpoints import GradeCheckpoints
+from multigrade.grades.loop import ModelRun, fit_grades, run_identity
+from multigrade.jobs import CONF_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 # Where the MNIST / Fashion-MNIST tests read the datasets (torchvision's layout)
 DATA_DIR = Path(os.environ.get("MULTIGRADE_DATA_DIR", "data"))
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, where there is CUDA
-skip_missing_nvml()  # as the entry points do (multigrade.run.prepare_run)
+skip_missing_nvml()  # as the entry points do (multigrade.jobs.prepare_run)
 
 
 @pytest.fixture(autouse=True)
@@ -77,3 +80,26 @@ def job_config(*overrides: str, config_name: str = "config") -> DictConfig:
     with open_dict(cfg):
         del cfg["hydra"]
     return cfg
+
+
+def fit_model(data, grades, schedules, make_trainer, seed=0, checkpoint_dir=None, checkpoint_every=None,
+              stateful=None, stop=None, on_grade_end=None, on_restored=None, check_every=50, cuda_graph=True):
+    """One model through the grade loop (``fit_grades`` with one ``ModelRun``, its checkpoints
+    in ``checkpoint_dir``): its stair network and records. The hooks see that one model's
+    (stair, record) and restored records."""
+    checkpoints = None if checkpoint_dir is None else GradeCheckpoints(
+        checkpoint_dir, run_identity(data, seed), stateful or {}, checkpoint_every)
+    (fitted,) = fit_grades(data, grades, [ModelRun(seed, list(schedules), checkpoints)], make_trainer, check_every,
+                           cuda_graph, stop, None if on_restored is None else lambda records: on_restored(records[0]),
+                           None if on_grade_end is None else lambda stairs, records: on_grade_end(stairs[0], records[0]))
+    return fitted
+
+
+def fit_models(data, grades, schedules, make_trainer, seeds, check_every=50, cuda_graph=True, checkpoint_dirs=None,
+               stateful=None, **hooks):
+    """Models of ``seeds`` (model s with the per-grade ``schedules[s]``) side by side through
+    the grade loop, each checkpointed in ``checkpoint_dirs[s]``: each one's (stair, records)."""
+    runs = [ModelRun(seed, list(own), None if checkpoint_dirs is None else GradeCheckpoints(
+                checkpoint_dirs[s], run_identity(data, seed), (stateful or [{}] * len(seeds))[s]))
+            for s, (seed, own) in enumerate(zip(seeds, schedules))]
+    return fit_grades(data, grades, runs, make_trainer, check_every, cuda_graph, **hooks)

@@ -4,12 +4,13 @@ improving, or the maximum is reached, and says which."""
 import json
 
 import pytest
+from hydra.utils import instantiate
 
 from conftest import REPO, job_config
-from multigrade.checks import ConfigError
+from multigrade.errors import ConfigError
 from multigrade.grades.adaptive import AdaptiveGrading
 from multigrade.grades.records import GradeRecord
-from multigrade.run import adaptive_grading, grade_schedules, grade_specs
+from multigrade.settings import adaptive_grading, grade_fit, grade_schedules, grade_specs
 from test_cli import run_module
 
 
@@ -37,7 +38,7 @@ def test_each_rule_stops_where_it_should(metric, values, rule, reason):
         assert f"val_{metric}" in stopped[1] or reason == "max_grades"
 
 
-def test_bad_settings_name_the_key():
+def test_bad_settings_name_the_key(tmp_path):
     with pytest.raises(ValueError, match="min_improvement is a fraction"):
         AdaptiveGrading("rse", 4, None, 1.5)
     with pytest.raises(ValueError, match="max_grades must be a positive integer"):
@@ -45,8 +46,10 @@ def test_bad_settings_name_the_key():
     cfg = job_config("model.adaptive=true", "model.adaptive_grading.max_grades=-2")
     with pytest.raises(ConfigError, match="model.adaptive_grading: max_grades must be a positive integer"):
         adaptive_grading(cfg, "rse")
-    with pytest.raises(ConfigError, match="model.adaptive=true stops each seed at its own grade"):
-        adaptive_grading(job_config("model.adaptive=true", "seeds=[0,1]"), "rse")
+    seeds = [job_config("model.adaptive=true", f"seed={seed}") for seed in (0, 1)]
+    with pytest.raises(ConfigError, match=r"seeds must be one seed with adaptive grading \(each model stops at its"
+                                          r" own grade: run the seeds as a sweep, -m seed=0,1,2\); got \[0, 1\]"):
+        grade_fit(seeds, instantiate(seeds[0].data), [tmp_path / "0", tmp_path / "1"])
     assert adaptive_grading(job_config(), "rse") is None
 
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import cpu_trainers
+from conftest import cpu_trainers, fit_model
 from multigrade.data.regression import RegressionData
-from multigrade.grades.loop import fit_grades, predict
+from multigrade.grades.loop import predict
 from multigrade.grades.module import GradeModule
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
@@ -35,8 +35,8 @@ def test_a_softmax_grade_outputs_probabilities_and_trains_on_cross_entropy():
     assert isinstance(head, SoftmaxHead)
     x, y = (torch.as_tensor(a, dtype=torch.float32) for a in blobs(50, 0))
     torch.testing.assert_close(stair(x).sum(dim=1), torch.ones(50))
-    module = GradeModule(stair.backbone(0), stack, head, x, y, torch.zeros_like(y),
-                         GradeSchedule(1, None, 1e-3, 1e-3), grade=1, seed=0)
+    prior = torch.zeros_like(y)
+    module = GradeModule(stack, head, x, y - prior, y, prior, GradeSchedule(1, None, 1e-3, 1e-3), grade=1, seed=0)
     logits = head.logits(stack(x))
     expected = -(y * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
     torch.testing.assert_close(module.loss(x, y), expected)
@@ -48,7 +48,7 @@ def test_later_linear_grades_fit_the_residual_and_accuracy_is_of_the_sum():
     data = blob_data()
     specs = [GradeSpec([16], "relu", "softmax"), GradeSpec([16], "relu", "linear")]
     schedules = [GradeSchedule(30, 64, 1e-2, 1e-3)] * 2
-    stair, records = fit_grades(data, specs, schedules, cpu_trainers(), seed=0)
+    stair, records = fit_model(data, specs, schedules, cpu_trainers(), seed=0)
     assert [s["output"] for s in stair.specs] == ["softmax", "linear"]
     assert records[0].metrics["test_accuracy"] > 0.85
     assert records[1].metrics["train_rse"] < records[0].metrics["train_rse"]
@@ -61,7 +61,7 @@ def test_a_softmax_head_on_a_residual_that_is_no_distribution_is_refused():
     data = blob_data()
     specs = [GradeSpec([8], "relu", "linear"), GradeSpec([8], "relu", "softmax")]
     with pytest.raises(ValueError, match="grade 2 has a softmax head, but its residual targets are not class"):
-        fit_grades(data, specs, [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2, cpu_trainers(), seed=0)
+        fit_model(data, specs, [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2, cpu_trainers(), seed=0)
 
 
 def test_an_unknown_output_is_rejected():

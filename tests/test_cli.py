@@ -15,7 +15,8 @@ import pytest
 
 from conftest import REPO
 from multigrade.reproduce.plan import PlannedRun
-from multigrade.reproduce.report import RunOutcome, write_report
+from multigrade.reproduce.outcomes import RunOutcome
+from multigrade.reproduce.report import write_report
 
 pytestmark = pytest.mark.slow
 
@@ -116,7 +117,7 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     assert not (resumed / "metrics.json").exists()
     assert not (resumed / "checkpoints" / "grade_3.pt").exists()
     run_module("multigrade.run", *RESUMABLE, every, f"paths.output_dir={resumed}", cwd=REPO)
-    assert re.search(r"grade 2/3 resumed after epoch (10|20|30|40|50) from", (resumed / "run.log").read_text())
+    assert re.search(r"grade 2 resumed after epoch (10|20|30|40|50) from", (resumed / "run.log").read_text())
     assert not list((resumed / "checkpoints").glob("*.partial.pt"))
 
     def numbers(folder):
@@ -132,17 +133,16 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("train.epochs=-1", "train.epochs must be a positive integer"),
-    ("train.epochs=abc", "train.epochs must be a positive integer (or a per-grade list of them); got 'abc'"),
-    ("train.lr_max=fast", "train.lr_max must be a positive number"),
-    ("seed=x", "seed must be an integer; got 'x'"),
-    ("cuda_graph=maybe", "cuda_graph must be true or false; got 'maybe'"),
-    ("callbacks.checkpoint_every_epochs=0", "callbacks.checkpoint_every_epochs must be a positive number of epochs"
-                                            " or null; got 0"),
+    ("train.epochs=-1", "train.epochs must be a positive integer; got -1"),
+    ("train.epochs=abc", "train.epochs must be a positive integer; got 'abc'"),
+    ("train.lr_max=fast", "train.lr_max must be a positive number; got 'fast'"),
+    ("callbacks.checkpoint_every_epochs=0", "callbacks.checkpoint_every_epochs must be a positive number of epochs,"
+                                            " or null (whole grades only); got 0"),
     ("callbacks.log_every_epochs=-1", "callbacks.log_every_epochs must be a positive number of epochs; got -1"),
-    ("seeds=[1,1]", "seeds must be a list of different integers, e.g. seeds=[0,1,2], or null; got [1, 1]"),
-    ("experiment=p3_fredholm_k10 train.batch_size=16", "its grades train full batch; set train.batch_size=full"),
-    ("train.lr_min=1", "lr_min (1.0) must not exceed lr_max"),
+    ("seeds=[1,1]", "seeds must be different integers (or the models' schedules must differ); got [1, 1]"),
+    ("experiment=p3_fredholm_k10 train.batch_size=16", "train.batch_size must be full for p3_fredholm_k10, an"
+                                                        " equation coupling all its 80 nodes; got [16]"),
+    ("train.lr_min=1", "train.lr_min must be at most lr_max (0.002): the rate decays; got 1.0"),
     ("experiment=p1_mnist_b1_k5", "DatasetNotFoundError: cannot load mnist from /nonexistent"),
     ("data.setting=5", "ValueError('P1 §3.1 has settings 1, 2, 3, 4; got 5'); full_key: data"),
     ("+data.width=3", "unexpected keyword argument 'width'"),
@@ -151,7 +151,8 @@ def test_a_run_killed_mid_grade_resumes_to_the_same_numbers(tmp_path):
     ("model.grades=[[8.5]]", "a grade's hidden widths are positive integers; got [8.5]"),
     ("model.grades=[[8,-3]]", "a grade's hidden widths are positive integers; got [8, -3]"),
     ("data.n_train=0", "ValueError('n_train must be a positive number of points; got 0'); full_key: data"),
-    ("+train.lr_mx=1e-3", "train.lr_mx is not a setting: train takes epochs, batch_size, lr_max, lr_min"),
+    ("+train.lr_mx=1e-3", "train.lr_mx is not a setting (Key 'lr_mx' not in 'GradeTrainOverrides'): remove it, or"
+                          " check its spelling"),
 ])
 def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message):
     result = subprocess.run(
@@ -163,6 +164,31 @@ def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message)
     assert message in (tmp_path / "run.log").read_text()
     assert "Traceback" not in result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "run.log"]  # nothing half-written
+
+
+@pytest.mark.parametrize("override, message", [
+    ("seed=x", "Error merging override seed=x\nValue 'x' of type 'str' could not be converted to Integer\n"
+               "    full_key: seed"),
+    ("seeds=[0,a]", "Value 'a' of type 'str' could not be converted to Integer\n    full_key: seeds[1]"),
+    ("cuda_graph=maybe", "Value 'maybe' is not a valid bool (type str)\n    full_key: cuda_graph"),
+    ("callbacks.log_every_epochs=1.5", "Value '1.5' of type 'float' could not be converted to Integer\n"
+                                       "    full_key: callbacks.log_every_epochs"),
+    ("model.adaptive=often", "Value 'often' is not a valid bool (type str)\n    full_key: model.adaptive"),
+    ("train.lr_mx=1e-3", "Could not override 'train.lr_mx'.\nTo append to your config use +train.lr_mx=1e-3\n"
+                         "Key 'lr_mx' not in 'GradeTrainOverrides'\n    full_key: train.lr_mx"),
+])
+def test_a_value_of_the_wrong_type_is_refused_by_the_schema_before_the_run_starts(tmp_path, override, message):
+    """The typed schema (``multigrade.schema``): Hydra refuses the override as it composes
+    the config, naming the key, before a run folder exists."""
+    folder = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "profile=smoke", override, f"paths.output_dir={folder}"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not folder.exists()
 
 
 def test_hydras_full_error_switch_shows_the_traceback_of_a_refused_argument(tmp_path):
@@ -180,7 +206,7 @@ def test_a_trainer_limit_that_cuts_a_grade_short_stops_the_run_before_saving_it(
          "logger=none", f"paths.output_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "GradeIncompleteError: grade 1 stopped after 2 of its 5 epochs" in (tmp_path / "run.log").read_text()
+    assert "IncompleteTrainingError: grade 1 stopped after 2 of its 5 epochs" in (tmp_path / "run.log").read_text()
     assert not (tmp_path / "metrics.json").exists() and not list(tmp_path.glob("checkpoints/grade_*.pt"))
 
 

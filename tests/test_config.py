@@ -4,8 +4,10 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from conftest import job_config
-from multigrade.checks import ConfigError, stop_on_input_error
-from multigrade.run import CONF_DIR, grade_schedules, grade_specs, uses_paper_settings
+from multigrade.errors import ConfigError
+from multigrade.jobs import stop_on_input_error
+from multigrade.jobs import CONF_DIR
+from multigrade.settings import grade_schedules, grade_specs, uses_paper_settings
 
 EXPERIMENTS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 PROFILES = sorted(p.stem for p in (CONF_DIR / "profile").glob("*.yaml"))
@@ -79,7 +81,10 @@ def test_unknown_experiment_is_named():
 
 def test_a_bad_schedule_value_names_the_key():
     cfg = job_config("train.epochs=-3")
-    with pytest.raises(ConfigError, match="schedules.quick.mgdl / train: epochs must be a positive integer"):
+    with pytest.raises(ConfigError, match="train.epochs must be a positive integer; got -3"):
+        grade_schedules(cfg, 4)
+    cfg = job_config("schedules.quick.mgdl.lr_min=-1e-4")  # the value in the schedule itself
+    with pytest.raises(ConfigError, match="schedules.quick.mgdl.lr_min must be a positive number; got -0.0001"):
         grade_schedules(cfg, 4)
 
 
@@ -111,7 +116,8 @@ def test_mnist_structures_and_classification_heads_reach_the_grades():
 
 def test_a_per_grade_list_of_the_wrong_length_names_the_key():
     cfg = job_config("experiment=p2_mnist_noise20", "architecture.mgdl.output=[softmax,linear]")
-    with pytest.raises(ConfigError, match="model.output lists 2 per-grade values but grade 3"):
+    with pytest.raises(ConfigError, match=r"model.output must be one value for all grades, or one per grade \(grade 3"
+                                          r" was asked for\); got \['softmax', 'linear'\]"):
         grade_specs(cfg)
 
 

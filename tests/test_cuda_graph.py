@@ -7,14 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import device_trainers
+from conftest import device_trainers, fit_model, fit_models
 from multigrade.data.synthetic import p1_synthetic
-from multigrade.grades.loop import fit_grades
-from multigrade.grades.module import is_check_epoch
+from multigrade.epochs import is_check_epoch
 from multigrade.grades.progress import GradeProgressLog
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stacked import fit_stacked
 from test_grade_loop import CrashAt
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -23,9 +21,9 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a C
 def fit(directory, cuda_graph, batch_size=64, epochs=30, every=None, *callbacks, check_every=10):
     """Two grades of P1 setting 2 (600 points) on the GPU; with batch 64, 10 steps per epoch."""
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    return fit_grades(data, [GradeSpec([32, 32])] * 2, [GradeSchedule(epochs, batch_size, 1e-3, 1e-4)] * 2,
-                      device_trainers("cuda", *callbacks), seed=0, checkpoint_dir=directory,
-                      checkpoint_every=every, check_every=check_every, cuda_graph=cuda_graph)
+    return fit_model(data, [GradeSpec([32, 32])] * 2, [GradeSchedule(epochs, batch_size, 1e-3, 1e-4)] * 2,
+                     device_trainers("cuda", *callbacks), seed=0, checkpoint_dir=directory,
+                     checkpoint_every=every, check_every=check_every, cuda_graph=cuda_graph)
 
 
 @pytest.mark.parametrize("batch_size, epochs", [(64, 30), (None, 300)])
@@ -45,8 +43,8 @@ def test_graphed_steps_keep_batch_norm_statistics_as_the_eager_steps_do():
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades = [GradeSpec([32, 32], "tanh", stack="test_stacked.normalised_stack")] * 2
     schedules = [GradeSchedule(5, 64, 1e-3, 1e-4)] * 2
-    eager, graphed = (dict(fit_grades(data, grades, schedules, device_trainers("cuda"), seed=0,
-                                      cuda_graph=graph)[0].named_buffers()) for graph in (False, True))
+    eager, graphed = (dict(fit_model(data, grades, schedules, device_trainers("cuda"), seed=0,
+                                     cuda_graph=graph)[0].named_buffers()) for graph in (False, True))
     assert int(graphed["hidden.1.1.num_batches_tracked"]) == 50  # 5 epochs of 10 minibatches, no more
     for name, value in eager.items():
         torch.testing.assert_close(graphed[name], value, rtol=1e-4, atol=1e-4)
@@ -58,8 +56,8 @@ def test_graphed_steps_draw_the_eager_steps_dropout_masks():
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades = [GradeSpec([32, 32], stack="test_grade_loop.dropout_stack")] * 2
     schedules = [GradeSchedule(5, 64, 1e-3, 1e-4)] * 2
-    eager, graphed = (fit_grades(data, grades, schedules, device_trainers("cuda"), seed=0, check_every=1,
-                                 cuda_graph=graph)[1] for graph in (False, True))
+    eager, graphed = (fit_model(data, grades, schedules, device_trainers("cuda"), seed=0, check_every=1,
+                                cuda_graph=graph)[1] for graph in (False, True))
     for e, g in zip(eager, graphed):
         np.testing.assert_allclose(g.loss_history, e.loss_history, rtol=1e-4)
 
@@ -86,9 +84,9 @@ def test_stacked_models_on_graphs_match_their_separate_graphed_runs(rates):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades = [GradeSpec([32, 32])] * 2
     schedules = [[GradeSchedule(10, 64, lr, lr / 10)] * 2 for lr in rates]
-    stacked = fit_stacked(data, grades, schedules, device_trainers("cuda"), [0, 1, 5], check_every=10)
+    stacked = fit_models(data, grades, schedules, device_trainers("cuda"), [0, 1, 5], check_every=10)
     for seed, own, (_, records) in zip([0, 1, 5], schedules, stacked):
-        _, alone = fit_grades(data, grades, own, device_trainers("cuda"), seed=seed, check_every=10)
+        _, alone = fit_model(data, grades, own, device_trainers("cuda"), seed=seed, check_every=10)
         for a, s in zip(alone, records):
             np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-4)
 

@@ -4,10 +4,9 @@ and grades that learn the equation from its residual."""
 import numpy as np
 import pytest
 
-from conftest import cpu_trainers
+from conftest import cpu_trainers, fit_model
 from multigrade.data.fredholm import p3_fredholm
 from multigrade.equations.fredholm import ManufacturedSolution, ProductRule, kernel_integral, nystrom_solve
-from multigrade.grades.loop import fit_grades
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 
@@ -83,9 +82,9 @@ def test_the_discretised_equation_holds_for_the_exact_solution_far_below_a_train
 
 def test_grades_learn_the_equation_from_its_residual():
     data = p3_fredholm(kappa=10.0)
-    _, records = fit_grades(data, [GradeSpec([32, 32], "sin"), GradeSpec([32, 32], "relu")],
-                            [GradeSchedule(400, None, 1e-2, 1e-4), GradeSchedule(400, None, 1e-3, 1e-5)],
-                            cpu_trainers(), seed=0)
+    _, records = fit_model(data, [GradeSpec([32, 32], "sin"), GradeSpec([32, 32], "relu")],
+                           [GradeSchedule(400, None, 1e-2, 1e-4), GradeSchedule(400, None, 1e-3, 1e-5)],
+                           cpu_trainers(), seed=0)
     first, second = records
     assert first.loss_history[-1] < 1e-2 * first.loss_history[0]  # the equation's residual falls
     assert second.final_loss < first.final_loss  # grade 2 fits what grade 1 left
@@ -95,5 +94,6 @@ def test_grades_learn_the_equation_from_its_residual():
 
 def test_an_equation_refuses_minibatches():
     data = p3_fredholm(kappa=10.0)
-    with pytest.raises(ValueError, match="its grades train full batch; set the batch size to full"):
-        fit_grades(data, [GradeSpec([8], "sin")], [GradeSchedule(1, 16, 1e-3, 1e-3)], cpu_trainers(), seed=0)
+    with pytest.raises(ValueError, match=r"batch_size must be full for p3_fredholm_k10, an equation coupling all"
+                                         r" its 80 nodes; got \[16\]"):
+        fit_model(data, [GradeSpec([8], "sin")], [GradeSchedule(1, 16, 1e-3, 1e-3)], cpu_trainers(), seed=0)

@@ -12,34 +12,30 @@ import torch
 from lightning.pytorch.loggers import Logger
 from torch import nn
 
-from conftest import cpu_trainers
+from conftest import cpu_trainers, fit_model
 from multigrade.data.synthetic import p1_synthetic
 from multigrade.equations.linear import LinearEquation, LinearOperator
-from multigrade.grades.checkpoints import CheckpointError, check_grade_files
-from multigrade.grades.loop import fit_grades, predict, run_identity
-from multigrade.grades.metrics import rse
-from multigrade.grades.module import GradeIncompleteError, GradeModule, NonFiniteLossError, grade_loss
+from multigrade.errors import CheckpointError, IncompleteTrainingError, NonFiniteLossError
+from multigrade.grades.checkpoints import GradeCheckpoints
+from multigrade.grades.loop import predict, run_identity
+from multigrade.grades.module import GradeModule, grade_loss
 from multigrade.grades.progress import GradeProgressLog
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import hidden_stack
+from multigrade.metrics import rse
 from multigrade.tracking import log_grade, log_grades, log_losses
 
 
 class FeatureProbe(L.Callback):
-    """Counts backbone evaluations during each grade's fit and keeps the cached features."""
+    """What each grade's module holds: its frozen parameters, and the cached features."""
 
     def __init__(self):
-        self.backbone_calls: list[int] = []
+        self.frozen_parameters: list[int] = []
         self.features: list[torch.Tensor] = []
 
-    def setup(self, trainer, pl_module, stage):
-        self.backbone_calls.append(0)
-
-        def count(*_):
-            self.backbone_calls[-1] += 1
-
-        pl_module.backbone.register_forward_hook(count)
+    def on_fit_start(self, trainer, pl_module):
+        self.frozen_parameters.append(sum(p.numel() for p in pl_module.parameters() if not p.requires_grad))
 
     def on_train_end(self, trainer, pl_module):
         self.features.append(pl_module.features.clone())
@@ -52,7 +48,7 @@ def trained():
     probe = FeatureProbe()
     snapshots = []
     schedules = [GradeSchedule(epochs=6, batch_size=256, lr_max=2e-3, lr_min=1e-3)] * 3
-    stair, records = fit_grades(
+    stair, records = fit_model(
         data, [GradeSpec([64, 64])] * 3, schedules, cpu_trainers(probe), seed=0,
         on_grade_end=lambda s, r: snapshots.append(copy.deepcopy(s.state_dict())),
     )
@@ -76,9 +72,11 @@ def test_earlier_grades_stay_bit_identical(trained):
     assert all(not p.requires_grad for p in stair.parameters())
 
 
-def test_features_are_cached_once_per_grade_and_equal_recomputed(trained):
+def test_a_grade_holds_no_frozen_grade_only_their_cached_features(trained):
+    """The frozen grades are evaluated once per grade, by the loop: the grade's module
+    holds none of them (nothing to evaluate per step), and its features are theirs."""
     data, stair, _, probe, _ = trained
-    assert probe.backbone_calls == [1, 1, 1]
+    assert probe.frozen_parameters == [0, 0, 0]
     for k, cached in enumerate(probe.features, start=1):
         recomputed = stair.backbone(k - 1)(data.x_train)
         torch.testing.assert_close(cached, recomputed, rtol=0, atol=0)
@@ -91,8 +89,8 @@ def test_metrics_are_those_of_the_stair_prediction(trained):
 
 def test_sgdl_is_one_grade_of_the_total_depth():
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    stair, records = fit_grades(data, [GradeSpec([32] * 4)], [GradeSchedule(3, 64, 1e-3, 1e-3)],
-                                cpu_trainers(), seed=0)
+    stair, records = fit_model(data, [GradeSpec([32] * 4)], [GradeSchedule(3, 64, 1e-3, 1e-3)],
+                               cpu_trainers(), seed=0)
     assert stair.num_grades == 1 and len(records) == 1
     assert sum(isinstance(m, torch.nn.Linear) for m in stair.hidden[0]) == 4
 
@@ -101,8 +99,8 @@ def test_same_seed_same_numbers_other_seed_other_numbers():
     data = p1_synthetic(1, n_train=600, n_val=100, n_test=100)
 
     def final_rse(seed):
-        _, records = fit_grades(data, [GradeSpec([16])] * 2, [GradeSchedule(3, 64, 1e-3, 1e-3)] * 2,
-                                cpu_trainers(), seed=seed)
+        _, records = fit_model(data, [GradeSpec([16])] * 2, [GradeSchedule(3, 64, 1e-3, 1e-3)] * 2,
+                               cpu_trainers(), seed=seed)
         return [r.metrics["train_rse"] for r in records]
 
     assert final_rse(3) == final_rse(3)
@@ -115,14 +113,14 @@ def test_exploding_loss_stops_with_a_clear_error():
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     with pytest.raises(NonFiniteLossError, match=r"grade 1: the training loss is nan at epoch 3, not finite since"
                                                  r" epoch 1 \(learning rate 1e\+30 there\); lower the learning rate"):
-        fit_grades(data, [GradeSpec([16, 16])], [GradeSchedule(6, 64, 1e30, 1e-3)], cpu_trainers(), seed=0,
-                   check_every=3)
+        fit_model(data, [GradeSpec([16, 16])], [GradeSchedule(6, 64, 1e30, 1e-3)], cpu_trainers(), seed=0,
+                  check_every=3)
 
 
 def test_checkpoints_rebuild_the_stair(tmp_path, trained):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    stair, _ = fit_grades(data, [GradeSpec([16])] * 2, [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2,
-                          cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    stair, _ = fit_model(data, [GradeSpec([16])] * 2, [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2,
+                         cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grade_1.pt", "grade_2.pt"]
     saved = torch.load(tmp_path / "grade_2.pt", weights_only=True)
     assert saved["specs"] == stair.specs and saved["record"]["grade"] == 2
@@ -133,8 +131,8 @@ def test_checkpoints_rebuild_the_stair(tmp_path, trained):
 
 def small_run(tmp_path, seed=0, epochs=3, n_test=100, every=None, *callbacks):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=n_test)
-    return fit_grades(data, [GradeSpec([16, 16])] * 3, [GradeSchedule(epochs, 64, 1e-3, 1e-4)] * 3,
-                      cpu_trainers(*callbacks), seed=seed, checkpoint_dir=tmp_path, checkpoint_every=every)
+    return fit_model(data, [GradeSpec([16, 16])] * 3, [GradeSchedule(epochs, 64, 1e-3, 1e-4)] * 3,
+                     cpu_trainers(*callbacks), seed=seed, checkpoint_dir=tmp_path, checkpoint_every=every)
 
 
 class EpochLog(L.Callback):
@@ -167,9 +165,9 @@ def test_a_grade_with_dropout_resumed_midway_draws_the_masks_it_would_have_drawn
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
 
     def fit(folder, *callbacks):
-        return fit_grades(data, [GradeSpec([16, 16], stack=f"{__name__}.dropout_stack")] * 2,
-                          [GradeSchedule(8, 64, 1e-3, 1e-4)] * 2, cpu_trainers(*callbacks), seed=0,
-                          checkpoint_dir=folder, checkpoint_every=3)
+        return fit_model(data, [GradeSpec([16, 16], stack=f"{__name__}.dropout_stack")] * 2,
+                         [GradeSchedule(8, 64, 1e-3, 1e-4)] * 2, cpu_trainers(*callbacks), seed=0,
+                         checkpoint_dir=folder, checkpoint_every=3)
 
     full_stair, full = fit(tmp_path / "full")
     with pytest.raises(RuntimeError, match="killed"):
@@ -195,9 +193,9 @@ def test_a_restart_after_ones_stack_changed_names_the_checkpoint_that_no_longer_
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
 
     def fit(folder, *callbacks):
-        return fit_grades(data, [GradeSpec([16], stack=f"{__name__}.editable_stack")] * 2,
-                          [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2, cpu_trainers(*callbacks), seed=0,
-                          checkpoint_dir=folder, checkpoint_every=3)
+        return fit_model(data, [GradeSpec([16], stack=f"{__name__}.editable_stack")] * 2,
+                         [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2, cpu_trainers(*callbacks), seed=0,
+                         checkpoint_dir=folder, checkpoint_every=3)
 
     fit(tmp_path / "done")
     with pytest.raises(RuntimeError, match="killed"):
@@ -257,9 +255,9 @@ def test_a_grade_the_trainer_cuts_short_is_not_saved_as_done(tmp_path):
                          enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False)
 
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    with pytest.raises(GradeIncompleteError, match="grade 1 stopped after 3 of its 6 epochs.*limit_train_batches"):
-        fit_grades(data, [GradeSpec([16])] * 2, [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2, limited, seed=0,
-                   checkpoint_dir=tmp_path)
+    with pytest.raises(IncompleteTrainingError, match="grade 1 stopped after 3 of its 6 epochs.*limit_train_batches"):
+        fit_model(data, [GradeSpec([16])] * 2, [GradeSchedule(6, 64, 1e-3, 1e-4)] * 2, limited, seed=0,
+                  checkpoint_dir=tmp_path)
     assert not list(tmp_path.iterdir())
 
 
@@ -290,6 +288,10 @@ def test_checkpoints_of_another_run_are_refused(tmp_path):
 def test_the_checkpoints_a_restart_would_refuse_are_refused_before_it_starts(tmp_path):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades, identity = [GradeSpec([16, 16])] * 3, run_identity(data, 0)
+
+    def check_grade_files(folder, grades, schedules, identity, checkpoint_every=None):
+        GradeCheckpoints(folder, identity, every=checkpoint_every).check(grades, schedules)
+
     schedules = [GradeSchedule(10, 64, 1e-3, 1e-4)] * 3
     with pytest.raises(RuntimeError, match="killed"):  # grade 2 stopped after its in-grade checkpoint
         small_run(tmp_path, 0, 10, 100, 3, CrashAt(grade=2, epoch=7))
@@ -351,13 +353,13 @@ def test_a_restart_whose_stop_rule_ends_earlier_restores_fewer_grades(tmp_path):
     """Adaptive grading asks its rule before every grade after the first, restored or trained."""
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades, schedules = [GradeSpec([16])] * 3, [GradeSchedule(2, 64, 1e-3, 1e-4)] * 3
-    _, trained = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    _, trained = fit_model(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
 
     def after_two(records):
         return "two grades" if len(records) == 2 else None
 
-    stair, records = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path,
-                                stop=after_two)
+    stair, records = fit_model(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path,
+                               stop=after_two)
     assert len(trained) == 3 and len(records) == stair.num_grades == 2
 
 
@@ -389,8 +391,8 @@ def test_the_logged_curve_pairs_each_epochs_loss_with_the_rate_it_trained_at():
     trainer = L.Trainer(accelerator="cpu", max_epochs=1, logger=live, enable_progress_bar=False,
                         enable_model_summary=False, enable_checkpointing=False)
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
-    _, (record,) = fit_grades(data, [GradeSpec([16])], [schedule], lambda k, total: trainer, seed=0,
-                              check_every=1)
+    _, (record,) = fit_model(data, [GradeSpec([16])], [schedule], lambda k, total: trainer, seed=0,
+                             check_every=1)
     assert [step for step, _ in live.logged] == [1, 2, 3, 4]
     for step, metrics in live.logged:
         assert metrics["grade_1/lr"] == pytest.approx(schedule.lr(step - 1), rel=1e-12)
@@ -411,9 +413,9 @@ def test_a_restarted_run_logs_its_restored_grades_as_their_training_logged_them(
             return L.Trainer(accelerator="cpu", max_epochs=1, logger=logger, enable_progress_bar=False,
                              enable_model_summary=False, enable_checkpointing=False)
 
-        return fit_grades(data, grades, schedules, trainers, seed=0, checkpoint_dir=tmp_path, check_every=2,
-                          on_grade_end=lambda stair, record: log_grade(logger, record),
-                          on_restored=lambda records: log_grades(logger, [records], [schedules], every=2))
+        return fit_model(data, grades, schedules, trainers, seed=0, checkpoint_dir=tmp_path, check_every=2,
+                         on_grade_end=lambda stair, record: log_grade(logger, record),
+                         on_restored=lambda records: log_grades(logger, [records], [schedules], every=2))
 
     live, restored = RecordingLogger(), RecordingLogger()
     run(live)
@@ -431,8 +433,9 @@ def test_an_equation_with_more_equations_than_nodes_reports_its_mean_loss():
     stack, head = nn.Sequential(nn.Linear(1, 8), nn.Tanh()), nn.Linear(8, 1)
     first_loss = grade_loss(copy.deepcopy(stack), copy.deepcopy(head), x, rhs, operator).item()
     zeros = torch.zeros(nodes, 1)
-    module = GradeModule(nn.Identity(), stack, head, x, zeros, zeros, GradeSchedule(1, None, 1e-3, 1e-3), 1, 0,
-                         equation=LinearEquation(operator, rhs))
+    equation = LinearEquation(operator, rhs)
+    module = GradeModule(stack, head, x, equation.residual(zeros), zeros, zeros, GradeSchedule(1, None, 1e-3, 1e-3),
+                         1, 0, operator=operator)
     cpu_trainers()(1, 1).fit(module)
     assert module.loss_history[0].item() == pytest.approx(first_loss, rel=1e-6)
 
@@ -441,14 +444,14 @@ def test_a_grade_stack_of_ones_own_is_restored_from_its_checkpoint_and_must_matc
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades = [GradeSpec([8, 16], "tanh", stack="test_stair.halving_stack"), GradeSpec([16])]
     schedules = [GradeSchedule(2, 64, 1e-3, 1e-3)] * 2
-    stair, records = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    stair, records = fit_model(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
     assert "hidden.0.1.copies" in torch.load(tmp_path / "grade_2.pt", weights_only=True)["state_dict"]
-    restored, again = fit_grades(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+    restored, again = fit_model(data, grades, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
     assert [r.metrics for r in again] == [r.metrics for r in records]
     torch.testing.assert_close(restored(data.x_test), stair(data.x_test), rtol=0, atol=0)
     plain = [GradeSpec([8, 16], "tanh"), GradeSpec([16])]
     with pytest.raises(CheckpointError, match="written by a different run"):
-        fit_grades(data, plain, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
+        fit_model(data, plain, schedules, cpu_trainers(), seed=0, checkpoint_dir=tmp_path)
 
 
 @pytest.mark.parametrize("check_every, logged", [(10, [10, 20, 25]), (1, [3, 6, 9, 12, 15, 18, 21, 24, 25])])
@@ -457,6 +460,6 @@ def test_the_progress_log_keeps_to_the_epochs_whose_loss_the_grade_reads(caplog,
     only the read ones (every tenth, and the last) where the loss is read every tenth."""
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     with caplog.at_level(logging.INFO, logger="multigrade.grades.progress"):
-        fit_grades(data, [GradeSpec([16, 16])], [GradeSchedule(25, 64, 1e-3, 1e-4)],
-                   cpu_trainers(GradeProgressLog(1, 1, lines=10)), seed=0, check_every=check_every)
+        fit_model(data, [GradeSpec([16, 16])], [GradeSchedule(25, 64, 1e-3, 1e-4)],
+                  cpu_trainers(GradeProgressLog(1, 1, lines=10)), seed=0, check_every=check_every)
     assert [int(e) for e in re.findall(r"grade 1/1 epoch (\d+)/25 loss", caplog.text)] == logged

@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import cpu_trainers
+from conftest import cpu_trainers, fit_model
 from multigrade.data.helmholtz import helmholtz_1d, helmholtz_2d, resonant_2d, stencil_matrix, stencil_matrix_2d
 from multigrade.equations.linear import LinearOperator
-from multigrade.grades.loop import fit_grades
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 
@@ -69,8 +68,8 @@ def test_the_2d_discrete_solution_is_the_exact_one_on_the_grid():
 @pytest.mark.parametrize("make", [lambda: helmholtz_1d(k=10.0), lambda: helmholtz_2d(k=4.0, n_val=200, test_side=41)],
                          ids=["1d", "2d"])
 def test_grades_learn_the_helmholtz_equation_from_its_residual(make):
-    _, records = fit_grades(make(), [GradeSpec([64, 64], "sin"), GradeSpec([64, 64], "relu")],
-                            [GradeSchedule(300, None, 1e-3, 1e-5)] * 2, cpu_trainers(), seed=0)
+    _, records = fit_model(make(), [GradeSpec([64, 64], "sin"), GradeSpec([64, 64], "relu")],
+                           [GradeSchedule(300, None, 1e-3, 1e-5)] * 2, cpu_trainers(), seed=0)
     first, second = records
     assert first.loss_history[-1] < 0.1 * first.loss_history[0]
     assert second.final_loss < first.final_loss

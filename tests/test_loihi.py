@@ -17,17 +17,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from conftest import DATA_DIR, REPO, is_share_of, job_config, needs_digits
-from multigrade.checks import ConfigError
-from multigrade.grades.checkpoints import CheckpointError
+from multigrade.errors import CheckpointError, ConfigError, ExportError, LoihiEnvironmentError
 from multigrade.loihi.cuba import cuba_step
-from multigrade.loihi.deploy import (LoihiEnvironmentError, activity_per_image, deploy_to_loihi, first_difference,
+from multigrade.loihi.deploy import (activity_per_image, deploy_to_loihi, first_difference,
                                      loihi_python, predictions, simulate_on_lava)
-from multigrade.loihi.netx import ExportError, check_weights, export_netx, integer_weights
+from multigrade.loihi.netx import check_weights, export_netx, integer_weights
 from multigrade.loihi.student import LoihiStudent, QuantizedLinear
 from multigrade.run import run as run_grades
 from multigrade.snn import build_target, trained_run
 from multigrade.snn import run as run_snn
-
 
 
 def python310() -> str | None:
@@ -339,7 +337,8 @@ def loihi_metrics(identical: bool) -> dict:
 def test_the_report_shows_accuracy_parity_and_energy_on_loihi(tmp_path, identical):
     from multigrade.io import write_json
     from multigrade.reproduce.plan import select
-    from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+    from multigrade.reproduce.outcomes import RunOutcome, load_metrics
+    from multigrade.reproduce.report import write_report
 
     [planned] = select("distill_mnist_loihi")
     folder = tmp_path / "runs" / "distill_mnist_loihi" / planned.name

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from multigrade.grades.metrics import METRICS, accuracy, check_metrics, evaluate, psnr, rel_l2, rse
+from multigrade.metrics import METRICS, accuracy, check_metrics, evaluate, psnr, rel_l2, rse
 
 
 def test_psnr_is_minus_ten_log_mse():

@@ -7,7 +7,8 @@ import pytest
 
 from multigrade.io import write_json
 from multigrade.reproduce.plan import PlannedRun, select
-from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+from multigrade.reproduce.outcomes import RunOutcome, load_metrics
+from multigrade.reproduce.report import write_report
 from multigrade.reproduce.scann_report import scann_section
 
 

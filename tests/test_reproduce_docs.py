@@ -7,7 +7,7 @@ import subprocess
 
 from conftest import REPO
 
-from multigrade.run import CONF_DIR
+from multigrade.jobs import CONF_DIR
 
 
 def test_make_help_prints_the_variables_values_not_make_syntax():

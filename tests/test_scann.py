@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 
 from conftest import REPO, job_config
-from multigrade.checks import ConfigError
+from spice import NgspiceError, run_ngspice
+from multigrade.errors import ConfigError
 from multigrade.scann.__main__ import attack_settings
 from multigrade.scann.attack import run_attack
 from multigrade.scann.channels import spike_histograms
 from multigrade.scann.circuit import AxonHillock
 from multigrade.scann.countermeasures import DummyPool
 from multigrade.scann.layer import LayerDevices, simulate_layer, synaptic_pulses
-from multigrade.scann.spice import NgspiceError, run_ngspice
 from multigrade.scann.templates import Templates, success_rates
 from multigrade.sweeps.summary import final_metrics
 

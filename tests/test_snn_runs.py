@@ -14,7 +14,7 @@ import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 
 from conftest import REPO, is_share_of, job_config, needs_digits
-from multigrade.checks import ConfigError, TrainingIncompleteError
+from multigrade.errors import ConfigError, IncompleteTrainingError
 from multigrade.snn import (RUN_KEYS, build_target, check_run_settings, check_trained, deployment, run,
                             schedule_settings, uses_paper_settings)
 from multigrade.spiking.targets import DeploymentTarget
@@ -209,7 +209,7 @@ def test_a_fit_that_a_callback_ended_early_is_not_taken_for_the_schedule(callbac
     if not callbacks:
         check_trained(trainer, 3)
         return
-    with pytest.raises(TrainingIncompleteError, match="training stopped after 1 of its 3 epochs"):
+    with pytest.raises(IncompleteTrainingError, match="training stopped after 1 of its 3 epochs"):
         check_trained(trainer, 3)
 
 
@@ -241,7 +241,7 @@ def test_the_settings_that_decide_reuse_of_a_trained_student_are_the_training_on
 
 
 def test_a_finished_run_of_other_settings_is_refused_naming_them(tmp_path):
-    from multigrade.checks import ConfigError
+    from multigrade.errors import ConfigError
     from multigrade.run_folder import check_finished_run
 
     config = {"seed": 0, "train": {"lr_max": 1e-3}, "paths": {"output_dir": "/a"}}

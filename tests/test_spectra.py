@@ -2,12 +2,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import cpu_trainers
+from conftest import cpu_trainers, fit_model, fit_models
 from multigrade.data.synthetic import p1_synthetic
-from multigrade.grades.loop import fit_grades, predict
+from multigrade.grades.loop import predict
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stacked import ForEachSeed, fit_stacked
+from multigrade.grades.stacked import ForEachSeed
 from multigrade.grades.stair import hidden_stack
 from multigrade.spectra.callback import SpectraCallback, strongest_frequencies
 from multigrade.spectra.fourier import (
@@ -67,8 +67,8 @@ def first_grade(tmp_path_factory):
     out = tmp_path_factory.mktemp("spectra")
     data = p1_synthetic(2)
     callback = SpectraCallback(out, data.spectral_grid, data.target_frequencies, evolution_points=5)
-    stair, _ = fit_grades(data, [GradeSpec([256, 256])], [GradeSchedule(150, 256, 2e-3, 2e-4)],
-                          cpu_trainers(callback), seed=0)
+    stair, _ = fit_model(data, [GradeSpec([256, 256])], [GradeSchedule(150, 256, 2e-3, 2e-4)],
+                         cpu_trainers(callback), seed=0)
     return callback, out, stair, data
 
 
@@ -134,7 +134,7 @@ def test_target_frequencies_the_bins_do_not_resolve_are_left_out_of_the_evolutio
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)  # bins up to 300
     wanted = np.concatenate([[0.2], data.target_frequencies, [400.0]])
     callback = SpectraCallback(tmp_path, data.spectral_grid, wanted, evolution_points=2)
-    fit_grades(data, [GradeSpec([16])], [GradeSchedule(2, 64, 1e-3, 1e-3)], cpu_trainers(callback), seed=0)
+    fit_model(data, [GradeSpec([16])], [GradeSchedule(2, 64, 1e-3, 1e-3)], cpu_trainers(callback), seed=0)
     with np.load(tmp_path / "spectra.npz") as saved:
         np.testing.assert_array_equal(saved["target_frequencies"], data.target_frequencies)
         assert 0 not in nearest_bins(saved["freq"], saved["target_frequencies"])
@@ -160,9 +160,9 @@ def test_the_spectra_see_each_grade_in_eval_mode_and_change_nothing(tmp_path, st
 
     def fit(*callbacks):
         if stacked:
-            return fit_stacked(data, grades, [schedules] * 2, cpu_trainers(ForEachSeed([*callbacks, *callbacks])),
-                               [0, 1])[1]
-        return fit_grades(data, grades, schedules, cpu_trainers(*callbacks), seed=0)
+            return fit_models(data, grades, [schedules] * 2, cpu_trainers(ForEachSeed([*callbacks, *callbacks])),
+                              [0, 1])[1]
+        return fit_model(data, grades, schedules, cpu_trainers(*callbacks), seed=0)
 
     watched, watched_records = fit(callback)
     unwatched, records = fit()

@@ -1,7 +1,8 @@
 """The spiking section of REPORT.md names the run folder of every number it shows."""
 
 from multigrade.reproduce.plan import select
-from multigrade.reproduce.report import RunOutcome, write_report
+from multigrade.reproduce.outcomes import RunOutcome
+from multigrade.reproduce.report import write_report
 
 
 def network(energy_pj: float, spikes: list[float] | None = None) -> dict:

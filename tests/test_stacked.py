@@ -7,13 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import cpu_trainers
+from conftest import cpu_trainers, fit_model, fit_models
 from multigrade.data.synthetic import p1_synthetic
-from multigrade.grades.loop import fit_grades
-from multigrade.grades.module import NonFiniteLossError
+from multigrade.errors import NonFiniteLossError
 from multigrade.grades.records import GradeSpec
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.grades.stacked import fit_stacked
 from multigrade.grades.stair import activation
 
 SEEDS = [0, 1, 5]
@@ -27,10 +25,10 @@ def test_stacked_models_match_their_separate_runs(batch_size, epochs, rates):
     data = p1_synthetic(2, n_train=600, n_val=100, n_test=100)
     grades = [GradeSpec([16, 16])] * 2
     schedules = [[GradeSchedule(epochs, batch_size, *pair)] * 2 for pair in rates]
-    stacked = fit_stacked(data, grades, schedules, cpu_trainers(), SEEDS)
+    stacked = fit_models(data, grades, schedules, cpu_trainers(), SEEDS)
     finals = []
     for seed, own, (stair, records) in zip(SEEDS, schedules, stacked):
-        alone_stair, alone = fit_grades(data, grades, own, cpu_trainers(), seed=seed)
+        alone_stair, alone = fit_model(data, grades, own, cpu_trainers(), seed=seed)
         assert [r.schedule for r in records] == [schedule.as_dict() for schedule in own]
         for a, s in zip(alone, records):
             np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-5)
@@ -42,23 +40,16 @@ def test_stacked_models_match_their_separate_runs(batch_size, epochs, rates):
     assert len(set(finals)) == len(SEEDS)  # the seeds are different models
 
 
-def test_seeds_and_modules_must_agree_in_number():
-    from multigrade.grades.stacked import StackedGradeModule
-    x = torch.zeros(4, 1)
-    with pytest.raises(ValueError, match="2 seeds need as many backbones"):
-        StackedGradeModule([torch.nn.Identity()], [torch.nn.Linear(1, 2)] * 2, [torch.nn.Linear(2, 1)] * 2,
-                           x, x, [x, x], [GradeSchedule(1, None, 1e-3, 1e-3)] * 2, 1, [0, 1])
-
-
 @pytest.mark.parametrize("other, field", [(GradeSchedule(7, 64, 1e-3, 1e-4), "epochs"),
                                           (GradeSchedule(6, 32, 1e-3, 1e-4), "batch_size")])
 def test_models_side_by_side_differ_in_learning_rates_only(other, field):
     data = p1_synthetic(2, n_train=200, n_val=50, n_test=50)
     schedules = [[GradeSchedule(6, 64, 1e-3, 1e-4)], [other]]
     with pytest.raises(ValueError, match=f"grade 1: models trained side by side share {field}"):
-        fit_stacked(data, [GradeSpec([8])], schedules, cpu_trainers(), [0, 1])
-    with pytest.raises(ValueError, match="two models have the same seed and schedules"):
-        fit_stacked(data, [GradeSpec([8])], [schedules[0]] * 2, cpu_trainers(), [0, 0])
+        fit_models(data, [GradeSpec([8])], schedules, cpu_trainers(), [0, 1])
+    with pytest.raises(ValueError, match="seeds must be different integers .or the models' schedules must differ.;"
+                                         " got \\[0, 0\\]"):
+        fit_models(data, [GradeSpec([8])], [schedules[0]] * 2, cpu_trainers(), [0, 0])
 
 
 def test_stacked_adam_takes_each_models_adam_steps_at_its_own_rate():
@@ -121,9 +112,9 @@ def test_buffers_train_stacked_as_alone(spec):
     data = p1_synthetic(2, n_train=300, n_val=50, n_test=50)
     grades = [spec] * 2
     schedules = [GradeSchedule(4, 64, 1e-3, 1e-4)] * 2
-    stacked = fit_stacked(data, grades, [schedules] * 2, cpu_trainers(), [0, 1])
+    stacked = fit_models(data, grades, [schedules] * 2, cpu_trainers(), [0, 1])
     for seed, (stair, records) in zip([0, 1], stacked):
-        alone_stair, alone = fit_grades(data, grades, schedules, cpu_trainers(), seed=seed)
+        alone_stair, alone = fit_model(data, grades, schedules, cpu_trainers(), seed=seed)
         for a, s in zip(alone, records):
             np.testing.assert_allclose(s.loss_history, a.loss_history, rtol=1e-4)
             assert s.metrics == pytest.approx(a.metrics, rel=1e-4)
@@ -140,7 +131,7 @@ def test_a_diverging_model_side_by_side_is_named_by_its_index():
     schedules = [[GradeSchedule(3, 64, lr, lr)] for lr in (1e-3, 1e30, 2e-3)]
     with pytest.raises(NonFiniteLossError, match=r"grade 1: the training loss is model 1: nan at epoch 3, not finite"
                                                  r" since epoch 1 \(learning rate 1e\+30 there\);") as error:
-        fit_stacked(data, [GradeSpec([16])], schedules, cpu_trainers(), [0, 0, 1], check_every=3)
+        fit_models(data, [GradeSpec([16])], schedules, cpu_trainers(), [0, 0, 1], check_every=3)
     assert error.value.models == [1]
     crossed = pickle.loads(pickle.dumps(error.value))  # as a job's error returns from another process
     assert (str(crossed), crossed.models) == (str(error.value), [1])

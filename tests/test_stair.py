@@ -5,10 +5,11 @@ import torch
 from torch import nn
 
 from conftest import job_config
-from multigrade.checks import ConfigError
+from multigrade.errors import ConfigError
 from multigrade.grades.records import GradeSpec, check_buildable
 from multigrade.grades.stair import Sine, StairNetwork, activation_class, hidden_stack
-from multigrade.run import grade_specs, run
+from multigrade.run import run
+from multigrade.settings import grade_specs
 
 
 def stair_with(grades: int, seed: int = 0) -> StairNetwork:

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from multigrade.io import write_json
-from multigrade.sweeps.summary import FAILED_FILE, collect, write_summary
+from multigrade.run_folder import FAILED_FILE
+from multigrade.sweeps.summary import collect, write_summary
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = ("experiment=p2_sin", "profile=smoke", "train.epochs=2", "logger=none", "callbacks.progress.refresh_rate=0")
@@ -113,7 +114,7 @@ def test_a_failed_job_leaves_the_others_running_and_is_named_in_the_summary(tmp_
     (folder,) = (tmp_path / "multirun").iterdir()
     text = (folder / "sweep_summary.md").read_text()
     assert "1 of 3 jobs finished, 2 failed." in text
-    assert "- job 0: ConfigError: train.lr_max must be a positive number (or a per-grade list of them); got -1" in text
+    assert "- job 0: ConfigError: train.lr_max must be a positive number; got -1" in text
     assert "- job 1: NonFiniteLossError: grade 2: the training loss is nan" in text
 
 
@@ -198,8 +199,8 @@ def test_jobs_group_by_all_but_seed_learning_rates_progress_display_and_logger()
 
 def test_a_job_of_a_group_returns_the_outcome_its_first_job_recorded(tmp_path):
     from hydra_plugins.multigrade_launcher.stacked_launcher import StackedLauncher
-    from multigrade.checks import JobFailed
-    from multigrade.grades.module import NonFiniteLossError
+    from multigrade.jobs import JobFailed
+    from multigrade.errors import NonFiniteLossError
     folders = [tmp_path / "0", tmp_path / "1"]
     for value, folder in zip((0.5, 0.25), folders):  # results of an earlier run of the same sweep
         write_json(folder / "metrics.json", {"metrics": ["rse"], "grades": [{"val_rse": value}]})
@@ -250,7 +251,7 @@ def launcher_config(*overrides: str):
     """The ``hydra.launcher`` node a multirun with ``overrides`` hands to its launcher."""
     from hydra import compose, initialize_config_dir
 
-    from multigrade.run import CONF_DIR
+    from multigrade.jobs import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose(config_name="config", return_hydra_config=True, overrides=list(overrides))

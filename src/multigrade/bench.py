@@ -40,8 +40,8 @@ from pathlib import Path
 import lightning.pytorch as L
 import torch
 
-from multigrade.checks import ConfigError
 from multigrade.cuda_check import skip_missing_nvml
+from multigrade.errors import ConfigError
 from multigrade.grades.graphed import adam_fused
 from multigrade.grades.loop import cache_bytes
 from multigrade.grades.module import GradeModule, GradeTraining
@@ -49,7 +49,7 @@ from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stacked import StackedGradeModule
 from multigrade.grades.stair import StairNetwork, freeze
 from multigrade.io import atomic_path
-from multigrade.run import quiet_lightning
+from multigrade.jobs import quiet_lightning
 from multigrade.run_folder import check_creatable
 from multigrade.seeding import INIT, derive_seed
 
@@ -95,14 +95,14 @@ def build(case: Case, device: torch.device, seed: int = 0) -> GradeModule:
         for module in stair.grow(list(widths), "relu", "linear"):
             freeze(module)
     stair.to(device)
-    backbone = stair.backbone()
     x, y = x.to(device), y.to(device)
-    prior = stair(x).detach() if case.frozen else torch.zeros_like(y)
+    with torch.no_grad():
+        prior = stair(x) if case.frozen else torch.zeros_like(y)
+        features = stair.backbone()(x)
     torch.manual_seed(derive_seed(INIT, seed, len(case.frozen) + 1))
-    stack, head = stair.grow(list(case.widths), "relu", "linear")
-    stair.to(device)
+    stack, head = stair.new_grade(list(case.widths), "relu", "linear")
     schedule = GradeSchedule(case.epochs + 1, case.batch_size, 1e-3, 1e-4)
-    module = GradeModule(backbone, stack, head, x, y, prior, schedule, len(case.frozen) + 1, seed,
+    module = GradeModule(stack, head, features, y - prior, y, prior, schedule, len(case.frozen) + 1, seed,
                          check_every=CHECK_EVERY)
     return module.to(device)  # its minibatch orders are drawn on the device, as in training
 
@@ -111,8 +111,9 @@ def build_stacked(case: Case, device: torch.device, seeds: int) -> StackedGradeM
     """The case's grade for seeds 0..seeds-1 (each as ``build`` makes it), stacked."""
     grades = [build(case, device, seed) for seed in range(seeds)]
     first = grades[0]
-    return StackedGradeModule([g.backbone for g in grades], [g.stack for g in grades], [g.head for g in grades],
-                              first.inputs, first.targets, [g.prior for g in grades], [first.schedule] * seeds,
+    return StackedGradeModule([g.stack for g in grades], [g.head for g in grades],
+                              torch.cat([g.features for g in grades]), torch.cat([g.residual for g in grades]),
+                              first.targets, torch.stack([g.prior for g in grades]), [first.schedule] * seeds,
                               first.grade, list(range(seeds)), check_every=CHECK_EVERY)
 
 
@@ -156,8 +157,7 @@ def time_raw_eager(case: Case, device: torch.device) -> tuple[float, torch.Tenso
     """The same grade, minibatches and updates as a plain loop; returns the seconds per
     step and the loss of every epoch (epochs + 1,)."""
     module = build(case, device)
-    features = module.cache_features()
-    residual = module.targets - module.prior
+    features, residual = module.features, module.residual
     params = list(module.stack.parameters()) + list(module.head.parameters())
     optimizer = torch.optim.Adam(params, lr=module.schedule.lr_max, fused=adam_fused(device))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, module.schedule.lr_factor)
@@ -186,8 +186,7 @@ def time_raw_graph(case: Case, device: torch.device) -> float | None:
     if device.type != "cuda":
         return None
     module = build(case, device)
-    features = module.cache_features()
-    residual = module.targets - module.prior
+    features, residual = module.features, module.residual
     size = case.batch_size or case.points
     static_z, static_e = features[:size].clone(), residual[:size].clone()
     params = list(module.stack.parameters()) + list(module.head.parameters())

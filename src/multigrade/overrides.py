@@ -1,11 +1,14 @@
-"""Hydra's command-line overrides (``key=value``, ``+key=value``, ``~key``), read."""
+"""What Hydra says of this job: its command-line overrides (``key=value``, ``+key=value``,
+``~key``), read, and whether it is one job of a multirun."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
+from hydra.types import RunMode
 
 
 def override_key(override: str) -> str:
@@ -40,3 +43,33 @@ def canonical_overrides(overrides: list[str] | tuple[str, ...]) -> tuple[str, ..
     keys = [override_key(override) for override in overrides]
     overlapping = any(a == b or b.startswith(a + ".") for i, a in enumerate(keys) for j, b in enumerate(keys) if i != j)
     return tuple(overrides) if overlapping else tuple(sorted(overrides))
+
+
+def in_multirun() -> bool:
+    """Whether this process runs one job of a Hydra multirun."""
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+# Overrides that leave what a run trains the experiment's: which experiment (a spiking
+# one's too), model and profile (groups, by name), the seeds, where and how it is recorded
+# and shown, the device; train.* changes the schedule, which is compared itself.
+NEUTRAL_GROUPS = ("experiment", "spiking", "model", "profile", "logger", "cluster", "hparams_search")
+NEUTRAL_KEYS = ("seed", "seeds", "cuda_graph", "trainer.accelerator", "trainer.devices",
+                "trainer.enable_progress_bar")
+NEUTRAL_TREES = ("paths", "callbacks", "train", "logger", "cluster_settings")
+
+
+def settings_overrides(overrides: list[str], variants: tuple[str, ...] = ()) -> list[str]:
+    """The keys of ``overrides`` (Hydra's ``key=value``) that change what a run trains: its
+    data, network, profile caps or trainer (all but the neutral ones above, and the keys
+    ``variants`` that choose among a paper's own variants)."""
+    keys = [override_key(override) for override in overrides]
+    return [key for key in keys if key not in NEUTRAL_GROUPS + NEUTRAL_KEYS + variants
+            and not key.startswith(tuple(f"{tree}." for tree in NEUTRAL_TREES))]
+
+
+def job_settings_overrides(variants: tuple[str, ...] = ()) -> list[str]:
+    """``settings_overrides`` of this Hydra job's overrides (none outside Hydra)."""
+    if not HydraConfig.initialized():
+        return []
+    return settings_overrides(list(HydraConfig.get().overrides.task), variants)

@@ -23,13 +23,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from multigrade.checks import ConfigError
 from multigrade.differences import described_differences
+from multigrade.errors import ConfigError
 from multigrade.io import atomic_path
 
 # What a finished or started run leaves: its metrics, grade checkpoints, a trained student
 # (and, for seeds side by side, each seed's metrics and checkpoints).
 RESULTS = ("metrics.json", "checkpoints", "student.pt", "seed_*/metrics.json", "seed_*/checkpoints")
+# A failed job's error, in its folder (the sweep summary shows it).
+FAILED_FILE = "failed.txt"
 # The module (``python -m <module>``) of each primary config.
 ENTRY_POINTS = {"config": "multigrade.run", "snn": "multigrade.snn", "scann": "multigrade.scann"}
 
@@ -128,3 +130,9 @@ def check_finished_run(folder: Path, config: dict[str, Any], ignored: tuple[str,
     if differences := described_differences(then, config, "there", "here", ignored):
         raise ConfigError(f"{folder} holds a finished run of other settings ({differences}): choose a fresh"
                           f" paths.output_dir, or delete {path} to run these settings there")
+
+
+def record_failure(job_folder: str | Path, error: str) -> None:
+    """Write the error a job stopped on into its folder's ``failed.txt``."""
+    with atomic_path(Path(job_folder) / FAILED_FILE) as tmp:
+        tmp.write_text(error + "\n")

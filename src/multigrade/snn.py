@@ -32,14 +32,16 @@ import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import (ConfigError, SweepError, TrainingIncompleteError, check_sweep_direction, in_multirun,
-                               one_device, stop_on_input_error)
 from multigrade.differences import described_differences
-from multigrade.grades.checkpoints import CheckpointError, load_state, read_checkpoint
+from multigrade.errors import CheckpointError, ConfigError, IncompleteTrainingError, config_keys
+from multigrade.grades.checkpoints import load_state, read_checkpoint
+from multigrade.grades.schedule import GradeSchedule
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
-from multigrade.run import CONF_DIR, job_settings_overrides, prepare_run, with_overrides
+from multigrade.jobs import CONF_DIR, check_sweep_direction, prepare_run, stop_on_input_error
+from multigrade.overrides import in_multirun, job_settings_overrides
 from multigrade.run_folder import check_finished_run, record_run
+from multigrade.settings import check_one_device, schedule_keys, training_settings
 from multigrade.spiking.targets import DeploymentTarget
 from multigrade.tracking import closed_if_failed, finish, log_config
 
@@ -49,27 +51,23 @@ TRAINED = "student.pt"
 
 
 def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
-    """``schedules.<profile.schedule>`` with ``train.*`` overrides and the profile's epoch cap."""
-    schedule = cfg.profile.schedule
-    if cfg.get("schedules") is None or schedule not in cfg.schedules:
-        raise ConfigError(f"experiment {cfg.name!r} defines no schedules.{schedule} (profile"
-                          f" {cfg.profile.name!r} uses the {schedule!r} schedule)")
-    settings = with_overrides(OmegaConf.to_container(cfg.schedules[schedule], resolve=True), cfg)
-    missing = {"epochs", "lr_max", "lr_min"} - settings.keys()
-    if missing:
-        raise ConfigError(f"schedules.{schedule} lacks {sorted(missing)}")
+    """``schedules.<profile.schedule>`` with ``train.*`` overrides and the profile's epoch
+    cap, checked by ``GradeSchedule`` (a refusal names its key)."""
+    key = f"schedules.{cfg.profile.schedule}"
+    settings = training_settings(cfg, key)
+    with config_keys(schedule_keys(cfg, key), key):
+        GradeSchedule(settings.get("epochs"), None, settings.get("lr_max"), settings.get("lr_min"))
     return settings
 
 
 def check_distributed(cfg: DictConfig) -> None:
     """Distributed training (``trainer.strategy=ddp``, or ``trainer.devices`` other than 1,
     with which Lightning chooses ddp) starts its processes by running the same command
-    again, which only a single run can do: a multirun with it is a ``SweepError``."""
-    if in_multirun() and not one_device(cfg.trainer):
-        raise SweepError(f"trainer.devices={cfg.trainer.get('devices')}, trainer.strategy="
-                         f"{cfg.trainer.get('strategy')} inside a multirun: distributed training needs a single"
-                         f" run; spread a sweep's jobs over devices with cluster=local|slurm or"
-                         f" hydra/launcher=joblib instead (trainer.devices=1)")
+    again, which only a single run can do: refused in a multirun."""
+    if in_multirun():
+        check_one_device(cfg, " inside a multirun: distributed training needs a single run; spread a sweep's jobs"
+                              " over devices with cluster=local|slurm or hydra/launcher=joblib instead"
+                              " (trainer.devices=1)")
 
 
 # Trainer settings that would cut the schedule short, change its length, or validate and
@@ -92,10 +90,10 @@ def check_run_settings(cfg: DictConfig) -> None:
 
 
 def check_trained(trainer: Any, epochs: int) -> None:
-    """Raise ``TrainingIncompleteError`` when ``fit`` ended before ``epochs`` epochs (a
+    """Raise ``IncompleteTrainingError`` when ``fit`` ended before ``epochs`` epochs (a
     callback that stopped it): such a student must not be taken for the schedule's."""
     if trainer.current_epoch < epochs:
-        raise TrainingIncompleteError(f"training stopped after {trainer.current_epoch} of its {epochs} epochs: a"
+        raise IncompleteTrainingError(f"training stopped after {trainer.current_epoch} of its {epochs} epochs: a"
                                       f" callback ended it early; remove it and run again")
 
 

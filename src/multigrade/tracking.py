@@ -18,20 +18,13 @@ from typing import Any, Iterator
 from hydra.core.hydra_config import HydraConfig
 from lightning.pytorch.loggers import Logger, WandbLogger
 
-from multigrade.checks import in_multirun
-from multigrade.grades.module import epoch_metrics, is_check_epoch
+from multigrade.epochs import is_check_epoch
+from multigrade.grades.module import epoch_metrics
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.overrides import override_key
+from multigrade.overrides import in_multirun, override_key
 
 GRADE_STEP = "grade"
-
-
-def sweep_tag() -> list[str]:
-    """``["sweep:<folder>"]`` inside a multirun, else ``[]``."""
-    if in_multirun():
-        return [f"sweep:{Path(HydraConfig.get().sweep.dir).name}"]
-    return []
 
 
 # Overrides that say nothing of what a job trains, left out of its W&B name.
@@ -54,9 +47,9 @@ def wandb_logger(save_dir: str, project: str, group: str, job_type: str, tags: l
     """A ``WandbLogger`` writing into ``save_dir``, named ``name`` (a multirun's job by
     ``job_name``); the mode comes from ``WANDB_MODE`` (default ``offline``), read here so
     that no run leaves it set for the next."""
+    sweep = [f"sweep:{Path(HydraConfig.get().sweep.dir).name}"] if in_multirun() else []
     logger = WandbLogger(name=name or job_name(), save_dir=save_dir, project=project, entity=entity, group=group,
-                         job_type=job_type, tags=[*(tags or []), *sweep_tag()],
-                         mode=os.environ.get("WANDB_MODE", "offline"))
+                         job_type=job_type, tags=[*(tags or []), *sweep], mode=os.environ.get("WANDB_MODE", "offline"))
     logger.experiment.define_metric(GRADE_STEP)
     logger.experiment.define_metric(f"{GRADE_STEP}/*", step_metric=GRADE_STEP)
     return logger
@@ -107,12 +100,12 @@ def log_grade(logger: Logger | None, record: GradeRecord) -> None:
         logger.save()
 
 
-def finish(logger: Logger | None, figures: list[Path], records: list[GradeRecord]) -> None:
-    """Close the run; W&B also receives ``figures`` as images and the per-grade table."""
+def finish(logger: Logger | None, figures: list[Path], rows: list[dict[str, Any]]) -> None:
+    """Close the run; W&B also receives ``figures`` as images and the per-grade table of
+    ``rows`` (``metrics.json``'s ``grades``)."""
     if isinstance(logger, WandbLogger):
         for path in figures:
             logger.log_image(key=f"figures/{path.stem}", images=[str(path)])
-        rows = [record.summary() for record in records]
         if rows:
             columns = [k for k in rows[0] if not isinstance(rows[0][k], (dict, list))]
             logger.log_table(key="grades", columns=columns, data=[[row[c] for c in columns] for row in rows])

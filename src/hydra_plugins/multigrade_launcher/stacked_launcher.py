@@ -26,8 +26,8 @@ from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
-from multigrade.checks import JobFailed, stop_on_input_error
-from multigrade.grades.module import NonFiniteLossError
+from multigrade.errors import NonFiniteLossError
+from multigrade.jobs import JobFailed, stop_on_input_error
 from multigrade.sweeps.side_by_side import finished_value, group_jobs, run_side_by_side
 from multigrade.tracking import job_name
 
@@ -70,12 +70,6 @@ def resolved_job(sweep_config: DictConfig) -> tuple[DictConfig, Path]:
 
 
 class StackedLauncher(Launcher):
-    def __init__(self) -> None:
-        super().__init__()
-        self.config: DictConfig | None = None
-        self.task_function: TaskFunction | None = None
-        self.hydra_context: HydraContext | None = None
-
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config, self.hydra_context, self.task_function = config, hydra_context, task_function
 

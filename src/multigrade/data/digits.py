@@ -16,15 +16,11 @@ import numpy as np
 from torchvision import datasets
 
 from multigrade.data.regression import RegressionData
+from multigrade.errors import DatasetNotFoundError
 from multigrade.spectra.fourier import SpectralGrid
 
 DATASETS = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}
 CLASSES = 10
-
-
-class DatasetNotFoundError(FileNotFoundError):
-    """A dataset is not in the data directory and could not be downloaded, or a file of it
-    there is damaged."""
 
 
 # The IDX files of a split (train: True, test: False): name, magic number, items, bytes per item.
@@ -103,9 +99,7 @@ def holdout_split(n: int, held: int, seed: int) -> tuple[np.ndarray, np.ndarray]
 
 def one_hot(labels: np.ndarray, classes: int = CLASSES) -> np.ndarray:
     """(N,) ints -> (N, classes) float32 one-hot rows."""
-    out = np.zeros((labels.shape[0], classes), dtype=np.float32)
-    out[np.arange(labels.shape[0]), labels] = 1.0
-    return out
+    return np.eye(classes, dtype=np.float32)[labels]
 
 
 def symmetric_label_noise(labels: np.ndarray, rate: float, seed: int,

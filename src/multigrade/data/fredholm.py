@@ -23,7 +23,7 @@ import torch
 from multigrade.data.regression import RegressionData
 from multigrade.equations.fredholm import ManufacturedSolution, ProductRule, nystrom_solve
 from multigrade.equations.linear import LinearEquation, LinearOperator, complex_columns
-from multigrade.grades.metrics import rel_l2
+from multigrade.metrics import rel_l2
 from multigrade.spectra.fourier import SpectralGrid
 
 

@@ -36,7 +36,7 @@ import torch
 
 from multigrade.data.regression import RegressionData
 from multigrade.equations.linear import LinearEquation, LinearOperator
-from multigrade.grades.metrics import rel_l2
+from multigrade.metrics import rel_l2
 from multigrade.spectra.fourier import RadialGrid, SpectralGrid
 
 

@@ -9,19 +9,23 @@ import numpy as np
 import torch
 
 from multigrade.equations.linear import LinearEquation
-from multigrade.grades.metrics import check_metrics
+from multigrade.metrics import check_metrics
 from multigrade.spectra.fourier import RadialGrid, SpectralGrid
+
+SPLITS = ("train", "val", "test")
 
 
 @dataclass
 class RegressionData:
-    """Inputs (N, d) and targets (N, m) of the train/validation/test splits.
+    """Inputs (N, d) and targets (N, m) of the train, validation and test splits (the
+    latter two may be left out: ``splits`` names those held). Every split has the
+    training split's d and m.
 
     ``spectral_grid`` says where the training samples sit along the coordinate that
     carries the frequencies (default: an equispaced grid of one unit, in order, so an FFT
     along axis 0 is their spectrum; a ``RadialGrid`` for images). ``target_frequencies``
     (J,) are the frequencies the target is built from (for the spectrum-evolution
-    heatmap). ``metrics`` name what is reported per split (``grades.metrics``; the first
+    heatmap). ``metrics`` name what is reported per split (``multigrade.metrics``; the first
     is the headline). ``image_shape`` (h, w), when set, says the test split is a whole
     image in row-major pixel order (for the reconstruction figure).
 
@@ -35,10 +39,10 @@ class RegressionData:
     name: str
     x_train: torch.Tensor
     y_train: torch.Tensor
-    x_val: torch.Tensor
-    y_val: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+    x_test: torch.Tensor | None = None
+    y_test: torch.Tensor | None = None
     spectral_grid: SpectralGrid | RadialGrid | None = None
     target_frequencies: np.ndarray = field(default_factory=lambda: np.zeros(0))
     metrics: tuple[str, ...] = ("rse",)
@@ -55,12 +59,19 @@ class RegressionData:
                 f"{self.name}: the spectral grid has {self.spectral_grid.n} points but the"
                 f" training set {self.x_train.shape[0]}"
             )
-        for split in ("train", "val", "test"):
-            x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+        for split in self.splits:
+            x, y = self.split(split)
             if x.ndim != 2 or y.ndim != 2 or x.shape[0] != y.shape[0]:
                 raise ValueError(
                     f"{self.name}: {split} inputs {tuple(x.shape)} and targets {tuple(y.shape)}"
                     " must be (N, d) and (N, m) with the same N"
+                )
+            if (x.shape[1], y.shape[1]) != (self.x_train.shape[1], self.y_train.shape[1]):
+                raise ValueError(
+                    f"{self.name}: the {split} split has inputs {tuple(x.shape)} and targets {tuple(y.shape)},"
+                    f" the train split {tuple(self.x_train.shape)} and {tuple(self.y_train.shape)}: every"
+                    f" split needs the training split's {self.x_train.shape[1]} input and"
+                    f" {self.y_train.shape[1]} target columns"
                 )
             for tensor_name, tensor in ((f"x_{split}", x), (f"y_{split}", y)):
                 if not torch.isfinite(tensor).all():
@@ -101,7 +112,7 @@ class RegressionData:
         """SHA-1 of every split's inputs and targets (and the equation's operator and
         right-hand side): which data a checkpoint was trained on."""
         digest = hashlib.sha1()
-        tensors = [tensor for split in ("train", "val", "test") for tensor in self.split(split)]
+        tensors = [tensor for split in self.splits for tensor in self.split(split)]
         if self.equation is not None:
             tensors += [*self.equation.operator.contents(), self.equation.rhs]
         for tensor in tensors:
@@ -109,6 +120,13 @@ class RegressionData:
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()
 
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """The splits held, of "train", "val" and "test"."""
+        return tuple(split for split in SPLITS if getattr(self, f"x_{split}") is not None)
+
     def split(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """(inputs, targets) of ``name`` in {"train", "val", "test"}."""
+        """(inputs, targets) of ``name`` in ``splits``."""
+        if name not in self.splits:
+            raise ValueError(f"{self.name} holds no {name} split (it holds {', '.join(self.splits)})")
         return getattr(self, f"x_{name}"), getattr(self, f"y_{name}")

@@ -39,8 +39,6 @@ class LinearOperator(nn.Module):
         self.sparse = bool(scipy.sparse.issparse(matrix))
         if not self.sparse:
             matrix = np.asarray(matrix)
-        if matrix.ndim != 2:
-            raise ValueError(f"the operator is a matrix (M, P); got shape {matrix.shape}")
         self.complex = bool(np.iscomplexobj(matrix))
         self.register_buffer("real", _tensor(matrix.real))
         self.register_buffer("imag", _tensor(matrix.imag))
@@ -82,6 +80,14 @@ class LinearEquation:
                              f" ({self.operator.shape[0]})")
         if self.operator.complex and self.rhs.shape[1] != 2:
             raise ValueError("a complex equation's right-hand side has (real, imaginary) columns")
+
+    def to(self, device: torch.device | str) -> "LinearEquation":
+        """The equation on ``device`` (the operator moved in place, as a module is)."""
+        return LinearEquation(self.operator.to(device), self.rhs.to(device))
+
+    def residual(self, values: torch.Tensor) -> torch.Tensor:
+        """``b - A y`` for the values ``y`` (P, m) at the nodes: (M, m)."""
+        return self.rhs - self.operator(values)
 
 
 def complex_columns(values: np.ndarray, dtype: type = np.float32) -> np.ndarray:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from multigrade.grades.metrics import METRICS
 from multigrade.grades.records import GradeRecord
+from multigrade.metrics import METRICS
 
 
 @dataclass(frozen=True)

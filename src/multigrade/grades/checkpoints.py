@@ -9,12 +9,13 @@ the completed grades and trains only the rest; since every random draw is a func
 Inside a grade, ``InGradeCheckpoint`` writes ``grade_<k>.partial.pt`` every few epochs:
 the grade's weights, Adam's state, the epochs done and seconds spent, the loss history so
 far and the callbacks' state (the learning rate is a function of the epoch). A run started again continues the grade
-from there (``read_partial``); the file is removed once ``grade_<k>.pt`` is written.
+from there (``GradeCheckpoints.resume``); the file is removed once ``grade_<k>.pt`` is written.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from pathlib import Path
 from typing import Any, Callable, Protocol
@@ -24,20 +25,19 @@ import torch
 from torch import nn
 
 from multigrade.differences import described_differences
+from multigrade.errors import CheckpointError, refusal
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import StairNetwork, freeze
 from multigrade.io import save_torch
+
+log = logging.getLogger(__name__)
 
 
 class Stateful(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
-
-
-class CheckpointError(RuntimeError):
-    """A grade checkpoint cannot be read or belongs to another run."""
 
 
 def grade_path(directory: Path, grade: int) -> Path:
@@ -63,24 +63,6 @@ def check_identity(path: Path, found: dict[str, Any], expected: dict[str, Any]) 
             f"{path} was written by a different run ({described_differences(found, expected, 'the file', 'this run')}):"
             f" choose a fresh paths.output_dir or delete {path.parent}"
         )
-
-
-def save_grade(directory: Path, stair: StairNetwork, record: GradeRecord, identity: dict[str, Any],
-               stateful: dict[str, Stateful]) -> Path:
-    """Write ``grade_<k>.pt`` for the stair's last grade (k = ``record.grade``)."""
-    path = grade_path(directory, record.grade)
-    save_torch(path, {
-        "grade": record.grade,
-        "specs": stair.specs,
-        "in_features": stair.in_features,
-        "out_features": stair.out_features,
-        "state_dict": {name: value.detach().cpu() for name, value in stair.state_dict().items()},
-        "record": record.summary(),
-        "loss_history": torch.as_tensor(record.loss_history),
-        "identity": identity,
-        "callbacks": {name: obj.state_dict() for name, obj in stateful.items()},
-    })
-    return path
 
 
 def read_checkpoint(path: Path, kind: str, then: str) -> dict[str, Any]:
@@ -121,37 +103,15 @@ def weights_digest(state: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def check_lineage(path: Path, payload: dict[str, Any], earlier: dict[str, Any] | None) -> None:
-    """Grade k's file holds grades 1..k-1 as grade (k-1)'s file holds them, bit for bit;
-    else it was trained on other grades (another run's) and is refused."""
-    if earlier is None:
-        return
-    state = payload["state_dict"]
-    if any(name not in state or not torch.equal(state[name], value) for name, value in earlier["state_dict"].items()):
-        raise CheckpointError(f"{path} was trained on other grades than the files before it hold (it comes from"
-                              f" another run): delete it and the grade files after it, or choose a fresh"
-                              f" paths.output_dir")
-
-
-def check_grade_file(path: Path, payload: dict[str, Any], earlier: dict[str, Any] | None,
-                     expected: dict[str, Any]) -> None:
-    """Grade k's file (``payload``) has this run's ``expected`` identity (``grade_identity``)
-    and holds grades 1..k-1 as grade (k-1)'s file (``earlier``) does; else a ``CheckpointError``."""
-    found = {"spec": {"output": "linear", **payload["specs"][-1]},  # older files: linear heads
-             "schedule": payload["record"]["schedule"],
-             **payload["identity"]}
-    check_identity(path, found, expected)
-    check_lineage(path, payload, earlier)
-
-
 def restorable_grades(directory: Path, grades: list[GradeSpec], schedules: list[GradeSchedule],
                       identity: dict[str, Any], stop: Callable[[list[GradeRecord]], object | None] | None = None,
                       ) -> tuple[dict[str, Any] | None, list[GradeRecord]]:
     """The completed grades 1..k in ``directory`` that a run takes: their records, and the
-    last one's payload (None when there are none). Each file must match its grade's
-    settings and hold the grades before it as their files do (``check_grade_file``);
-    ``stop(records)`` (adaptive grading) is asked before each grade after the first, as in
-    training: a rule that now stops earlier takes fewer grades."""
+    last one's payload (None when there are none). Grade k's file must have its grade's
+    settings (``grade_identity``) and hold grades 1..k-1 as grade (k-1)'s file does, bit for
+    bit (else it was trained on another run's grades), or a ``CheckpointError`` says what to
+    do. ``stop(records)`` (adaptive grading) is asked before each grade after the first, as
+    in training: a rule that now stops earlier takes fewer grades."""
     records: list[GradeRecord] = []
     payload = None
     for k, (spec, schedule) in enumerate(zip(grades, schedules), start=1):
@@ -159,36 +119,17 @@ def restorable_grades(directory: Path, grades: list[GradeSpec], schedules: list[
         if not path.is_file() or (stop is not None and records and stop(records) is not None):
             break
         earlier, payload = payload, read_grade(path)
-        check_grade_file(path, payload, earlier, grade_identity(spec, schedule, identity))
+        found = {"spec": {"output": "linear", **payload["specs"][-1]},  # older files: linear heads
+                 "schedule": payload["record"]["schedule"], **payload["identity"]}
+        check_identity(path, found, grade_identity(spec, schedule, identity))
+        state = payload["state_dict"]
+        if earlier is not None and any(name not in state or not torch.equal(state[name], value)
+                                       for name, value in earlier["state_dict"].items()):
+            raise CheckpointError(f"{path} was trained on other grades than the files before it hold (it comes from"
+                                  f" another run): delete it and the grade files after it, or choose a fresh"
+                                  f" paths.output_dir")
         records.append(GradeRecord.from_summary(payload["record"], payload["loss_history"].numpy()))
     return payload, records
-
-
-def check_grade_files(directory: Path, grades: list[GradeSpec], schedules: list[GradeSchedule],
-                      identity: dict[str, Any], stop: Callable[[list[GradeRecord]], object | None] | None = None,
-                      checkpoint_every: int | None = None) -> None:
-    """Refuse, before a run writes anything, what its restart from ``directory`` would
-    refuse (``CheckpointError``, saying what to do): the grade files it takes
-    (``restorable_grades``) and, with in-grade checkpoints on (``checkpoint_every``), the
-    next grade's in-grade checkpoint, which must have its grade's settings and sit on the
-    grades taken (``weights_digest``)."""
-    payload, records = restorable_grades(directory, grades, schedules, identity, stop)
-    done = len(records)
-    partial = partial_path(directory, done + 1)
-    if (not checkpoint_every or done == len(grades) or not partial.is_file()
-            or (stop is not None and records and stop(records) is not None)):
-        return
-    frozen = weights_digest(payload["state_dict"] if payload is not None else {})
-    check_identity(partial, read_grade(partial, PARTIAL_FIELDS)["identity"],
-                   {**grade_identity(grades[done], schedules[done], identity), "frozen_grades": frozen})
-
-
-def completed_grades(directory: Path, total: int) -> int:
-    """How many grades, counting from 1 (of at most ``total``), have their file in ``directory``."""
-    done = 0
-    while done < total and grade_path(directory, done + 1).is_file():
-        done += 1
-    return done
 
 
 def load_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, remedy: str) -> None:
@@ -205,33 +146,6 @@ def load_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, re
                               f" {remedy}") from None
 
 
-def restore_grades(directory: Path | None, stair: StairNetwork, grades: list[GradeSpec],
-                   schedules: list[GradeSchedule], identity: dict[str, Any],
-                   stateful: dict[str, Stateful],
-                   stop: Callable[[list[GradeRecord]], object | None] | None = None) -> list[GradeRecord]:
-    """Load the completed grades 1..k that a run takes from ``directory``
-    (``restorable_grades``, with the adaptive rule ``stop``) into ``stair`` (frozen) and into
-    the stateful callbacks; return their records (empty when there are none). Leftovers of
-    writes a kill cut short are removed, and the in-grade checkpoints of the grades restored."""
-    if directory is None:
-        return []
-    for leftover in Path(directory).glob(".grade_*.tmp"):
-        leftover.unlink()
-    payload, records = restorable_grades(directory, grades, schedules, identity, stop)
-    if payload is None:
-        return []
-    for k in range(1, len(records) + 1):
-        partial_path(directory, k).unlink(missing_ok=True)  # left by a kill after the grade's file was written
-    for spec in grades[: len(records)]:
-        stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
-    load_state(stair, payload["state_dict"], grade_path(directory, len(records)),
-               f"delete {directory} or choose a fresh paths.output_dir")
-    freeze(stair)
-    for name, obj in stateful.items():
-        obj.load_state_dict(payload["callbacks"][name])
-    return records
-
-
 class InGradeCheckpoint(L.Callback):
     """Writes ``grade_<k>.partial.pt`` after every ``every`` epochs of grade k (not after
     the last: ``grade_<k>.pt`` follows it), with the grade's ``seconds`` so far (since
@@ -240,8 +154,6 @@ class InGradeCheckpoint(L.Callback):
 
     def __init__(self, directory: Path, every: int, identity: dict[str, Any], stateful: dict[str, Stateful],
                  started: float):
-        if every < 1:
-            raise ValueError(f"checkpoint_every_epochs must be a positive integer; got {every}")
         self.directory, self.every, self.identity, self.stateful = Path(directory), int(every), identity, stateful
         self.started = started
 
@@ -263,12 +175,106 @@ class InGradeCheckpoint(L.Callback):
         })
 
 
-def read_partial(directory: Path | None, grade: int, identity: dict[str, Any]) -> dict[str, Any] | None:
-    """The in-grade checkpoint of ``grade`` (checked against ``identity``: ``grade_identity``
-    and the ``weights_digest`` of the frozen grades beneath), or None when there is none."""
-    if directory is None or not partial_path(directory, grade).is_file():
-        return None
-    path = partial_path(directory, grade)
-    payload = read_grade(path, PARTIAL_FIELDS)
-    check_identity(path, payload["identity"], identity)
-    return payload
+class GradeCheckpoints:
+    """The checkpoints of one model's grades in ``directory``, for the grade loop to call at
+    grade boundaries: ``restore`` the completed grades when a run starts, ``resume`` a grade
+    from its in-grade checkpoint (written every ``every`` epochs; None: whole grades only),
+    ``save`` a grade when it is done. A file must match the run's ``identity`` (its data and
+    seed, ``run_identity``) and its grade's spec and schedule; the ``stateful`` callbacks'
+    state (the spectra) is saved and restored with the grades. ``check`` refuses, before a
+    run writes anything, the files that its restart would refuse."""
+
+    def __init__(self, directory: str | Path, identity: dict[str, Any], stateful: dict[str, Stateful] | None = None,
+                 every: int | None = None):
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise refusal("checkpoint_every", "a positive number of epochs, or null (whole grades only)", every)
+        self.directory = Path(directory)
+        self.identity = identity
+        self.stateful = stateful or {}
+        self.every = every
+
+    def completed(self, total: int) -> int:
+        """How many grades, counting from 1 (of at most ``total``), have their file."""
+        done = 0
+        while done < total and grade_path(self.directory, done + 1).is_file():
+            done += 1
+        return done
+
+    def check(self, grades: list[GradeSpec], schedules: list[GradeSchedule],
+              stop: Callable[[list[GradeRecord]], object | None] | None = None) -> None:
+        """Refuse (``CheckpointError``, saying what to do) what a restart from here would
+        refuse: the grade files it takes (``restorable_grades``) and, with in-grade
+        checkpoints on, the next grade's in-grade checkpoint, which must have its grade's
+        settings and sit on the grades taken (``weights_digest``)."""
+        payload, records = restorable_grades(self.directory, grades, schedules, self.identity, stop)
+        done = len(records)
+        partial = partial_path(self.directory, done + 1)
+        if (not self.every or done == len(grades) or not partial.is_file()
+                or (stop is not None and records and stop(records) is not None)):
+            return
+        frozen = weights_digest(payload["state_dict"] if payload is not None else {})
+        check_identity(partial, read_grade(partial, PARTIAL_FIELDS)["identity"],
+                       {**grade_identity(grades[done], schedules[done], self.identity), "frozen_grades": frozen})
+
+    def restore(self, stair: StairNetwork, grades: list[GradeSpec], schedules: list[GradeSchedule],
+                stop: Callable[[list[GradeRecord]], object | None] | None = None) -> list[GradeRecord]:
+        """Load the completed grades 1..k that a run takes (``restorable_grades``, with the
+        adaptive rule ``stop``) into ``stair`` (frozen) and into the stateful callbacks;
+        return their records (empty when there are none). Leftovers of writes a kill cut
+        short are removed, and the in-grade checkpoints of the grades restored."""
+        for leftover in self.directory.glob(".grade_*.tmp"):
+            leftover.unlink()
+        payload, records = restorable_grades(self.directory, grades, schedules, self.identity, stop)
+        if payload is None:
+            return []
+        for k in range(1, len(records) + 1):
+            partial_path(self.directory, k).unlink(missing_ok=True)  # left by a kill after the grade's file
+        for spec in grades[: len(records)]:
+            stair.grow(spec.widths, spec.activation, spec.output, spec.stack)
+        load_state(stair, payload["state_dict"], grade_path(self.directory, len(records)),
+                   f"delete {self.directory} or choose a fresh paths.output_dir")
+        freeze(stair)
+        for name, obj in self.stateful.items():
+            obj.load_state_dict(payload["callbacks"][name])
+        return records
+
+    def resume(self, trainer: L.Trainer, module: Any, stair: StairNetwork, spec: GradeSpec,
+               schedule: GradeSchedule, started: float) -> float:
+        """With in-grade checkpoints on, continue grade ``module.grade`` on the frozen grades
+        of ``stair`` from its in-grade checkpoint, if there is one, and have ``trainer``
+        write them (``InGradeCheckpoint``); return the grade's start time (``started``, a
+        ``time.perf_counter()`` reading, moved back by the seconds it ran before a stop)."""
+        if not self.every:
+            return started
+        k = module.grade
+        frozen = weights_digest(stair.state_dict())
+        expected = {**grade_identity(spec, schedule, self.identity), "frozen_grades": frozen}
+        path = partial_path(self.directory, k)
+        if path.is_file():
+            partial = read_grade(path, PARTIAL_FIELDS)
+            check_identity(path, partial["identity"], expected)
+            module.resume(partial, path)
+            for name, obj in self.stateful.items():
+                obj.load_state_dict(partial["callbacks"][name])
+            started -= partial.get("seconds", 0.0)
+            log.info("grade %d resumed after epoch %d from %s", k, module.start_epoch, path)
+        trainer.callbacks.append(InGradeCheckpoint(self.directory, self.every, expected, self.stateful, started))
+        return started
+
+    def save(self, stair: StairNetwork, record: GradeRecord) -> Path:
+        """Write ``grade_<k>.pt`` for the stair's last grade (k = ``record.grade``), then
+        remove that grade's in-grade checkpoint."""
+        path = grade_path(self.directory, record.grade)
+        save_torch(path, {
+            "grade": record.grade,
+            "specs": stair.specs,
+            "in_features": stair.in_features,
+            "out_features": stair.out_features,
+            "state_dict": {name: value.detach().cpu() for name, value in stair.state_dict().items()},
+            "record": record.summary(),
+            "loss_history": torch.as_tensor(record.loss_history),
+            "identity": self.identity,
+            "callbacks": {name: obj.state_dict() for name, obj in self.stateful.items()},
+        })
+        partial_path(self.directory, record.grade).unlink(missing_ok=True)
+        return path

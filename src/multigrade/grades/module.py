@@ -9,7 +9,9 @@ import lightning.pytorch as L
 import torch
 from torch import nn
 
-from multigrade.equations.linear import LinearEquation
+from multigrade.epochs import is_check_epoch
+from multigrade.equations.linear import LinearOperator
+from multigrade.errors import IncompleteTrainingError, NonFiniteLossError
 from multigrade.grades.checkpoints import load_state
 from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
@@ -26,22 +28,6 @@ def epoch_order(points: int, schedule: GradeSchedule, seed: int, grade: int, epo
     generator = torch.Generator(device=device)
     generator.manual_seed(derive_seed(MINIBATCH, seed, grade, epoch))
     return torch.randperm(points, generator=generator, device=device)
-
-
-class NonFiniteLossError(FloatingPointError):
-    """A grade's training loss became NaN or infinite; ``models`` are the indices of the
-    models (of those side by side; ``[0]`` for one) whose loss did."""
-
-    def __init__(self, message: str, models: list[int]):
-        super().__init__(message)
-        self.models = models
-
-    def __reduce__(self):  # pickled with its models (a job's error crossing processes)
-        return type(self), (str(self), self.models)
-
-
-class GradeIncompleteError(RuntimeError):
-    """A grade's ``fit`` ended before every epoch of its schedule ran."""
 
 
 def grade_loss(stack: nn.Module, head: nn.Module, features: torch.Tensor, residual: torch.Tensor,
@@ -73,18 +59,6 @@ def check_distributions(residual: torch.Tensor, grade: int) -> None:
         )
 
 
-def is_check_epoch(epoch: int, every: int, epochs: int) -> bool:
-    """Whether epoch ``epoch`` (0-based) of ``epochs`` reads its loss on the host and logs
-    it: every ``every``-th epoch and the last."""
-    return (epoch + 1) % every == 0 or epoch + 1 == epochs
-
-
-def on_check_epochs(every: int, check_every: int) -> int:
-    """``every`` (epochs) rounded up to a multiple of ``check_every``: a spacing whose
-    epochs are ``is_check_epoch``, when the grade reads its loss on the host anyway."""
-    return check_every * math.ceil(every / check_every)
-
-
 def per_model(name: str, value: float | list[float]) -> dict[str, float]:
     """``{name: value}``, or ``{name_0: value[0], ...}`` for one value per model."""
     return {f"{name}_{i}": v for i, v in enumerate(value)} if isinstance(value, list) else {name: value}
@@ -108,11 +82,15 @@ class GradeTraining(L.LightningModule):
     cost. The loss is read on the host, checked for NaN/inf and sent to the loggers every
     ``check_every`` epochs only; between those epochs nothing waits for the device.
 
-    A subclass provides ``features`` (R, d) and ``residual`` (R', m) at fit start (R' = R,
-    but an equation's M equations on its N nodes), the epoch's ``minibatches`` (row indices
-    into them), the ``loss`` of a minibatch (a scalar, or one entry per model (S,), each a
-    mean over that model's rows of the residual), the ``trained_parameters`` and the
-    ``trained_buffers``.
+    It is given the cached features ``Z`` (R, d) and the residual ``E`` (R', m) that the
+    grade fits (R' = R, but an equation's M equations on its N nodes); a subclass provides
+    ``rows_per_model`` (N, the training points each model sees in an epoch),
+    ``model_seeds`` (the seed of each model: one, or S side by side), the epoch's
+    ``minibatches`` (row indices into ``Z`` and ``E``), the ``loss`` of a minibatch (a
+    scalar, or one entry per model (S,), each a mean over that model's rows of the
+    residual), the ``trained_parameters`` and the ``trained_buffers`` (batch
+    normalisation's running statistics: what a step may change besides the parameters and
+    Adam's state).
     ``loss_history`` (epochs, *loss shape) holds each epoch's mean loss, ``epochs_done``
     how many of the schedule's epochs have run.
 
@@ -121,49 +99,24 @@ class GradeTraining(L.LightningModule):
     a grade resumed from an in-grade checkpoint draws what it would have drawn uninterrupted.
     """
 
-    def __init__(self, schedule: GradeSchedule, grade: int, check_every: int, cuda_graph: bool,
-                 loss_shape: tuple[int, ...] = ()):
+    def __init__(self, features: torch.Tensor, residual: torch.Tensor, schedule: GradeSchedule, grade: int,
+                 check_every: int, cuda_graph: bool, loss_shape: tuple[int, ...] = ()):
         super().__init__()
         self.automatic_optimization = False
         self.schedule = schedule
         self.grade = int(grade)
-        self.check_every = max(1, int(check_every))
+        self.check_every = int(check_every)
         self.cuda_graph = bool(cuda_graph)
         self.register_buffer(
             "loss_history", torch.full((schedule.epochs, *loss_shape), float("nan")), persistent=False
         )
-        self.features: torch.Tensor | None = None
-        self.residual: torch.Tensor | None = None
+        self.register_buffer("features", features, persistent=False)
+        self.register_buffer("residual", residual, persistent=False)
         self.start_epoch = self.epochs_done = 0
         self.resumed_optimizer: dict | None = None
         self.graphs: GraphedSteps | None = None
         self.lr: torch.Tensor | None = None  # the graphs' learning rate, on the device
         self.reported_loss: float | list[float] | None = None  # the loss last read on the host
-
-    # -------------------------------------------------- for the subclasses
-    @property
-    def rows_per_model(self) -> int:
-        """N: the training points each model sees in an epoch."""
-        raise NotImplementedError
-
-    @property
-    def model_seeds(self) -> list[int]:
-        """The seed of each model trained (one, or S side by side)."""
-        raise NotImplementedError
-
-    def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
-        raise NotImplementedError
-
-    def loss(self, features: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def trained_parameters(self) -> list[nn.Parameter]:
-        raise NotImplementedError
-
-    def trained_buffers(self) -> list[torch.Tensor]:
-        """The buffers of the trained modules (batch normalisation's running statistics):
-        what a step may change besides the parameters and Adam's state."""
-        raise NotImplementedError
 
     # ---------------------------------------------------------------- loop
     @property
@@ -231,12 +184,12 @@ class GradeTraining(L.LightningModule):
             logger.log_metrics(metrics, step=epoch + 1)
 
     def check_complete(self) -> None:
-        """Raise ``GradeIncompleteError`` unless every epoch of the schedule ran: a trainer
+        """Raise ``IncompleteTrainingError`` unless every epoch of the schedule ran: a trainer
         limit (``limit_train_batches``, ``max_steps``, ``max_time``) or a callback that sets
         ``should_stop`` ends ``fit`` early without an error, and a grade cut short must not
         be kept as finished."""
         if self.epochs_done < self.schedule.epochs:
-            raise GradeIncompleteError(
+            raise IncompleteTrainingError(
                 f"grade {self.grade} stopped after {self.epochs_done} of its {self.schedule.epochs} epochs:"
                 f" the trainer ended it early, so it is not saved as done; remove the trainer's limit"
                 f" (limit_train_batches, max_steps, max_time) or the callback that stopped it, and run again"
@@ -294,30 +247,30 @@ class GradeTraining(L.LightningModule):
 
 
 class GradeModule(GradeTraining):
-    """Grade k: a trainable hidden stack ``H_k`` and head ``A_k`` on a frozen backbone.
+    """Grade k: a trainable hidden stack ``H_k`` and head ``A_k`` fitted to the residual.
 
-    The backbone ``phi_{k-1}`` (the hidden stacks of grades 1..k-1, frozen) is injected and
-    evaluated once, at the start of fitting, on the training inputs; the cached features
-    ``Z = phi_{k-1}(X)`` (N, d_{k-1}) are all the grade ever sees of its predecessors.
-    The grade fits the residual ``E = Y - F_{k-1}(X)`` (N, m) of the grades before it
-    with ``grade_loss`` on minibatches of B rows::
+    It sees its predecessors only through the cached features ``Z = phi_{k-1}(X)``
+    (N, d_{k-1}) and the residual ``E = Y - f_{k-1}(X)`` (N, m) that the grade loop hands it,
+    and fits ``E`` with ``grade_loss`` on minibatches of B rows::
 
         loss = 1/(2B) * sum_{i in batch} || E_i - A_k(H_k(Z_i)) ||^2
 
     (the cross-entropy for a first softmax grade), with Adam and the schedule's decay (see
-    ``GradeTraining``). Given a linear ``equation`` L y = b on the values at the inputs,
-    the grade fits the equation's residual ``E = b - L F_{k-1}(X)`` instead, full batch,
-    with ``L g_k(X)`` in place of ``g_k(X)`` (``equations.linear``). Each epoch's minibatch order is a permutation drawn from
-    (seed, grade, epoch). ``resume(checkpoint)`` continues the grade from an in-grade
-    checkpoint: its epochs start where the checkpoint's ended, with Adam's state restored.
+    ``GradeTraining``). Given a linear equation's ``operator`` L, ``E`` is the equation's
+    residual ``b - L f_{k-1}(X)`` (M, m), fitted full batch with ``L g_k(X)`` in place of
+    ``g_k(X)`` (``equations.linear``). Each epoch's minibatch order is a permutation drawn
+    from (seed, grade, epoch). ``targets`` Y and ``prior`` f_{k-1}(X) (N, m) are what the
+    callbacks read (the spectra of ``f_k`` and ``Y - f_k``). ``resume(checkpoint)``
+    continues the grade from an in-grade checkpoint: its epochs start where the
+    checkpoint's ended, with Adam's state restored.
     """
 
     def __init__(
         self,
-        backbone: nn.Module,
         stack: nn.Module,
         head: nn.Module,
-        inputs: torch.Tensor,
+        features: torch.Tensor,
+        residual: torch.Tensor,
         targets: torch.Tensor,
         prior: torch.Tensor,
         schedule: GradeSchedule,
@@ -325,29 +278,17 @@ class GradeModule(GradeTraining):
         seed: int,
         check_every: int = 50,
         cuda_graph: bool = True,
-        equation: LinearEquation | None = None,
+        operator: LinearOperator | None = None,
     ):
-        super().__init__(schedule, grade, check_every, cuda_graph)
-        if inputs.shape[0] != targets.shape[0] or targets.shape != prior.shape:
-            raise ValueError(
-                f"inputs {tuple(inputs.shape)}, targets {tuple(targets.shape)} and prior "
-                f"{tuple(prior.shape)} must agree: (N, d), (N, m), (N, m)"
-            )
+        super().__init__(features, residual, schedule, grade, check_every, cuda_graph)
         if isinstance(head, SoftmaxHead):
-            if equation is not None:
+            if operator is not None:
                 raise ValueError(f"grade {grade}: an equation's grades have linear heads, not softmax")
-            check_distributions(targets - prior, grade)
-        if equation is not None and not schedule.full_batch(inputs.shape[0]):
-            raise ValueError(f"grade {grade}: an equation couples all its nodes, so its grades train full"
-                             f" batch; set the batch size to full (train.batch_size=full), not"
-                             f" {schedule.batch_size}")
-        self.operator = None if equation is None else equation.operator
-        self.register_buffer("rhs", None if equation is None else equation.rhs, persistent=False)
-        self.backbone = backbone
+            check_distributions(residual, grade)
+        self.operator = operator
         self.stack = stack
         self.head = head
         self.seed = int(seed)
-        self.register_buffer("inputs", inputs, persistent=False)
         self.register_buffer("targets", targets, persistent=False)
         self.register_buffer("prior", prior, persistent=False)
 
@@ -362,23 +303,9 @@ class GradeModule(GradeTraining):
         self.loss_history[: self.start_epoch] = checkpoint["loss_history"].to(self.loss_history)
         self.resumed_optimizer = checkpoint["optimizer"]
 
-    # ----------------------------------------------------------------- data
-    @torch.no_grad()
-    def on_fit_start(self) -> None:
-        """Cache the features; the residual is ``Y - F_{k-1}(X)``, or the equation's
-        ``b - L F_{k-1}(X)``."""
-        self.features = self.cache_features()
-        self.residual = self.targets - self.prior if self.operator is None else self.rhs - self.operator(self.prior)
-
-    @torch.no_grad()
-    def cache_features(self) -> torch.Tensor:
-        """``phi_{k-1}(X)`` (N, d_{k-1}), computed once per grade by the frozen backbone."""
-        self.backbone.eval()
-        return self.backbone(self.inputs)
-
     @property
     def rows_per_model(self) -> int:
-        return self.inputs.shape[0]
+        return self.features.shape[0]
 
     @property
     def model_seeds(self) -> list[int]:
@@ -411,9 +338,11 @@ class GradeModule(GradeTraining):
     def trained_buffers(self) -> list[torch.Tensor]:
         return list(self.stack.buffers()) + list(self.head.buffers())
 
+    def unstack(self) -> None:
+        """Nothing to do: the trained stack and head are the grade's own modules."""
+
     @torch.no_grad()
     def train_output(self) -> torch.Tensor:
         """``g_k(X)`` on the cached training features, in eval mode (``evaluating``): (N, m)."""
-        features = self.features if self.features is not None else self.cache_features()
         with evaluating(self):
-            return self(features)
+            return self(self.features)

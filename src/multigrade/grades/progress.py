@@ -7,7 +7,7 @@ import math
 
 from lightning.pytorch.callbacks import Callback, TQDMProgressBar
 
-from multigrade.grades.module import on_check_epochs
+from multigrade.epochs import on_check_epochs
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+from multigrade.errors import refusal
+
 
 @dataclass(frozen=True)
 class GradeSchedule:
@@ -25,14 +27,18 @@ class GradeSchedule:
     eps: float = 1e-8
 
     def __post_init__(self) -> None:
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {self.epochs}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch_size must be positive or null (full batch), got {self.batch_size}")
-        if not (self.lr_max > 0 and self.lr_min > 0):
-            raise ValueError(f"lr_max and lr_min must be positive, got {self.lr_max}, {self.lr_min}")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise refusal("epochs", "a positive integer", self.epochs)
+        if self.batch_size is not None and (isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int)
+                                            or self.batch_size < 1):
+            raise refusal("batch_size", "a positive integer, full or null (full batch)", self.batch_size)
+        for name in ("lr_max", "lr_min"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                raise refusal(name, "a positive number", value)
+            object.__setattr__(self, name, float(value))
         if self.lr_min > self.lr_max:
-            raise ValueError(f"lr_min ({self.lr_min}) must not exceed lr_max ({self.lr_max})")
+            raise refusal("lr_min", f"at most lr_max ({self.lr_max:g}): the rate decays", self.lr_min)
 
     @property
     def gamma(self) -> float:
@@ -58,30 +64,22 @@ def value_for_grade(value: Any, grade: int, name: str) -> Any:
     """``value`` itself, or its entry for ``grade`` (1-based) when it is a per-grade list."""
     if isinstance(value, Sequence) and not isinstance(value, str):
         if grade > len(value):
-            raise ValueError(
-                f"{name} lists {len(value)} per-grade values but grade {grade} was asked for: "
-                f"give one value per grade, or a single value for all"
-            )
+            raise refusal(name, f"one value for all grades, or one per grade (grade {grade} was asked for)",
+                          list(value))
         return value[grade - 1]
     return value
 
 
+FIELDS = ("epochs", "batch_size", "lr_max", "lr_min")
+
+
 def grade_schedule(settings: dict[str, Any], grade: int) -> GradeSchedule:
-    """The schedule of ``grade`` from settings whose values are scalars or per-grade lists."""
-    fields = ("epochs", "batch_size", "lr_max", "lr_min")
-    missing = [f for f in fields if f not in settings]
+    """The schedule of ``grade`` from settings whose values are scalars or per-grade lists
+    (a batch size ``full`` is full batch, as a command line gives it)."""
+    missing = [f for f in FIELDS if f not in settings]
     if missing:
-        raise ValueError(f"training settings lack {missing}; they need {list(fields)}")
-    picked = {f: value_for_grade(settings[f], grade, f) for f in fields}
-    picked["epochs"] = int(picked["epochs"])
-    picked["lr_max"] = float(picked["lr_max"])
-    picked["lr_min"] = float(picked["lr_min"])
-    if picked["batch_size"] == "full":  # the name a command line can give (train.batch_size=full)
+        raise ValueError(f"training settings lack {missing}; they need {list(FIELDS)}")
+    picked = {f: value_for_grade(settings[f], grade, f) for f in FIELDS}
+    if picked["batch_size"] == "full":
         picked["batch_size"] = None
-    elif picked["batch_size"] is not None:
-        try:
-            picked["batch_size"] = int(picked["batch_size"])
-        except ValueError:
-            raise ValueError(f"batch_size must be a positive integer, full or null (full batch);"
-                             f" got {picked['batch_size']!r}") from None
     return GradeSchedule(**picked)

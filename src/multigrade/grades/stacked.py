@@ -27,26 +27,16 @@ Rows of model s sit at ``s * N + i`` in the stacked features (S * N, d) and resi
 from __future__ import annotations
 
 import copy
-import logging
-import time
-from pathlib import Path
-from typing import Callable
 
 import lightning.pytorch as L
 import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
-from multigrade.data.regression import RegressionData
-from multigrade.grades.checkpoints import Stateful, completed_grades, restore_grades, save_grade
-from multigrade.grades.loop import TrainerFactory, cache_bytes, grade_record, grow_grade, run_identity
 from multigrade.grades.module import GradeTraining, check_distributions, epoch_order, grade_loss
-from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stacked_adam import StackedAdam
-from multigrade.grades.stair import SoftmaxHead, StairNetwork, evaluating, freeze
-
-log = logging.getLogger(__name__)
+from multigrade.grades.stair import SoftmaxHead, evaluating
 
 
 class GradeLoss(nn.Module):
@@ -61,33 +51,27 @@ class GradeLoss(nn.Module):
 
 
 class StackedGradeModule(GradeTraining):
-    """Grade k of S models at once: model s has its frozen ``backbones[s]``, trainable
-    ``stacks[s]`` and ``heads[s]`` (all of one shape), prior ``priors[s]`` (N, m), seed
+    """Grade k of S models at once: model s has its trainable ``stacks[s]`` and ``heads[s]``
+    (all of one shape), its block of rows ``s * N + i`` of the cached ``features``
+    (S * N, d) and ``residual`` (S * N, m), its prior ``priors[s]`` (N, m), seed
     ``seeds[s]`` and schedule ``schedules[s]`` (the same epochs and minibatch size for all;
-    learning rates of its own), on shared ``inputs`` (N, d0) and ``targets`` (N, m).
-    ``loss_history`` is (epochs, S); ``unstack()`` writes the trained parameters back into
-    each model's modules.
+    learning rates of its own), on shared ``targets`` (N, m). ``loss_history`` is
+    (epochs, S); ``unstack()`` writes the trained parameters back into each model's modules.
     """
 
-    def __init__(self, backbones: list[nn.Module], stacks: list[nn.Module], heads: list[nn.Module],
-                 inputs: torch.Tensor, targets: torch.Tensor, priors: list[torch.Tensor],
+    def __init__(self, stacks: list[nn.Module], heads: list[nn.Module], features: torch.Tensor,
+                 residual: torch.Tensor, targets: torch.Tensor, priors: torch.Tensor,
                  schedules: list[GradeSchedule], grade: int, seeds: list[int], check_every: int = 50,
                  cuda_graph: bool = True):
-        count = len(seeds)
-        if not count or not len(backbones) == len(stacks) == len(heads) == len(priors) == len(schedules) == count:
-            raise ValueError(f"{len(seeds)} seeds need as many backbones, stacks, heads, priors and schedules;"
-                             f" got {len(backbones)}, {len(stacks)}, {len(heads)}, {len(priors)}, {len(schedules)}")
         check_shared_steps(schedules, grade)
-        super().__init__(schedules[0], grade, check_every, cuda_graph, loss_shape=(count,))
+        super().__init__(features, residual, schedules[0], grade, check_every, cuda_graph, loss_shape=(len(seeds),))
         self.schedules = list(schedules)
         self.lr_max: torch.Tensor | None = None  # (S,) on the device from configure_optimizers,
         self.gammas: torch.Tensor | None = None  # with the rates StackedAdam reads
         self.rates: torch.Tensor | None = None
         if isinstance(heads[0], SoftmaxHead):
-            for prior in priors:
-                check_distributions(targets - prior, grade)
+            check_distributions(residual, grade)
         self.seeds = [int(seed) for seed in seeds]
-        self.backbones = nn.ModuleList(backbones)
         self.models = [GradeLoss(stack, head) for stack, head in zip(stacks, heads)]
         params, buffers = stack_module_state(self.models)
         self.names = list(params)
@@ -104,29 +88,16 @@ class StackedGradeModule(GradeTraining):
 
         # over the models: (S, ...) -> (S,); a layer that draws (dropout) draws for each model
         self.batched_loss = vmap(model_loss, randomness="different")
-        self.register_buffer("inputs", inputs, persistent=False)
         self.register_buffer("targets", targets, persistent=False)
-        self.register_buffer("priors", torch.stack(priors), persistent=False)
+        self.register_buffer("priors", priors, persistent=False)
 
     @property
     def rows_per_model(self) -> int:
-        return self.inputs.shape[0]
+        return self.targets.shape[0]
 
     @property
     def model_seeds(self) -> list[int]:
         return self.seeds
-
-    @torch.no_grad()
-    def on_fit_start(self) -> None:
-        """Each model's features ``phi_{k-1}^s(X)`` written into its block of rows of one
-        (S * N, d) tensor, one model at a time (no second copy of them all)."""
-        n = self.rows_per_model
-        for s, backbone in enumerate(self.backbones):
-            block = backbone.eval()(self.inputs)
-            if s == 0:
-                self.features = block.new_empty((len(self.seeds) * n, block.shape[1]))
-            self.features[s * n:(s + 1) * n] = block
-        self.residual = (self.targets - self.priors).flatten(0, 1)
 
     def minibatches(self, epoch: int) -> list[torch.Tensor | slice]:
         """Each model's epoch permutation, from (its seed, grade, epoch), split; minibatch
@@ -261,79 +232,3 @@ class ForEachSeed(L.Callback):
     def on_train_end(self, trainer: L.Trainer, module: StackedGradeModule) -> None:
         for s, callback in enumerate(self.callbacks):
             callback.on_train_end(trainer, SeedView(module, s))
-
-
-def fit_stacked(
-    data: RegressionData,
-    grades: list[GradeSpec],
-    schedules: list[list[GradeSchedule]],
-    make_trainer: TrainerFactory,
-    seeds: list[int],
-    check_every: int = 50,
-    cuda_graph: bool = True,
-    checkpoint_dirs: list[Path] | None = None,
-    stateful: list[dict[str, Stateful]] | None = None,
-    on_grade_end: Callable[[list[StairNetwork], list[GradeRecord]], None] | None = None,
-    on_restored: Callable[[list[list[GradeRecord]]], None] | None = None,
-) -> list[tuple[StairNetwork, list[GradeRecord]]]:
-    """``fit_grades`` for S models, model s with seed ``seeds[s]`` and grade schedules
-    ``schedules[s]``, each grade trained for all models at once (``StackedGradeModule``);
-    returns each model's stair network and records, as ``fit_grades(data, grades,
-    schedules[s], ..., seed=seeds[s])`` would (same initialisation and minibatches).
-
-    With ``checkpoint_dirs`` (one per model), each model's ``grade_<k>.pt`` is written there
-    with the state of its ``stateful[s]`` callbacks when the grade is done, and a run
-    started again restores the grades that every model completed and trains the rest
-    (whole grades: there are no in-grade checkpoints here). ``on_restored(records)`` gets
-    every model's records of the restored grades before any grade trains;
-    ``on_grade_end(stairs, records)`` every model's stair and record of the grade just done.
-    """
-    if len(schedules) != len(seeds):
-        raise ValueError(f"{len(seeds)} models need as many lists of schedules, got {len(schedules)}")
-    if any(len(grades) != len(own) for own in schedules):
-        raise ValueError(f"{len(grades)} grades need as many schedules per model, got {[len(own) for own in schedules]}")
-    models = list(zip(seeds, (tuple(own) for own in schedules)))
-    if len(set(models)) != len(models):
-        raise ValueError(f"two models have the same seed and schedules: seeds {seeds}")
-    if data.equation is not None:
-        raise ValueError(f"{data.name}: models side by side learn regression targets, not an equation;"
-                         f" run them one by one (a sweep over seed)")
-    stateful = stateful or [{} for _ in seeds]
-    identities = [run_identity(data, seed) for seed in seeds]
-    stairs = [StairNetwork(data.in_features, data.out_features) for _ in seeds]
-    records: list[list[GradeRecord]] = [[] for _ in seeds]
-    if checkpoint_dirs is not None:
-        done = min(completed_grades(directory, len(grades)) for directory in checkpoint_dirs)
-        records = [restore_grades(directory, stair, grades[:done], own[:done], identity, state)
-                   for directory, stair, own, identity, state
-                   in zip(checkpoint_dirs, stairs, schedules, identities, stateful)]
-        if done:
-            log.info("grades 1..%d of %d models restored", done, len(seeds))
-            if on_restored is not None:
-                on_restored([list(own) for own in records])
-    for k in range(len(records[0]) + 1, len(grades) + 1):
-        spec, schedules_k = grades[k - 1], [own[k - 1] for own in schedules]
-        started = time.perf_counter()
-        trainer = make_trainer(k, len(grades))
-        device = trainer.strategy.root_device
-        x_train, y_train = (t.to(device) for t in data.split("train"))
-        grown = [grow_grade(stair, spec, seed, k, x_train, y_train) for stair, seed in zip(stairs, seeds)]
-        backbones, priors, stacks, heads = (list(part) for part in zip(*grown))
-        module = StackedGradeModule(backbones, stacks, heads, x_train, y_train, priors, schedules_k, k, seeds,
-                                    check_every, cuda_graph)
-        trainer.fit(module)
-        module.check_complete()
-        module.unstack()
-        seconds = time.perf_counter() - started
-        histories = module.loss_history.cpu().numpy()
-        for s, stair in enumerate(stairs):
-            freeze(stacks[s])
-            freeze(heads[s])
-            records[s].append(grade_record(stair, data, k, schedules_k[s], histories[:, s], seconds, device))
-            if checkpoint_dirs is not None:
-                save_grade(Path(checkpoint_dirs[s]), stair, records[s][-1], identities[s], stateful[s])
-        log.info("grade %d/%d of %d models done in %.1f s, feature cache %.1f MiB", k, len(grades), len(seeds),
-                 seconds, cache_bytes(module.features) / 2**20)
-        if on_grade_end is not None:
-            on_grade_end(stairs, [seed_records[-1] for seed_records in records])
-    return list(zip(stairs, records))

@@ -31,20 +31,14 @@ class StackedAdam(torch.optim.Optimizer):
 
     def __init__(self, params: Iterable[torch.nn.Parameter], rates: torch.Tensor,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
-        if rates.dim() != 1:
-            raise ValueError(f"rates holds one learning rate per model, shape (S,); got {tuple(rates.shape)}")
         super().__init__(params, {"betas": tuple(betas), "eps": float(eps)})
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.shape[:1] != rates.shape:
-                    raise ValueError(f"a parameter of shape {tuple(param.shape)} is not a stack of"
-                                     f" {rates.shape[0]} models (leading axis)")
-        self.rates = rates
+        for param in (param for group in self.param_groups for param in group["params"]):
+            if param.shape[:1] != rates.shape:
+                raise ValueError(f"a parameter of shape {tuple(param.shape)} is not a stack of {len(rates)} models")
+        self.rates = rates  # (S,), one per model: the leading axis of every parameter
 
     @torch.no_grad()
     def step(self, closure=None):
-        if closure is not None:
-            raise ValueError("StackedAdam takes no closure")
         for group in self.param_groups:
             params = [param for param in group["params"] if param.grad is not None]
             if not params:

@@ -108,8 +108,6 @@ def stack_builder(name: str | None) -> StackBuilder:
     before the affine layers."""
     if name is None:
         return hidden_stack
-    if not isinstance(name, str):
-        raise ValueError(f"a stack is null or an import path; got {name!r}")
     found = import_object(name, "stack")
     if not callable(found):
         raise ValueError(f"stack {name!r} is not callable")
@@ -173,23 +171,6 @@ def freeze(module: nn.Module) -> nn.Module:
     return module
 
 
-class FeatureChain(nn.Module):
-    """``phi_k = H_k o ... o H_1``: the frozen backbone handed to grade k + 1.
-
-    Shapes: (N, in_features) -> (N, width of H_k's last layer); with no stacks it is the
-    identity (grade 1's backbone).
-    """
-
-    def __init__(self, stacks: list[nn.Module]):
-        super().__init__()
-        self.stacks = nn.ModuleList(stacks)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for stack in self.stacks:
-            x = stack(x)
-        return x
-
-
 class StairNetwork(nn.Module):
     """Hidden stacks and heads of all grades; ``forward`` returns the sum of grade outputs.
 
@@ -216,24 +197,34 @@ class StairNetwork(nn.Module):
 
     def grow(self, widths: list[int], activations: str | list[str], output: str = "linear",
              stack: str | None = None) -> tuple[nn.Module, nn.Module]:
-        """Append grade K + 1 = (H, A), freshly initialised on top of phi_K; return it.
-        ``output`` names the head: ``linear`` or ``softmax`` (see ``HEADS``); ``stack`` what
-        builds H (``stack_builder``; None: affine layers and activations)."""
-        if output not in HEADS:
-            raise ValueError(f"unknown grade output {output!r}: choose one of {sorted(HEADS)}")
+        """Append grade K + 1 = (H, A), freshly initialised on top of phi_K (``new_grade``,
+        then ``add``); return it."""
+        hidden, head = self.new_grade(widths, activations, output, stack)
+        self.add(hidden, head, widths, activations, output, stack)
+        return hidden, head
+
+    def new_grade(self, widths: list[int], activations: str | list[str], output: str = "linear",
+                  stack: str | None = None) -> tuple[nn.Module, nn.Module]:
+        """Grade K + 1 = (H, A), freshly initialised on top of phi_K, not yet part of the
+        network. ``output`` names the head: ``linear`` or ``softmax`` (see ``HEADS``);
+        ``stack`` what builds H (``stack_builder``; None: affine layers and activations)."""
         hidden = built_stack(stack, self.feature_width, widths, activations)
-        head = HEADS[output](int(widths[-1]), self.out_features)
+        return hidden, HEADS[output](int(widths[-1]), self.out_features)
+
+    def add(self, hidden: nn.Module, head: nn.Module, widths: list[int], activations: str | list[str],
+            output: str = "linear", stack: str | None = None) -> None:
+        """Append ``(hidden, head)`` (from ``new_grade``, of the spec given) as grade K + 1."""
         self.hidden.append(hidden)
         self.heads.append(head)
         self.specs.append({"widths": [int(w) for w in widths], "activation": activations, "output": output,
                            **({"stack": stack} if stack is not None else {})})
-        return hidden, head
 
-    def backbone(self, grades: int | None = None) -> FeatureChain:
-        """The frozen chain phi_k of the first ``grades`` grades (default: all); shares
-        their parameters and freezes them in place."""
-        stacks = list(self.hidden)[: self.num_grades if grades is None else grades]
-        return freeze(FeatureChain(stacks))
+    def backbone(self, grades: int | None = None) -> nn.Sequential:
+        """The frozen chain ``phi_k = H_k o ... o H_1`` of the first ``grades`` grades
+        (default: all), the features grade k + 1 takes: (N, in_features) -> (N, width of
+        H_k's last layer), the identity for none. It shares their parameters and freezes
+        them in place."""
+        return freeze(nn.Sequential(*list(self.hidden)[: self.num_grades if grades is None else grades]))
 
     def grade_outputs(self, x: torch.Tensor) -> torch.Tensor:
         """g_1(x), ..., g_K(x) stacked: (K, N, out_features)."""
@@ -241,8 +232,6 @@ class StairNetwork(nn.Module):
         for stack, head in zip(self.hidden, self.heads):
             x = stack(x)
             outputs.append(head(x))
-        if not outputs:
-            raise ValueError("the stair network has no grades yet")
         return torch.stack(outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import torch
 
+from multigrade.spiking.neurons import Spike
+
 DECAY_UNITY = 4096
 ACTIVATION_SHIFT = 6  # a enters u as a << 6; the threshold is θ_m << 6
 STATE_LIMIT = 2**23
@@ -38,26 +40,12 @@ def wrap_current(u: torch.Tensor) -> torch.Tensor:
     return u + offset
 
 
-class ThresholdSpike(torch.autograd.Function):
-    """``1[v > threshold]``; backward ``1 / (threshold (1 + slope |v / threshold - 1|)²)``."""
-
-    @staticmethod
-    def forward(ctx, v: torch.Tensor, threshold: float, slope: float) -> torch.Tensor:
-        ctx.save_for_backward(v)
-        ctx.threshold, ctx.slope = threshold, slope
-        return (v > threshold).to(v.dtype)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        (v,) = ctx.saved_tensors
-        distance = (v / ctx.threshold - 1.0).abs()
-        return grad / (ctx.threshold * (1.0 + ctx.slope * distance) ** 2), None, None
-
-
 def cuba_step(u: torch.Tensor, v: torch.Tensor, a: torch.Tensor, current_decay: int, voltage_decay: int,
               threshold_mantissa: int, slope: float = 25.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """One step of a layer: ``(u, v, s)`` after input ``a`` (integer synaptic sums), all (B, N)."""
     u = wrap_current(decay(u, current_decay) + a * 2.0**ACTIVATION_SHIFT)
     v = torch.clamp(decay(v, voltage_decay) + u, -(STATE_LIMIT - 1), STATE_LIMIT - 1)
-    s = ThresholdSpike.apply(v, float(threshold_mantissa * 2**ACTIVATION_SHIFT), slope)
+    threshold = float(threshold_mantissa * 2**ACTIVATION_SHIFT)
+    # spikes 1[v > threshold], with the surrogate gradient 1 / (threshold (1 + slope |v / threshold - 1|)^2)
+    s = Spike.apply(v, threshold, lambda grad, v: grad / (threshold * (1.0 + slope * (v / threshold - 1.0).abs()) ** 2))
     return u, v * (1.0 - s.detach()), s

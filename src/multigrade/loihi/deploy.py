@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from multigrade.errors import LoihiEnvironmentError
 from multigrade.loihi.energy import ESTIMATE, loihi_estimate, neuron_updates, synaptic_ops
 from multigrade.loihi.netx import export_netx, integer_weights
 from multigrade.loihi.student import LoihiStudent
@@ -28,10 +29,6 @@ from multigrade.loihi.student import LoihiStudent
 LAVA_RUN = Path(__file__).with_name("lava_run.py")
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_PYTHON = ".venv-loihi/bin/python"
-
-
-class LoihiEnvironmentError(RuntimeError):
-    """The Loihi environment is missing or its simulation failed; the message says why."""
 
 
 # Run by the interpreter named as the Loihi environment's: it must be Python 3.10 and find
@@ -112,10 +109,6 @@ def first_difference(emulated: list[np.ndarray], simulated: list[np.ndarray]) ->
     return None
 
 
-def _mean(values: list[float]) -> float:
-    return float(np.mean(values))
-
-
 def predictions(output_spikes: np.ndarray) -> np.ndarray:
     """Per image, the output neuron with the most spikes (the lowest index on a tie):
     output spikes (images, T, classes) -> (images,)."""
@@ -135,9 +128,9 @@ def activity_per_image(frames: np.ndarray, spikes: list[np.ndarray], fan_outs: l
         counts = [int(layer[index].sum()) for layer in spikes]
         images.append({"spikes": counts, "synaptic_ops": sops, "active_updates": active, "inactive_updates": inactive,
                        **loihi_estimate(sum(sops), active, inactive, sum(counts))})
-    per_layer = {key: [_mean([image[key][l] for image in images]) for l in range(len(widths))]
+    per_layer = {key: [float(np.mean([image[key][l] for image in images])) for l in range(len(widths))]
                  for key in ("spikes", "synaptic_ops")}
-    totals = {key: _mean([image[key] for image in images])
+    totals = {key: float(np.mean([image[key] for image in images]))
               for key in ("active_updates", "inactive_updates", "energy_nj", "latency_us")}
     return {**per_layer, **totals, "estimate": ESTIMATE}
 

@@ -30,20 +30,6 @@ def fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def read_inputs(net_file: Path, inputs_file: Path) -> np.ndarray:
-    for path in (net_file, inputs_file):
-        if not path.is_file():
-            fail(f"{path} does not exist")
-    try:
-        with np.load(inputs_file) as arrays:
-            spikes = arrays["spikes"]
-    except (OSError, ValueError, KeyError) as error:
-        fail(f"{inputs_file} is not an npz file with an array 'spikes': {error}")
-    if spikes.ndim != 3 or not len(spikes):
-        fail(f"spikes must be (images, steps, inputs) with one image at least; got shape {spikes.shape}")
-    return spikes
-
-
 def check_network(net_file: Path) -> None:
     """Exit with a message unless ``net_file`` is an HDF5 file with netx's ``layer`` group."""
     import h5py
@@ -85,10 +71,9 @@ def run_image(net_file: Path, spikes: np.ndarray) -> tuple[list[np.ndarray], flo
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 3:
-        fail("usage: lava_run.py NET.h5 INPUTS.npz OUT_DIR")
-    net_file, inputs_file, out = Path(argv[0]), Path(argv[1]), Path(argv[2])
-    spikes = read_inputs(net_file, inputs_file)
+    net_file, inputs_file, out = Path(argv[0]), Path(argv[1]), Path(argv[2])  # written by multigrade.loihi.deploy
+    with np.load(inputs_file) as arrays:
+        spikes = arrays["spikes"]  # (images, steps, inputs)
     check_network(net_file)
     started = time.perf_counter()
     import lava.lib.dl.netx  # noqa: F401  (the import alone takes seconds: timed apart)

@@ -18,12 +18,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from multigrade.errors import ExportError
 from multigrade.io import atomic_path
 from multigrade.loihi.student import LoihiStudent
-
-
-class ExportError(ValueError):
-    """The network cannot be written as a netx file that lava runs exactly."""
 
 
 def integer_weights(student: LoihiStudent) -> list[np.ndarray]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from multigrade.checks import ConfigError
+from multigrade.errors import ConfigError
 from multigrade.loihi.deploy import deploy_to_loihi, loihi_python
 from multigrade.loihi.student import LoihiStudent
 from multigrade.spiking.targets import DeploymentTarget, names_subclass

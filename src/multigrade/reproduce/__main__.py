@@ -25,13 +25,15 @@ from pathlib import Path
 from hydra import compose, initialize_config_dir
 from hydra.errors import HydraException
 
-from multigrade.grades.metrics import METRICS
-from multigrade.loihi.deploy import LoihiEnvironmentError, loihi_python
+from multigrade.errors import LoihiEnvironmentError
+from multigrade.jobs import CONF_DIR
+from multigrade.loihi.deploy import loihi_python
+from multigrade.metrics import METRICS
 from multigrade.overrides import canonical_overrides, override_value
 from multigrade.reproduce.plan import NEEDS_LOIHI, PLAN, PlannedRun, left_out, select
-from multigrade.reproduce.report import RunOutcome, load_metrics, write_report
+from multigrade.reproduce.outcomes import RunOutcome, load_metrics
+from multigrade.reproduce.report import write_report
 from multigrade.reproduce.reuse import claim_folder, invocation, recorded_invocation
-from multigrade.run import CONF_DIR
 from multigrade.run_folder import ENTRY_POINTS
 
 PROFILES = ("smoke", "quick", "paper")

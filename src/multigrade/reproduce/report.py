@@ -2,57 +2,25 @@
 
 from __future__ import annotations
 
-import json
 import platform
-import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from multigrade.grades.loop import SPLITS
-from multigrade.grades.metrics import METRICS
+from multigrade.data.regression import SPLITS
 from multigrade.io import atomic_path
+from multigrade.jobs import CONF_DIR
+from multigrade.metrics import METRICS
 from multigrade.overrides import canonical_overrides
-from multigrade.reproduce.papers import NOTES, paper_numbers
-from multigrade.reproduce.paths import failed_log, shown_path
-from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS, PlannedRun
+from multigrade.reproduce.papers import paper_numbers, papers
+from multigrade.reproduce.outcomes import RunOutcome, failed_log, shown_path
+from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
-from multigrade.run import CONF_DIR
 
 FIGURES = (("reconstructions", "prediction per grade"), ("spectra", "spectra per grade"),
            ("evolution", "spectrum evolution"), ("loss", "training loss"))
-
-
-@dataclass
-class RunOutcome:
-    """A planned run, its folder, its metrics (None when it failed), whether an earlier
-    invocation made it, and the extra Hydra overrides it ran with."""
-
-    run: PlannedRun
-    folder: Path
-    metrics: dict | None
-    log: Path
-    reused: bool = False
-    overrides: tuple[str, ...] = ()
-
-
-def load_metrics(folder: Path) -> dict | None:
-    """``metrics.json`` of a finished run folder, or None: also where the file cannot be
-    read (damaged after the run wrote it, which it does atomically), saying so, so that the
-    run counts as unfinished and runs again (from its checkpoints) instead of stopping
-    every later command."""
-    path = folder / "metrics.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except ValueError as error:  # not JSON, or not text
-        print(f"warning: {path} cannot be read ({type(error).__name__}: {error}); the run counts as unfinished",
-              file=sys.stderr, flush=True)
-        return None
 
 
 def _fmt(value: float | None) -> str:
@@ -72,11 +40,6 @@ def _paper_value(paper: dict, key: str, grade: int, last: bool) -> float | None:
     if isinstance(value, list):
         return value[grade - 1] if grade <= len(value) else None
     return value if last else None
-
-
-def profile_info(profile: str) -> dict:
-    """The profile's config file (name, schedule, max_epochs, description)."""
-    return OmegaConf.to_container(OmegaConf.load(CONF_DIR / "profile" / f"{profile}.yaml"))
 
 
 def _column(key: str) -> str:
@@ -227,7 +190,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
     the prefixes of experiments a plain invocation does not run, and the report lacks, to
     the reason, ``skipped`` the experiments this invocation did not run or show to the
     reason."""
-    info = profile_info(profile)
+    info = OmegaConf.load(CONF_DIR / "profile" / f"{profile}.yaml")  # name, schedule, description
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     attacks = [o for o in outcomes if o.run.side_channel]
     outcomes = [o for o in outcomes if not o.run.side_channel]
@@ -332,8 +295,8 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         sources = sorted({paper_numbers(experiment, o.run.name).get("source", "") for o in group} - {""})
         if sources:
             lines += ["", f"Paper numbers: {'; '.join(sources)}."]
-        if experiment in NOTES:
-            lines += ["", NOTES[experiment]]
+        if experiment in papers()["notes"]:
+            lines += ["", papers()["notes"][experiment]]
         lines.append("")
         for outcome in group:
             lines += figure_lines(outcome, report_dir)

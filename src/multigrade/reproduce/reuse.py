@@ -41,19 +41,14 @@ def started_with_profile(folder: Path) -> str | None:
     return OmegaConf.load(config).profile.name if config.is_file() else None
 
 
-def same_overrides(a: list[str], b: list[str]) -> bool:
-    """Whether two lists of Hydra overrides configure the same run (``canonical_overrides``)."""
-    return canonical_overrides(a) == canonical_overrides(b)
-
-
 def made_by(folder: Path, wanted: dict) -> bool:
     """Whether ``folder`` holds the run of the invocation ``wanted``: recorded so (the
-    extra overrides in any order, ``same_overrides``), or, without a record, started with
+    extra overrides in any order, ``canonical_overrides``), or, without a record, started with
     its profile when it has no extra overrides."""
     recorded = recorded_invocation(folder)
     if recorded is not None:
         return ({**recorded, "overrides": None} == {**wanted, "overrides": None}
-                and same_overrides(recorded["overrides"], wanted["overrides"]))
+                and canonical_overrides(recorded["overrides"]) == canonical_overrides(wanted["overrides"]))
     return not wanted["overrides"] and started_with_profile(folder) == wanted["profile"]
 
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from multigrade.reproduce.paths import failed_log, shown_path
+from multigrade.reproduce.outcomes import RunOutcome, failed_log, shown_path
 from multigrade.scann.countermeasures import COUNTERMEASURES
-
-if TYPE_CHECKING:
-    from multigrade.reproduce.report import RunOutcome
 
 INTRO = (
     "A layer of axon-hillock neurons (C_mem = 2 pF, C_fb = 810 fF, V_dd = 1.8 V, switching"

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import statistics
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from multigrade.reproduce.paths import failed_log, shown_path
+from multigrade.reproduce.outcomes import RunOutcome, failed_log, shown_path
 from multigrade.reproduce.plan import ABLATION
 from multigrade.spiking.activity import ESTIMATE
 from multigrade.sweeps.summary import mean_std
-
-if TYPE_CHECKING:
-    from multigrade.reproduce.report import RunOutcome
 
 ABLATION_LABELS = {
     "alone": "student alone",

@@ -19,9 +19,10 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import ConfigError, stop_on_input_error
+from multigrade import schema
+from multigrade.errors import ConfigError
 from multigrade.io import write_json
-from multigrade.run import CONF_DIR, claim_output_dir
+from multigrade.jobs import CONF_DIR, claim_output_dir, stop_on_input_error
 from multigrade.run_folder import check_finished_run, record_run
 from multigrade.scann.attack import AttackSettings, LayerSettings, example_device, run_attack
 from multigrade.scann.circuit import AxonHillock
@@ -88,9 +89,8 @@ NOT_ATTACK = ("paths", "logger", "cluster_settings", "profile.description")
 def run(cfg: DictConfig) -> dict[str, Any]:
     """Run the attack, write the run folder, return the metrics."""
     started = time.perf_counter()
+    schema.check(cfg)
     settings = attack_settings(cfg)
-    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int):
-        raise ConfigError(f"seed must be an integer; got {cfg.seed!r}")
     out = claim_output_dir(cfg)
     check_finished_run(out, OmegaConf.to_container(cfg, resolve=True), NOT_ATTACK)
     record_run()

@@ -10,7 +10,8 @@ import lightning.pytorch as L
 import numpy as np
 import torch
 
-from multigrade.grades.module import GradeModule, on_check_epochs
+from multigrade.epochs import on_check_epochs
+from multigrade.errors import refusal
 from multigrade.io import write_npz
 from multigrade.spectra.fourier import RadialGrid, SpectralGrid, nearest_bins, resolved
 
@@ -54,17 +55,21 @@ class SpectraCallback(L.Callback):
     target frequencies the spectra do not resolve (below half a bin, or above the highest
     bin by more than half a bin: ``fourier.resolved``) are left out, with a warning.
 
-    The same instance is handed to every grade's trainer; ``spectra.npz`` is rewritten
-    (atomically) in ``output_dir`` after each grade with ``freq`` (F,), ``target`` (F,),
+    The same instance is handed to every grade's trainer; it reads from the grade module
+    its ``targets`` Y and ``prior`` f_{k-1} (N, m), ``train_output()`` g_k (N, m),
+    ``schedule``, ``check_every`` and ``grade``. ``spectra.npz`` is rewritten (atomically)
+    in ``output_dir`` (unless None) after each grade with ``freq`` (F,), ``target`` (F,),
     ``grade``, ``cumulative``, ``residual`` (K, F), ``evolution`` (T, J),
     ``evolution_epoch`` (T,) counted across grades, ``evolution_grade`` (T,),
     ``target_frequencies`` (J,) and ``grade_epochs`` (K,).
     """
 
-    def __init__(self, output_dir: str | Path, grid: SpectralGrid | RadialGrid,
+    def __init__(self, output_dir: str | Path | None, grid: SpectralGrid | RadialGrid,
                  target_frequencies: np.ndarray | list | None = None, evolution_points: int = 60):
         super().__init__()
-        self.output_dir = Path(output_dir)
+        if isinstance(evolution_points, bool) or not isinstance(evolution_points, int) or evolution_points < 1:
+            raise refusal("evolution_points", "a positive number of samples per grade", evolution_points)
+        self.output_dir = None if output_dir is None else Path(output_dir)
         self.grid = grid
         self.target_frequencies = np.asarray([] if target_frequencies is None else target_frequencies, float)
         self.evolution_points = int(evolution_points)
@@ -82,7 +87,7 @@ class SpectraCallback(L.Callback):
     def epochs_before(self) -> int:
         return int(sum(self.grade_epochs))
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: GradeModule) -> None:
+    def on_fit_start(self, trainer: L.Trainer, pl_module) -> None:
         if self.target is None:
             self.target = self.grid.amplitude(pl_module.targets)
             self.freq = self.grid.freq
@@ -98,7 +103,7 @@ class SpectraCallback(L.Callback):
             self._bins = nearest_bins(self.freq, self.target_frequencies)
         self._every = evolution_spacing(pl_module.schedule.epochs, self.evolution_points, pl_module.check_every)
 
-    def on_train_batch_end(self, trainer, pl_module: GradeModule, outputs, batch, batch_idx) -> None:
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         epoch = int(batch)
         if (epoch + 1) % self._every and epoch + 1 != pl_module.schedule.epochs:
             return
@@ -110,7 +115,7 @@ class SpectraCallback(L.Callback):
         self.evolution_epoch.append(self.epochs_before + epoch + 1)
         self.evolution_grade.append(pl_module.grade)
 
-    def on_train_end(self, trainer: L.Trainer, pl_module: GradeModule) -> None:
+    def on_train_end(self, trainer: L.Trainer, pl_module) -> None:
         output = pl_module.train_output()
         cumulative = pl_module.prior + output
         self.rows["grade"].append(self.grid.amplitude(output))
@@ -154,7 +159,10 @@ class SpectraCallback(L.Callback):
         self.evolution_grade = arrays["evolution_grade"].tolist()
         self.grade_epochs = arrays["grade_epochs"].tolist()
 
-    def save(self) -> Path:
+    def save(self) -> Path | None:
+        """Write ``spectra.npz`` into ``output_dir`` (None: the record stays in memory)."""
+        if self.output_dir is None:
+            return None
         path = self.output_dir / "spectra.npz"
         write_npz(path, **self.arrays())
         return path

@@ -67,8 +67,6 @@ class BinarySNN(nn.Module):
         Count scores are the output spike counts plus ``0.5 sigmoid(sum_t o_t)``, below
         one, so that the accumulated current breaks ties between equal counts (no spike at
         all included) instead of the lowest class index."""
-        if readout not in READOUTS:
-            raise ValueError(f"unknown readout {readout!r}: choose one of {READOUTS}")
         layers = []
         for layer in self.layers[:-1]:
             spikes = integrate(layer(spikes), "continuous", self.threshold, v0, inference_spike)

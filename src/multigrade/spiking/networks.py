@@ -77,8 +77,6 @@ class SpikingStudent(nn.Module):
         super().__init__()
         if readout not in STUDENT_READOUTS:
             raise ValueError(f"unknown readout {readout!r}: choose one of {STUDENT_READOUTS}")
-        if steps < 1:
-            raise ValueError(f"steps must be a positive integer; got {steps}")
         self.steps, self.encoding, self.readout = int(steps), check_encoding(encoding), readout
         self.blocks = nn.ModuleList(blocks)
 

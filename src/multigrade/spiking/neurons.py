@@ -29,25 +29,26 @@ MODES = ("discontinuous", "continuous")
 Fire = Callable[[torch.Tensor, float], torch.Tensor]  # (v, threshold) -> spikes of v's shape
 
 
-class BoxSpike(torch.autograd.Function):
-    """``H(v - theta)`` forward; ``height * 1[|v - theta| < width]`` as dS/dV backward."""
+class Spike(torch.autograd.Function):
+    """``1[v > threshold]`` forward (v's shape); backward, the gradient with respect to v
+    that ``surrogate(grad, v)`` makes of the spikes' gradient ``grad``."""
 
     @staticmethod
-    def forward(ctx, v: torch.Tensor, threshold: float, width: float, height: float) -> torch.Tensor:
+    def forward(ctx, v: torch.Tensor, threshold: float, surrogate: Callable) -> torch.Tensor:
         ctx.save_for_backward(v)
-        ctx.threshold, ctx.width, ctx.height = threshold, width, height
+        ctx.surrogate = surrogate
         return (v > threshold).to(v.dtype)
 
     @staticmethod
-    def backward(ctx, grad_spike: torch.Tensor):
+    def backward(ctx, grad: torch.Tensor):
         (v,) = ctx.saved_tensors
-        box = ((v - ctx.threshold).abs() < ctx.width).to(grad_spike.dtype) * ctx.height
-        return grad_spike * box, None, None, None
+        return ctx.surrogate(grad, v), None, None
 
 
 def box_spike(v: torch.Tensor, threshold: float = 1.0, width: float = 1.0, height: float = 0.5) -> torch.Tensor:
-    """Spikes ``1[v > threshold]`` (same shape as v) with the box straight-through gradient."""
-    return BoxSpike.apply(v, threshold, width, height)
+    """Spikes ``1[v > threshold]`` with the box straight-through gradient
+    ``height * 1[|v - threshold| < width]``."""
+    return Spike.apply(v, threshold, lambda grad, v: grad * (((v - threshold).abs() < width).to(grad.dtype) * height))
 
 
 def inference_spike(v: torch.Tensor, threshold: float = 1.0) -> torch.Tensor:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import lightning.pytorch as L
 import torch
-from torch import nn
 
+from multigrade.errors import NonFiniteLossError
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.spiking.activity import ESTIMATE, SynapticOps
 
@@ -19,7 +19,9 @@ class ScheduledModule(L.LightningModule):
     evaluation of the same network sees the same spikes, and evaluating takes nothing from
     torch's global stream, which training draws from. Evaluation counts the spikes of every
     spiking layer (``count_spikes``); the test epoch also counts the synaptic operations of
-    the networks ``measured`` names (``SynapticOps``)."""
+    the networks ``measured`` names (``SynapticOps``). A subclass provides ``evaluate(batch,
+    split)`` (score one batch of "val" or "test", log its metrics, count its spikes) and
+    ``measured()`` (role -> (network, dense), ``dense`` for a DNN: every synapse a MAC)."""
 
     def __init__(self, epochs: int, lr_max: float, lr_min: float, eval_seed: int = 0):
         super().__init__()
@@ -34,17 +36,8 @@ class ScheduledModule(L.LightningModule):
         """Raise, naming the epoch and the loss terms, when ``loss`` is NaN or infinite."""
         if not torch.isfinite(loss):
             parts = ", ".join(f"{name} {value.item():.4g}" for name, value in terms.items())
-            raise FloatingPointError(f"the training loss is {loss.item()} at epoch {self.current_epoch + 1}"
-                                     f" ({parts}); lower the learning rate (train.lr_max) or check the data")
-
-    def evaluate(self, batch, split: str) -> None:
-        """Score one batch of ``split`` ("val" or "test"), log its metrics, count its spikes."""
-        raise NotImplementedError
-
-    def measured(self) -> dict[str, tuple[nn.Module, bool]]:
-        """The networks whose synaptic operations the test counts: role -> (network, dense),
-        ``dense`` for a DNN (every synapse a MAC)."""
-        raise NotImplementedError
+            raise NonFiniteLossError(f"the training loss is {loss.item()} at epoch {self.current_epoch + 1}"
+                                     f" ({parts}); lower the learning rate (train.lr_max) or check the data", [0])
 
     def count_spikes(self, per_layer: list[torch.Tensor], images: int) -> None:
         """Add one batch's spike totals per spiking layer (scalars) and its image count."""

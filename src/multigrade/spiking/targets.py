@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig
 
-from multigrade.checks import ConfigError
+from multigrade.errors import ConfigError
 from multigrade.importing import import_object
 from multigrade.spiking.distillation import DistillationModule
 from multigrade.spiking.networks import SpikingStudent

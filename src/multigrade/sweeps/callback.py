@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
+from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from multigrade.checks import JobFailed
-from multigrade.sweeps.summary import record_failure, write_summary
+from multigrade.run_folder import record_failure
+from multigrade.sweeps.summary import write_summary
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class SweepSummary(Callback):
             return
         if job_return.status == JobStatus.FAILED:
             error = job_return._return_value  # the job's exception (``return_value`` raises it)
-            text = str(error) if isinstance(error, JobFailed) else f"{type(error).__name__}: {error}"
+            text = str(error) if isinstance(error, CompactHydraException) else f"{type(error).__name__}: {error}"
             record_failure(config.hydra.runtime.output_dir, text)
         write_summary(config.hydra.sweep.dir)
 

@@ -27,13 +27,15 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from multigrade.checks import ConfigError, SweepError, check_settings, check_sweep_direction
-from multigrade.grades.metrics import METRICS
-from multigrade.grades.module import NonFiniteLossError
+from multigrade import schema
+from multigrade.errors import ConfigError, NonFiniteLossError, SweepError
 from multigrade.grades.records import GradeRecord
 from multigrade.grades.schedule import GradeSchedule
-from multigrade.run import (check_grade_run, check_stacks, fit_side_by_side, grade_schedules, grade_specs, job_value,
-                            prepare_run)
+from multigrade.io import write_json
+from multigrade.jobs import check_sweep_direction, prepare_run
+from multigrade.metrics import METRICS
+from multigrade.results import fit_and_write, job_value
+from multigrade.settings import check_grade_run, grade_fit, grade_schedules, grade_specs
 from multigrade.tracking import closed_if_failed, finish, log_config, log_grades
 
 log = logging.getLogger(__name__)
@@ -59,12 +61,12 @@ def shared_settings(cfg: DictConfig) -> str:
 
 
 def refused(cfg: DictConfig) -> bool:
-    """Whether a job's own settings are refused (``check_settings``, ``check_grade_run``,
-    its grades' schedules: a seed or ``train.*`` value of the wrong type or sign, a final
-    rate above the first, ...): it runs alone, so that its error is its own and its group
-    trains without it."""
+    """Whether a job's own settings are refused (``schema.check``, ``check_grade_run``, its
+    grades' schedules: a ``train.*`` value of the wrong type or sign, a final rate above
+    the first, ...): it runs alone, so that its error is its own and its group trains
+    without it."""
     try:
-        check_settings(cfg)
+        schema.check(cfg)
         check_grade_run(cfg)
         grade_schedules(cfg, len(grade_specs(cfg)))
     except ConfigError:
@@ -100,33 +102,26 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float 
     without it from the grades all the others completed (restored from their checkpoints):
     its entry is the ``NonFiniteLossError``. Raises a ``SweepError`` for an equation, whose
     jobs must run one by one."""
-    started = time.perf_counter()
-    for cfg in cfgs:
-        check_settings(cfg)
-        check_grade_run(cfg)
+    started = time.perf_counter()  # the jobs' own settings were checked as they were grouped (``refused``)
     prepare_run(cfgs[0])
     data = instantiate(cfgs[0].data)
     check_sweep_direction(f"val_{data.metrics[0]}", METRICS[data.metrics[0]].higher_is_better)
     if data.equation is not None:
         raise SweepError(f"{data.name} is an equation: its jobs train one by one; use the basic launcher"
-                          f" (drop hydra/launcher=stacked)")
-    grades = grade_specs(cfgs[0])
-    check_stacks(cfgs[0], grades, data)
-    schedules = [grade_schedules(cfg, len(grades)) for cfg in cfgs]
-    seeds = [int(cfg.seed) for cfg in cfgs]
+                         f" (drop hydra/launcher=stacked)")
     for cfg, folder in zip(cfgs, folders):  # as each job's config records it
         with open_dict(cfg):
             cfg.paths.output_dir = str(folder)
     outcomes: dict[int, float | NonFiniteLossError] = {}
     members = list(range(len(cfgs)))
     while members:
+        group, group_folders = [cfgs[j] for j in members], [folders[j] for j in members]
+        fitting = grade_fit(group, data, group_folders)
         log.info("%s (%s, profile %s): %d jobs side by side, seeds %s, lr_max %s", cfgs[0].name, cfgs[0].model.kind,
-                 cfgs[0].profile.name, len(members), [seeds[j] for j in members],
-                 [schedules[j][0].lr_max for j in members])
+                 cfgs[0].profile.name, len(members), [run.seed for run in fitting.runs],
+                 [run.schedules[0].lr_max for run in fitting.runs])
         try:
-            fitted = fit_side_by_side([cfgs[j] for j in members], [seeds[j] for j in members],
-                                      [folders[j] for j in members], data, grades,
-                                      [schedules[j] for j in members], False, started)
+            fitted = fit_and_write(group, data, fitting, group_folders, False, started)
         except NonFiniteLossError as error:
             for s in error.models:
                 outcomes[members[s]] = NonFiniteLossError(
@@ -135,8 +130,9 @@ def run_side_by_side(cfgs: list[DictConfig], folders: list[Path]) -> list[float 
             if members:
                 log.warning("%s; the other %d job(s) train again without the diverged", error, len(members))
             continue
-        for j, (metrics, records) in zip(members, fitted):
-            send_to_logger(cfgs[j], folders[j], metrics, records, schedules[j])
+        for j, run, (metrics, records) in zip(members, fitting.runs, fitted):
+            write_json(folders[j] / "metrics.json", metrics)
+            send_to_logger(cfgs[j], folders[j], metrics, records, run.schedules)
             outcomes[j] = job_value(metrics)
         break
     return [outcomes[j] for j in range(len(cfgs))]
@@ -152,7 +148,7 @@ def send_to_logger(cfg: DictConfig, folder: Path, metrics: dict[str, Any], recor
     with closed_if_failed(logger):
         log_config(logger, metrics["config"])
         log_grades(logger, [records], [schedules], cfg.callbacks.log_every_epochs)
-        finish(logger, sorted((folder / "figures").glob("*.png")), records)
+        finish(logger, sorted((folder / "figures").glob("*.png")), metrics["grades"])
 
 
 def finished_value(folder: Path) -> float:

@@ -29,9 +29,9 @@ from omegaconf import OmegaConf
 
 from multigrade.io import atomic_path
 from multigrade.overrides import override_key
+from multigrade.run_folder import FAILED_FILE
 
 SEED = "seed"
-FAILED_FILE = "failed.txt"
 
 
 @dataclass
@@ -50,12 +50,6 @@ class Job:
     def setting(self) -> tuple[tuple[str, str], ...]:
         """The overrides without the seed: jobs with the same setting differ by seed only."""
         return tuple((k, v) for k, v in self.overrides.items() if override_key(k) != SEED)
-
-
-def record_failure(job_folder: str | Path, error: str) -> None:
-    """Write the error a job stopped on into its folder's ``failed.txt``."""
-    with atomic_path(Path(job_folder) / FAILED_FILE) as tmp:
-        tmp.write_text(error + "\n")
 
 
 def final_metrics(metrics: dict) -> dict[str, float]:

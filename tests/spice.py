@@ -1,5 +1,6 @@
-"""The axon-hillock neuron as an ngspice netlist (long-channel level-1 MOSFETs), run in
-batch mode in a subprocess, for checking the behavioural model of ``circuit`` and ``layer``.
+"""The tests' reference for the side-channel neuron: the axon-hillock neuron as an ngspice
+netlist (long-channel level-1 MOSFETs), run in batch mode in a subprocess, against which
+the behavioural model of ``multigrade.scann.circuit`` and ``layer`` is checked.
 
 Netlist: a constant input current from the supply into the membrane (``C_mem`` to ground,
 ``C_fb`` to the output); the first inverter (PMOS and NMOS of length 4 µm, widths giving
