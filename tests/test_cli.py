@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from multigrade.reproduce.plan import PlannedRun
 from multigrade.reproduce.outcomes import RunOutcome
+from multigrade.reproduce.plan import PlannedRun
 from multigrade.reproduce.report import write_report
 
 pytestmark = pytest.mark.slow
@@ -49,9 +49,10 @@ def test_a_cli_run_writes_metrics_and_spectra(tmp_path):
 
 
 def folder_contents(folder: Path) -> dict[str, bytes]:
-    """Every file below ``folder`` but the job logs (a refused start appends its message)."""
+    """Every file below ``folder`` but the job logs (a refused start appends its message) and
+    ``.lock`` (which names the run that holds the folder: a refused start held it too)."""
     return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*"))
-            if path.is_file() and path.suffix != ".log"}
+            if path.is_file() and path.suffix != ".log" and path.name != ".lock"}
 
 
 def test_a_start_the_folders_results_refuse_leaves_the_folder_as_it_found_it(tmp_path):
@@ -163,7 +164,7 @@ def test_bad_input_stops_with_one_message_naming_it(tmp_path, override, message)
     assert message in result.stdout + result.stderr
     assert message in (tmp_path / "run.log").read_text()
     assert "Traceback" not in result.stderr
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", "run.log"]  # nothing half-written
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".hydra", ".lock", "run.log"]  # nothing half-written
 
 
 @pytest.mark.parametrize("override, message", [

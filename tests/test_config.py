@@ -5,7 +5,7 @@ from omegaconf import OmegaConf
 
 from conftest import job_config
 from multigrade.errors import ConfigError
-from multigrade.jobs import stop_on_input_error
+from multigrade.jobs import exits_cleanly
 from multigrade.jobs import CONF_DIR
 from multigrade.settings import grade_schedules, grade_specs, uses_paper_settings
 
@@ -176,6 +176,6 @@ def test_paper_settings_are_the_published_schedule_data_and_network_unchanged(ov
 ])
 def test_a_target_that_cannot_be_imported_is_named_with_its_key(target, diagnosis, caplog):
     cfg = OmegaConf.create({"data": {"_target_": target}})
-    with pytest.raises(SystemExit), stop_on_input_error():
+    with pytest.raises(SystemExit), exits_cleanly():
         instantiate(cfg.data)
     assert f"ConfigError: data._target_ '{target}': {diagnosis}" in caplog.text

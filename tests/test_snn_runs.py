@@ -152,13 +152,15 @@ def test_distributed_training_is_refused_where_it_cannot_run(tmp_path, devices):
         cwd=REPO, capture_output=True, text=True, timeout=300)
     output = sweep.stdout + sweep.stderr
     assert sweep.returncode == 1 and "distributed training needs a single run" in output
-    assert "Traceback" not in output and "#1" not in output  # the sweep stopped at its first job
+    assert "Traceback" not in output and "#1 : " not in output  # the sweep stopped at its first job,
+    assert "jobs #1 (seed=1) were not run" in output  # and says so
     grade_sweep = subprocess.run(
         [sys.executable, "-m", "multigrade.run", "-m", "experiment=p2_sin", "profile=smoke", "seed=0,1", *devices,
          f"paths.output_root={tmp_path / 'grade_sweep'}"],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     output = grade_sweep.stdout + grade_sweep.stderr
-    assert grade_sweep.returncode == 1 and "the grades train on one device" in output and "#1" not in output
+    assert grade_sweep.returncode == 1 and "the grades train on one device" in output and "#1 : " not in output
+    assert "jobs #1 (seed=1) were not run" in output
 
 
 class ResultsAsConfig(DeploymentTarget):

@@ -1,7 +1,7 @@
 """The errors of bad input, under one base class.
 
 Each names what is wrong and what to do. An entry point turns an ``InputError`` into that
-message and exit status 1, without a traceback (``multigrade.jobs.stop_on_input_error``);
+message and exit status 1, without a traceback (``multigrade.jobs.exits_cleanly``);
 a library caller catches ``InputError``. Each class also derives from the built-in error
 it refines, so ``except ValueError`` still catches a ``ConfigError``.
 """

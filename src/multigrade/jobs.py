@@ -1,8 +1,8 @@
 """What every entry point does with its composed config: check it, claim the run folder,
-seed, and stop on bad input with one message and exit status 1.
+seed, and stop on bad input or a signal with one message and a non-zero exit status.
 
 Every error of bad input (``errors.InputError``) names what is wrong and what to do;
-``stop_on_input_error`` turns one into that single logged message and exit status 1,
+``exits_cleanly`` turns one into that single logged message and exit status 1,
 without a traceback; in one job of a multirun, into a failed job (``JobFailed``), so the
 sweep goes on with its other jobs. A configured object (``data``, ``logger``, ...) whose
 constructor refuses its arguments (a ``ValueError`` or ``TypeError``, e.g.
@@ -31,8 +31,9 @@ from multigrade.api import LIGHTNING_NOTICES, LIGHTNING_WARNINGS
 from multigrade.cuda_check import skip_missing_nvml
 from multigrade.errors import InputError, SweepError
 from multigrade.importing import import_object
+from multigrade.interrupts import Interrupted, held_signals
 from multigrade.overrides import in_multirun
-from multigrade.run_folder import record_failure
+from multigrade.run_folder import hold, record_failure
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 
@@ -46,13 +47,19 @@ class JobFailed(CompactHydraException):
 
 
 @contextmanager
-def stop_on_input_error() -> Iterator[None]:
-    """Turn an ``InputError``, or a configured object's refusal of its arguments, into one
-    logged message (on the console and in the run's log) and exit status 1, without a
-    traceback; in a multirun, into ``JobFailed`` with that message (an exit would end the
+def exits_cleanly() -> Iterator[None]:
+    """Run the block with SIGTERM and SIGINT held for the loops to stop at a whole epoch
+    (``interrupts``), and turn a stop into one logged message and exit status 128 + the
+    signal's number (a multirun stops there too); an ``InputError``, or a configured
+    object's refusal of its arguments, into one logged message and exit status 1, without a
+    traceback, and in a multirun into ``JobFailed`` with that message (an exit would end the
     sweep, with its other jobs, and leave it without a summary)."""
     try:
-        yield
+        with held_signals():
+            yield
+    except Interrupted as stop:
+        log.error("%s%s", stop, "; the sweep stops here" if in_multirun() else "")
+        raise SystemExit(128 + stop.signum) from None
     except (InstantiationException, InputError) as error:
         cause = error.__cause__ if isinstance(error, InstantiationException) else error
         if isinstance(cause, InputError):
@@ -120,6 +127,7 @@ def claim_output_dir(cfg: DictConfig) -> Path:
     out = Path(OmegaConf.select(hydra_cfg, "runtime.output_dir", default=None) or cfg.paths.output_dir
                if hydra_cfg is not None else cfg.paths.output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    hold(out)
     with open_dict(cfg):
         cfg.paths.output_dir = str(out)
     return out

@@ -1,5 +1,5 @@
 """What a grade run writes into its folder: it trains its configured fit (``settings.grade_fit``)
-with the configured trainer and logger, then writes ``curves.npz``, the figures and the
+with the configured trainer and logger, then writes ``spectra.npz``, ``curves.npz``, the figures and the
 content of ``metrics.json`` of every model (each seed side by side into its own folder).
 """
 
@@ -71,8 +71,11 @@ def fit_and_write(cfgs: list[DictConfig], data: RegressionData, fitting: MultiGr
 
 def write_results(cfg: DictConfig, data: RegressionData, out: Path, model: MultiGradeModel,
                   started: float) -> dict[str, Any]:
-    """A run folder's curves and figures; returns its ``metrics.json`` content."""
+    """A run folder's spectra, curves and figures, written from the grades (again where a
+    restart restored them all: so a folder with ``metrics.json`` is whole); returns its
+    ``metrics.json`` content."""
     records = model.records
+    write_npz(out / "spectra.npz", **model.spectra)
     write_npz(out / "curves.npz", **{f"loss_grade_{r.grade}": r.loss_history for r in records})
     title = f"{cfg.name} {cfg.model.kind.upper()} ({cfg.profile.name})"
     write_run_figures(out, model.spectra, [r.loss_history for r in records], title,

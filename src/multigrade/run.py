@@ -25,7 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.io import write_json
-from multigrade.jobs import CONF_DIR, check_sweep_direction, prepare_run, stop_on_input_error
+from multigrade.jobs import CONF_DIR, check_sweep_direction, prepare_run, exits_cleanly
 from multigrade.metrics import METRICS
 from multigrade.results import fit_and_write, job_value, seed_config, seeds_summary
 from multigrade.run_folder import record_run
@@ -79,7 +79,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 def main(cfg: DictConfig) -> float:
     """Run one job; return the final validation value of the data's headline metric (the
     quantity a sweeper optimises: minimise RSE, maximise PSNR or accuracy)."""
-    with stop_on_input_error():
+    with exits_cleanly():
         return job_value(run(cfg))
 
 

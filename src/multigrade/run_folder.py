@@ -1,5 +1,8 @@
 """A run folder holds one run: a start that the folder's results refuse leaves it as it was.
 
+A run holds its folder for its lifetime (``hold``: a lock on the folder's ``.lock`` file); a
+second run into a held folder stops at once, naming the holder.
+
 Hydra writes its record of a run (``.hydra/``: ``config.yaml``, ``hydra.yaml``,
 ``overrides.yaml``) into the run's folder before the run starts. For a folder that already
 holds results (``RESULTS``), the ``RunFolder`` callback puts that record off until the run
@@ -13,12 +16,18 @@ folder that cannot be created.
 from __future__ import annotations
 
 import copy
+import fcntl
 import json
 import logging
+import os
+import socket
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from hydra.conf import HydraConf
 from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
@@ -58,6 +67,32 @@ def recorded_entry_point(folder: Path, subdirs: tuple[str, ...]) -> tuple[str, s
     return None, None
 
 
+# The folders this process holds, each by its open, locked ``.lock`` file (released at exit).
+_held: dict[Path, int] = {}
+
+
+def hold(folder: Path) -> None:
+    """Hold ``folder`` for this process's lifetime by an exclusive ``flock`` on its ``.lock``
+    file, which names the holder; a ``ConfigError`` naming the folder and its holder where
+    another process holds it (two runs in one folder would mix their results). The processes
+    that distributed training starts (``LOCAL_RANK`` above 0) share their first one's."""
+    folder = folder.resolve()
+    if folder in _held or int(os.environ.get("LOCAL_RANK", 0)) > 0:
+        return
+    descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 1000).decode(errors="replace").strip() or "another process"
+        os.close(descriptor)
+        raise ConfigError(f"{folder} is in use by another run ({holder}): wait for it to end, or choose a fresh"
+                          f" paths.output_dir") from None
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, f"process {os.getpid()} on {socket.gethostname()}, since {time.ctime()}:"
+                         f" {' '.join(sys.argv)}\n".encode())
+    _held[folder] = descriptor
+
+
 def check_creatable(folder: Path, setting: str = "paths.output_dir") -> None:
     """Create ``folder`` (and its parents) or raise a ``ConfigError`` naming the ``setting``
     that gave it and why it cannot be."""
@@ -74,10 +109,13 @@ class RunFolder(Callback):
 
     def on_run_start(self, config: DictConfig, config_name: str | None = None, **kwargs: Any) -> None:
         _deferred.clear()  # what an earlier run of this process put off and, refused, never wrote
+        if OmegaConf.get_type(config, "hydra") is HydraConf:  # as Hydra composed it: a folder may name its choices
+            HydraConfig.instance().set_config(config)
         folder = Path(config.hydra.run.dir)
         subdir = config.hydra.output_subdir
         try:
             check_creatable(folder)
+            hold(folder)
             if not holds_results(folder):
                 return
             recorded, where = recorded_entry_point(folder, tuple(dict.fromkeys((subdir or ".hydra", ".hydra"))))

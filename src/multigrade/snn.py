@@ -38,7 +38,7 @@ from multigrade.grades.checkpoints import load_state, read_checkpoint
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
-from multigrade.jobs import CONF_DIR, check_sweep_direction, prepare_run, stop_on_input_error
+from multigrade.jobs import CONF_DIR, check_sweep_direction, prepare_run, exits_cleanly
 from multigrade.overrides import in_multirun, job_settings_overrides
 from multigrade.run_folder import check_finished_run, record_run
 from multigrade.settings import check_one_device, schedule_keys, training_settings
@@ -274,7 +274,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="snn")
 def main(cfg: DictConfig) -> float:
     """Run one job; return the validation accuracy (maximise it in a sweep)."""
-    with stop_on_input_error():
+    with exits_cleanly():
         return run(cfg).get("val_accuracy", float("nan"))
 
 

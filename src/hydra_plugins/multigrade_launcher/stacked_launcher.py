@@ -27,7 +27,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from multigrade.errors import NonFiniteLossError
-from multigrade.jobs import JobFailed, stop_on_input_error
+from multigrade.jobs import JobFailed, exits_cleanly
 from multigrade.sweeps.side_by_side import finished_value, group_jobs, run_side_by_side
 from multigrade.tracking import job_name
 
@@ -130,7 +130,7 @@ class StackedLauncher(Launcher):
 
         def train_group(_cfg: DictConfig) -> float:
             try:
-                with stop_on_input_error():
+                with exits_cleanly():
                     values = run_side_by_side([tasks[j] for j in group], [folders[j] for j in group])
             except BaseException as error:
                 outcomes.update((j, error) for j in group)

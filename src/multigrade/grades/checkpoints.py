@@ -24,11 +24,13 @@ import lightning.pytorch as L
 import torch
 from torch import nn
 
+from multigrade import interrupts
 from multigrade.differences import described_differences
 from multigrade.errors import CheckpointError, refusal
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import StairNetwork, freeze
+from multigrade.interrupts import Interrupted
 from multigrade.io import save_torch
 
 log = logging.getLogger(__name__)
@@ -148,7 +150,8 @@ def load_state(module: nn.Module, state: dict[str, torch.Tensor], path: Path, re
 
 class InGradeCheckpoint(L.Callback):
     """Writes ``grade_<k>.partial.pt`` after every ``every`` epochs of grade k (not after
-    the last: ``grade_<k>.pt`` follows it), with the grade's ``seconds`` so far (since
+    the last: ``grade_<k>.pt`` follows it), and after the epoch a signal stops
+    (``interrupts``), with the grade's ``seconds`` so far (since
     ``started``, a ``time.perf_counter()`` reading). Put it after the callbacks whose
     ``stateful`` state it saves, so that their records of the same epoch are in the file."""
 
@@ -158,11 +161,12 @@ class InGradeCheckpoint(L.Callback):
         self.started = started
 
     def on_train_batch_end(self, trainer: L.Trainer, module, outputs, batch, batch_idx: int) -> None:
-        done = int(batch) + 1  # one batch is one epoch
-        if done % self.every or done == module.schedule.epochs:
+        done, stop = int(batch) + 1, interrupts.requested()  # one batch is one epoch
+        if (done % self.every and not stop) or done == module.schedule.epochs:
             return
         optimizer = module.optimizers(use_pl_optimizer=False)
-        save_torch(partial_path(self.directory, module.grade), {
+        path = partial_path(self.directory, module.grade)
+        save_torch(path, {
             "grade": module.grade,
             "epochs_done": done,
             "seconds": time.perf_counter() - self.started,
@@ -173,6 +177,9 @@ class InGradeCheckpoint(L.Callback):
             "identity": self.identity,
             "callbacks": {name: obj.state_dict() for name, obj in self.stateful.items()},
         })
+        if stop:
+            raise Interrupted(stop, f"in grade {module.grade} after epoch {done} of {module.schedule.epochs}",
+                              f"{path} holds it: run the same command again to continue from there")
 
 
 class GradeCheckpoints:

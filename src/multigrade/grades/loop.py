@@ -25,6 +25,7 @@ import lightning.pytorch as L
 import numpy as np
 import torch
 
+from multigrade import interrupts
 from multigrade.data.regression import RegressionData
 from multigrade.errors import refusal
 from multigrade.grades.checkpoints import GradeCheckpoints
@@ -33,6 +34,7 @@ from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stacked import StackedGradeModule
 from multigrade.grades.stair import StairNetwork, freeze
+from multigrade.interrupts import Interrupted
 from multigrade.metrics import evaluate
 from multigrade.seeding import INIT, derive_seed
 
@@ -188,6 +190,9 @@ def fit_grades(
     for k in range(done + 1, total + 1):
         if stop is not None and records[0] and stop(records[0]) is not None:
             break
+        if interrupts.requested():
+            raise Interrupted(interrupts.requested(), f"before grade {k}",
+                              f"grades 1 to {k - 1} are saved: run the same command again to go on")
         spec, schedules = grades[k - 1], [run.schedules[k - 1] for run in runs]
         started = time.perf_counter()
         trainer = make_trainer(k, total)

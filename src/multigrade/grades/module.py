@@ -9,6 +9,7 @@ import lightning.pytorch as L
 import torch
 from torch import nn
 
+from multigrade import interrupts
 from multigrade.epochs import is_check_epoch
 from multigrade.equations.linear import LinearOperator
 from multigrade.errors import IncompleteTrainingError, NonFiniteLossError
@@ -16,6 +17,7 @@ from multigrade.grades.checkpoints import load_state
 from multigrade.grades.graphed import GraphedSteps, adam_fused, graph_sizes, set_step_mode
 from multigrade.grades.schedule import GradeSchedule
 from multigrade.grades.stair import SoftmaxHead, evaluating
+from multigrade.interrupts import Interrupted
 from multigrade.seeding import MINIBATCH, TRAINING_DRAWS, derive_seed, seed_device_draws
 
 
@@ -175,6 +177,14 @@ class GradeTraining(L.LightningModule):
         if is_check_epoch(epoch, self.check_every, self.schedule.epochs):
             self.reported_loss = self.check_finite(epoch, epoch_loss)
             self.log_epoch(epoch, self.reported_loss)
+
+    def on_train_batch_end(self, outputs, epoch: int, batch_idx: int) -> None:
+        """Stop after this epoch where a signal asked for it (``interrupts``), unless it
+        was the grade's last (the loop saves the grade, then stops)."""
+        if interrupts.requested() and epoch + 1 < self.schedule.epochs:
+            raise Interrupted(interrupts.requested(), f"in grade {self.grade} after epoch {epoch + 1} of"
+                              f" {self.schedule.epochs}", "the grades before it are saved: run the same command"
+                              " again to train it from its start")
 
     def log_epoch(self, epoch: int, loss: float | list[float]) -> None:
         """Epoch ``epoch``'s mean loss and learning rate to the loggers (``epoch_metrics``),

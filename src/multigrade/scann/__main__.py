@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from multigrade import schema
 from multigrade.errors import ConfigError
 from multigrade.io import write_json
-from multigrade.jobs import CONF_DIR, claim_output_dir, stop_on_input_error
+from multigrade.jobs import CONF_DIR, claim_output_dir, exits_cleanly
 from multigrade.run_folder import check_finished_run, record_run
 from multigrade.scann.attack import AttackSettings, LayerSettings, example_device, run_attack
 from multigrade.scann.circuit import AxonHillock
@@ -113,7 +113,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="scann")
 def main(cfg: DictConfig) -> float:
     """Run one attack; return the Gaussian template's success rate at the highest SNR."""
-    with stop_on_input_error():
+    with exits_cleanly():
         metrics = run(cfg)
         return metrics["success_vs_snr"]["gaussian"][-1]
 

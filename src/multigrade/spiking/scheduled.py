@@ -5,8 +5,10 @@ from __future__ import annotations
 import lightning.pytorch as L
 import torch
 
+from multigrade import interrupts
 from multigrade.errors import NonFiniteLossError
 from multigrade.grades.schedule import GradeSchedule
+from multigrade.interrupts import Interrupted
 from multigrade.spiking.activity import ESTIMATE, SynapticOps
 
 
@@ -38,6 +40,12 @@ class ScheduledModule(L.LightningModule):
             parts = ", ".join(f"{name} {value.item():.4g}" for name, value in terms.items())
             raise NonFiniteLossError(f"the training loss is {loss.item()} at epoch {self.current_epoch + 1}"
                                      f" ({parts}); lower the learning rate (train.lr_max) or check the data", [0])
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        """Stop after this batch where a signal asked for it (``interrupts``)."""
+        if interrupts.requested():
+            raise Interrupted(interrupts.requested(), f"in epoch {self.current_epoch + 1}",
+                              "nothing of it is saved: run the same command again to train anew")
 
     def count_spikes(self, per_layer: list[torch.Tensor], images: int) -> None:
         """Add one batch's spike totals per spiking layer (scalars) and its image count."""

@@ -8,6 +8,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import CompactHydraException
 from hydra.experimental.callback import Callback
@@ -42,9 +44,13 @@ class SweepSummary(Callback):
 
     def __init__(self) -> None:
         self.ended = False
+        self.planned: list[list[str]] = []  # a basic sweep's jobs, by number: their overrides
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         check_job_gpus(config)
+        if OmegaConf.select(config, "hydra.sweeper._target_", default="").endswith("BasicSweeper"):
+            overrides = OverridesParser.create().parse_overrides(list(config.hydra.overrides.task))
+            self.planned = [job for batch in BasicSweeper.split_arguments(overrides, None) for job in batch]
         atexit.register(self.write_if_not_ended, config.hydra.sweep.dir)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
@@ -62,9 +68,17 @@ class SweepSummary(Callback):
         log.info("sweep summary: %s, %s", csv_path, md_path)
 
     def write_if_not_ended(self, sweep_dir: str) -> None:
-        """The summary, at the exit of a multirun that did not reach its end callback."""
-        if not self.ended and Path(sweep_dir).is_dir():
-            try:
-                write_summary(sweep_dir)
-            except FileNotFoundError:  # stopped before its first job
-                pass
+        """At the exit of a multirun that did not reach its end callback (a failed job, a
+        signal): the summary, and which jobs of a basic sweep were not run."""
+        if self.ended or not Path(sweep_dir).is_dir():
+            return
+        try:
+            write_summary(sweep_dir)
+        except FileNotFoundError:  # stopped before its first job
+            pass
+        shared = set.intersection(*map(set, self.planned)) if self.planned else set()
+        missing = [f"#{num} ({' '.join(o for o in job if o not in shared)})" for num, job in enumerate(self.planned)
+                   if not (Path(sweep_dir) / str(num)).is_dir()]
+        if missing:
+            log.error("jobs %s were not run: run the same command again with hydra.sweep.dir=%s to run them (the"
+                      " jobs done are taken from their folders)", ", ".join(missing), sweep_dir)
