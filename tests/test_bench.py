@@ -37,9 +37,9 @@ def test_stacked_seeds_fit_their_own_residuals_of_the_same_data():
 
 
 def test_bench_writes_every_case_with_its_ratios(tmp_path, capsys):
-    rows = main(["--size", "smoke", "--repeats", "1", "--seeds", "4", "--out", str(tmp_path)])
+    assert main(["--size", "smoke", "--repeats", "1", "--seeds", "4", "--out", str(tmp_path)]) is None
     cuda = torch.cuda.is_available()
-    assert json.loads((tmp_path / "bench.json").read_text()) == rows
+    rows = json.loads((tmp_path / "bench.json").read_text())
     assert [r["case"] for r in rows] == [c.name for c in cases("smoke")]
     for r in rows:
         assert r["framework_s_per_step"] > 0 and r["raw_eager_s_per_step"] > 0

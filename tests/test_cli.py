@@ -41,7 +41,7 @@ def test_a_cli_run_writes_metrics_and_spectra(tmp_path):
         assert spectra["freq"].shape == spectra["target"].shape == (3001,)
         for name in ("grade", "cumulative", "residual"):
             assert spectra[name].shape == (4, 3001)
-    for figure in ("spectra", "evolution", "loss"):
+    for figure in ("spectra", "evolution", "loss", "fit"):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 10_000
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == [f"grade_{k}.pt" for k in (1, 2, 3, 4)]
     assert (out / ".hydra" / "config.yaml").is_file()

@@ -18,7 +18,7 @@ from conftest import REPO
 PACKAGE = REPO / "src" / "multigrade"
 # ``python -m <module>``: composed from the library, imported by nothing
 ENTRY_POINTS = {"multigrade.run", "multigrade.snn", "multigrade.bench", "multigrade.scann.__main__",
-                "multigrade.reproduce.__main__"}
+                "multigrade.reproduce.__main__", "multigrade.predict", "multigrade.export"}
 
 
 def module_name(path: Path) -> str:

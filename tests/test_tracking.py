@@ -33,7 +33,7 @@ def test_an_offline_wandb_sweep_logs_config_grades_figures_and_table_per_job(tmp
         grades = metrics["grades"]
         media = run / "files" / "media"
         assert {p.name.split("_")[0] for p in (media / "images" / "figures").glob("*.png")} == {
-            "spectra", "evolution", "loss"}
+            "spectra", "evolution", "loss", "fit"}
         (table_file,) = (media / "table").glob("grades_*.table.json")
         table = json.loads(table_file.read_text())
         rows = [dict(zip(table["columns"], row)) for row in table["data"]]
@@ -65,3 +65,25 @@ def test_jobs_side_by_side_log_to_wandb_runs_named_each_by_its_own_job(tmp_path)
         assert f"{job}: experiment=p2_sin profile=smoke train.epochs=2 seed={job}".encode() in log.read_bytes()
         metrics = json.loads((sweep / job / "metrics.json").read_text())
         assert Path(metrics["config"]["paths"]["output_dir"]) == sweep / job  # its own folder, not the first's
+
+
+@pytest.mark.slow
+def test_tensorboard_and_extra_callbacks_from_the_command_line(tmp_path):
+    """``logger=tensorboard`` records every grade's loss per epoch; a callback of
+    ``callbacks.extra`` (Lightning's learning-rate monitor) joins every grade's trainer."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    monitor = "callbacks.extra=[{_target_: lightning.pytorch.callbacks.LearningRateMonitor}]"
+    result = subprocess.run(
+        [sys.executable, "-m", "multigrade.run", "experiment=p2_sin", "profile=smoke", "trainer=cpu",
+         "logger=tensorboard", monitor, "callbacks.log_every_epochs=1", "callbacks.progress.refresh_rate=0",
+         f"paths.output_dir={tmp_path}"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    scalars = EventAccumulator(str(tmp_path / "logs")).Reload().scalars  # its event files in order
+    grades = json.loads((tmp_path / "metrics.json").read_text())["grades"]
+    tags = scalars.Keys()
+    losses = {tag: [e.value for e in scalars.Items(tag)] for tag in tags if tag.startswith("grade_") and "loss" in tag}
+    assert len(losses) == len(grades) == 3 and all(len(values) == 5 for values in losses.values()), tags
+    for grade, (tag, values) in zip(grades, sorted(losses.items())):
+        assert values[-1] == pytest.approx(grade["final_loss"], rel=1e-5), tag
+    assert any(tag.startswith("lr-") for tag in tags), tags  # the monitor's series

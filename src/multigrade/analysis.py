@@ -1,9 +1,10 @@
 """Loading a finished run folder for analysis (``notebooks/analysis.ipynb``).
 
 ``load_run(folder)`` reads what ``multigrade.run`` wrote: ``metrics.json``, ``spectra.npz``
-(the arrays the spectra figures take) and ``curves.npz`` (one training-loss history per
-grade); ``grade_table`` renders the per-grade metrics as Markdown; ``show`` displays a
-figure in a notebook as a PNG, whatever matplotlib's backend.
+(the arrays the spectra figures take), ``curves.npz`` (one training-loss history per
+grade) and the network (``checkpoints/``); ``grade_table`` renders the per-grade metrics
+as Markdown; ``show`` displays a figure in a notebook as a PNG, whatever matplotlib's
+backend.
 
 A relative folder is looked up from the working folder and then from each folder above it
 (``find_folder``): a notebook's kernel starts in ``notebooks/``, and ``outputs/...`` is
@@ -19,16 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
+from multigrade.api import MultiGradeModel, load
+
 
 @dataclass
 class RunFolder:
     """One finished run: ``metrics`` (metrics.json), ``spectra`` (name -> array),
-    ``histories`` (grade k's loss per epoch, k = 1..K)."""
+    ``histories`` (grade k's loss per epoch, k = 1..K) and the trained ``model``
+    (``model.predict(x, every_grade=True)``: f_1(x), ..., f_K(x))."""
 
     folder: Path
     metrics: dict
     spectra: dict[str, np.ndarray]
     histories: list[np.ndarray]
+    model: MultiGradeModel
 
     @property
     def title(self) -> str:
@@ -68,7 +73,7 @@ def load_run(folder: str | Path) -> RunFolder:
         arrays = {name: spectra[name] for name in spectra.files}
         grades = len(curves.files)
         histories = [curves[f"loss_grade_{k}"] for k in range(1, grades + 1)]
-    return RunFolder(folder, metrics, arrays, histories)
+    return RunFolder(folder, metrics, arrays, histories, load(folder))
 
 
 def latest_run(root: str | Path = "outputs") -> Path:

@@ -17,6 +17,7 @@ config into these same calls.
 
 from __future__ import annotations
 
+import copy
 import logging
 import warnings
 from contextlib import contextmanager, nullcontext
@@ -29,7 +30,8 @@ import torch
 
 from multigrade.data.regression import RegressionData
 from multigrade.grades.adaptive import AdaptiveGrading
-from multigrade.grades.checkpoints import GradeCheckpoints, load_state, read_checkpoint
+from multigrade.errors import CheckpointError
+from multigrade.grades.checkpoints import GradeCheckpoints, grade_path, load_state, read_checkpoint, read_grade
 from multigrade.grades.loop import ModelRun, check_runs, cumulative_predictions, fit_grades, predict, run_identity
 from multigrade.grades.records import GradeRecord, GradeSpec
 from multigrade.grades.schedule import GradeSchedule
@@ -92,17 +94,60 @@ class MultiGradeModel:
             "records": [record.summary() for record in self.records],
         })
 
+    def export(self, path: str | Path) -> Path:
+        """Write the network to run without multigrade, by the suffix of ``path``:
+
+        * ``.pt2``: ``torch.export`` (``torch.export.load(path).module()(x)``);
+        * ``.onnx``: ONNX (needs the ``onnx`` and ``onnxscript`` packages: ``multigrade[export]``);
+        * otherwise TorchScript (``torch.jit.load(path)``), with ``grade_outputs`` beside it.
+
+        Each gives ``f_K`` (N, d) -> (N, m) for any N; TorchScript's ``grade_outputs`` gives
+        ``g_1..g_K`` (N, d) -> (K, N, m)."""
+        stair = copy.deepcopy(self.stair).cpu().eval()
+        example, rows = torch.zeros(2, stair.in_features), {0: torch.export.Dim("n")}
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with torch.no_grad():
+            if path.suffix == ".pt2":
+                torch.export.save(torch.export.export(stair, (example,), dynamic_shapes=(rows,)), path)
+            elif path.suffix == ".onnx":
+                torch.onnx.export(stair, (example,), path, input_names=["x"], output_names=["f"], external_data=False,
+                                  dynamic_shapes=(rows,), verbose=False)
+            else:
+                torch.jit.trace_module(stair, {"forward": example, "grade_outputs": example}).save(str(path))
+        return path
+
 
 def load(path: str | Path) -> MultiGradeModel:
-    """The model ``MultiGradeModel.save`` wrote to ``path``, or the network up to grade k of
-    a run's checkpoint ``checkpoints/grade_<k>.pt`` (with that grade's record); on the CPU."""
-    payload = read_checkpoint(Path(path), "saved model", "it cannot be loaded")
+    """The model ``MultiGradeModel.save`` wrote to ``path``; the network up to grade k of a
+    run's checkpoint ``checkpoints/grade_<k>.pt``; or, for a run folder, the network of all
+    the grades it holds, with every grade's record. On the CPU."""
+    path = Path(path)
+    if path.is_dir():
+        path = last_grade_file(path)
+    payload = read_checkpoint(path, "saved model", "it cannot be loaded")
     stair = StairNetwork(payload["in_features"], payload["out_features"])
     for spec in payload["specs"]:
         stair.grow(spec["widths"], spec["activation"], spec.get("output", "linear"), spec.get("stack"))
-    load_state(stair, payload["state_dict"], Path(path), "it was written by other code")
-    summaries = payload["records"] if "records" in payload else [payload["record"]]
-    return MultiGradeModel(stair.eval(), [GradeRecord.from_summary(summary) for summary in summaries])
+    load_state(stair, payload["state_dict"], path, "it was written by other code")
+    if "records" in payload:
+        records = [GradeRecord.from_summary(summary) for summary in payload["records"]]
+    else:  # a grade's file holds its own record; those of the grades before it are in theirs
+        grades = [read_grade(grade_path(path.parent, k)) for k in range(1, payload["grade"])] + [payload]
+        records = [GradeRecord.from_summary(grade["record"], np.asarray(grade["loss_history"])) for grade in grades]
+    return MultiGradeModel(stair.eval(), records)
+
+
+def last_grade_file(folder: Path) -> Path:
+    """``checkpoints/grade_<K>.pt`` of the run folder ``folder``, K its last grade saved."""
+    files = {int(p.stem.split("_")[1]): p for p in (folder / "checkpoints").glob("grade_*.pt")
+             if p.stem.split("_")[1].isdigit()}
+    if files:
+        return files[max(files)]
+    seeds = sorted(p.name for p in folder.glob("seed_*") if p.is_dir())
+    raise CheckpointError(f"{folder} holds no grade checkpoints (checkpoints/grade_<k>.pt)"
+                          + (f"; its seeds' runs are in {', '.join(seeds)}: load one of them" if seeds else
+                             ": give a grade run's folder, or a file that MultiGradeModel.save wrote"))
 
 
 def regression_data(x: Arrays | RegressionData, y: Arrays | None, val: tuple[Arrays, Arrays] | None,

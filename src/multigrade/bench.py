@@ -294,7 +294,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> list[dict]:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", choices=("smoke", "cpu", "paper"), default=None,
                         help="points and epochs (default: paper on CUDA, cpu otherwise)")
@@ -330,7 +330,6 @@ def main(argv: list[str] | None = None) -> list[dict]:
         seeds = [measure_seeds(chosen[0], device, args.seeds, args.repeats)]
         print(seeds_table(seeds))
         write_rows(Path(args.out) / "seeds.json", seeds)
-    return rows
 
 
 def write_rows(path: Path, rows: list[dict]) -> None:

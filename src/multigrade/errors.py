@@ -34,6 +34,11 @@ class DatasetNotFoundError(InputError, FileNotFoundError):
     there is damaged."""
 
 
+class DataFileError(InputError, ValueError):
+    """A file of one's own data cannot be read as that data; the message names the file
+    and what is wrong in it."""
+
+
 class NonFiniteLossError(InputError, FloatingPointError):
     """A training loss became NaN or infinite; ``models`` are the indices of the models (of
     those side by side; ``[0]`` for one) whose loss did."""

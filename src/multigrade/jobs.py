@@ -35,7 +35,7 @@ from multigrade.interrupts import Interrupted, held_signals
 from multigrade.overrides import in_multirun
 from multigrade.run_folder import hold, record_failure
 
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
+CONF_DIR = Path(__file__).resolve().parent / "conf"  # inside the package: an installed wheel has it
 
 log = logging.getLogger(__name__)
 

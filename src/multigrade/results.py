@@ -21,17 +21,18 @@ from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.grades.records import GradeRecord
 from multigrade.io import write_npz
 from multigrade.settings import uses_paper_settings
-from multigrade.spectra.plots import reconstructions_figure, save_figure, write_run_figures
+from multigrade.spectra.plots import fit_figure, reconstructions_figure, save_figure, write_run_figures
 from multigrade.tracking import log_grade, log_grades
 
 log = logging.getLogger(__name__)
 
 
 def trainer_factory(cfg: DictConfig, logger) -> Any:
-    """``make_trainer(k, K)``: the configured trainer with the logger and the progress display."""
+    """``make_trainer(k, K)``: the configured trainer with the logger, the progress display
+    and fresh instances of the configured ``callbacks.extra``."""
 
     def make_trainer(grade: int, total: int) -> L.Trainer:
-        callbacks: list[L.Callback] = []
+        callbacks: list[L.Callback] = [instantiate(callback) for callback in cfg.callbacks.extra]
         progress = cfg.callbacks.progress
         show_bar = cfg.trainer.enable_progress_bar and progress.refresh_rate > 0
         if show_bar:
@@ -82,6 +83,8 @@ def write_results(cfg: DictConfig, data: RegressionData, out: Path, model: Multi
                       log_spectra=data.image_shape is not None)
     if data.image_shape is not None:
         write_reconstructions(out, model, data, title)
+    elif data.in_features <= 2 and "test" in data.splits:
+        write_fit(out, model, data, title)
     return {
         "experiment": cfg.name,
         "model": cfg.model.kind,
@@ -91,6 +94,9 @@ def write_results(cfg: DictConfig, data: RegressionData, out: Path, model: Multi
         "device": str(next(model.stair.parameters()).device),
         "total_seconds": time.perf_counter() - started,
         "metrics": list(data.metrics),
+        # where the network was trained: the training inputs' box, and an image's pixels
+        "inputs": {"low": data.x_train.min(dim=0).values.tolist(), "high": data.x_train.max(dim=0).values.tolist(),
+                   **({"image_shape": list(data.image_shape)} if data.image_shape is not None else {})},
         "grades": [r.summary() for r in records],
         **({"baselines": data.baselines} if data.baselines else {}),
         "config": OmegaConf.to_container(cfg, resolve=True),
@@ -109,6 +115,16 @@ def write_reconstructions(out: Path, model: MultiGradeModel, data: RegressionDat
         f"{title}: f_k on the test image (shown clipped to [0, 1]; PSNR unclipped)",
     )
     return save_figure(figure, out / "figures" / "reconstructions.png")
+
+
+def write_fit(out: Path, model: MultiGradeModel, data: RegressionData, title: str) -> Path:
+    """``figures/fit.png``: ``f_k`` against the target on the test points after each grade."""
+    x_test, y_test = data.split("test")
+    headline = data.metrics[0]
+    labels = [f"f_{r.grade}, test {headline} {r.metrics[f'test_{headline}']:.3g}" for r in model.records]
+    figure = fit_figure(x_test.numpy(), y_test.numpy(), model.predict(x_test.numpy(), every_grade=True), labels,
+                        f"{title}: f_k against the target on the test points")
+    return save_figure(figure, out / "figures" / "fit.png")
 
 
 def seeds_summary(fitted: list[tuple[dict[str, Any], list[GradeRecord]]], folders: list[Path],

@@ -90,12 +90,14 @@ class Progress:
 @dataclass
 class Callbacks:
     """``callbacks``: the spectra, the progress display, the epochs between loss checks and
-    between in-grade checkpoints (null: whole grades only)."""
+    between in-grade checkpoints (null: whole grades only), and Lightning callbacks of
+    one's own (``_target_`` dicts) for every grade's trainer."""
 
     spectra: Spectra = field(default_factory=Spectra)
     progress: Progress = field(default_factory=Progress)
     log_every_epochs: int = 10
     checkpoint_every_epochs: Optional[int] = 100
+    extra: List[Any] = field(default_factory=list)
 
 
 @dataclass

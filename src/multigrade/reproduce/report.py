@@ -19,8 +19,8 @@ from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
 
-FIGURES = (("reconstructions", "prediction per grade"), ("spectra", "spectra per grade"),
-           ("evolution", "spectrum evolution"), ("loss", "training loss"))
+FIGURES = (("reconstructions", "prediction per grade"), ("fit", "f_k against the target"),
+           ("spectra", "spectra per grade"), ("evolution", "spectrum evolution"), ("loss", "training loss"))
 
 
 def _fmt(value: float | None) -> str:

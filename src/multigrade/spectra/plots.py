@@ -1,5 +1,5 @@
 """Figures of a run: per-grade spectra, spectrum evolution heatmap, training losses,
-image reconstructions. Each ``*_figure`` function returns a matplotlib ``Figure`` (for a
+image reconstructions, the fit of a 1D or 2D function. Each ``*_figure`` function returns a matplotlib ``Figure`` (for a
 notebook); ``save_figure`` writes one to a file and closes it."""
 
 from __future__ import annotations
@@ -108,6 +108,36 @@ def reconstructions_figure(target: np.ndarray, cumulative: np.ndarray, psnrs: li
         ax.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
         ax.set_title(label, fontsize=9)
         ax.axis("off")
+    fig.suptitle(title)
+    return fig
+
+
+def fit_figure(x: np.ndarray, target: np.ndarray, cumulative: np.ndarray, labels: list[str],
+               title: str) -> plt.Figure:
+    """``f_k`` against the target after each grade, one panel a grade, at the points ``x``
+    (N, d), d = 1 or 2, of the targets (N, m) and predictions ``cumulative`` (K, N, m): for
+    d = 1, curves along x (first output column); for d = 2, the target and each ``f_k`` as
+    maps over the plane, on one colour scale."""
+    grades = cumulative.shape[0]
+    if x.shape[1] == 1:
+        order = np.argsort(x[:, 0])
+        fig, axes = plt.subplots(1, grades, figsize=(3.6 * grades, 3.0), squeeze=False, sharey=True)
+        for k, ax in enumerate(axes[0]):
+            ax.plot(x[order, 0], target[order, 0], color="0.6", lw=2.0, label="target")
+            ax.plot(x[order, 0], cumulative[k, order, 0], color="C0", lw=0.9, label=f"f_{k + 1}")
+            ax.set_title(labels[k], fontsize=9)
+            ax.set_xlabel("x")
+        axes[0, 0].legend(fontsize=8, loc="best")
+    else:
+        low, high = float(target[:, 0].min()), float(target[:, 0].max())
+        fig, axes = plt.subplots(1, grades + 1, figsize=(3.0 * (grades + 1), 3.2), squeeze=False)
+        for ax, values, label in zip(axes[0], [target, *cumulative], ["target", *labels]):
+            shown = ax.tripcolor(x[:, 0], x[:, 1], values[:, 0], vmin=low, vmax=high, shading="gouraud")
+            ax.set_title(label, fontsize=9)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.colorbar(shown, ax=axes[0, -1], fraction=0.046, pad=0.04)
     fig.suptitle(title)
     return fig
 

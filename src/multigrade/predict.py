@@ -1,0 +1,140 @@
+"""Predict with a finished grade run: ``python -m multigrade.predict RUN POINTS``.
+
+``RUN`` is a run folder of ``python -m multigrade.run`` (its ``checkpoints/grade_<k>.pt``);
+the network is rebuilt from it (``multigrade.load``) and evaluated in chunks, on the CPU or
+``--device cuda``. What it is evaluated on:
+
+* ``POINTS``: a ``.npy`` (N, d), a ``.npz`` (its array ``x``) or a ``.csv`` (a header row,
+  then d input columns a row, or ``--inputs`` naming them);
+* ``--grid N``: N equispaced points per input over the box of the run's training inputs
+  (an equation's solution on a finer grid), in row-major order;
+* ``--scale S``: an image run's image at S times its training size (the network is a
+  function of pixel coordinates), written as a PNG for an ``--out`` ending ``.png``.
+
+``--out`` (default ``predictions.npy``) gets ``f_1(x), ..., f_K(x)``: a ``.npy`` of shape
+(K, N, m) (for ``--scale``, (K, h, w, 3)), or a ``.csv`` of the inputs and every grade's
+outputs (columns ``x1..xd``, then ``f<k>_<j>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import skimage.io
+import torch
+
+from multigrade.api import MultiGradeModel, load
+from multigrade.data.images import pixel_coordinates
+from multigrade.data.points import read_csv
+from multigrade.errors import DataFileError, InputError
+
+log = logging.getLogger("multigrade.predict")
+
+
+def read_points(path: Path, inputs: list[str] | None) -> np.ndarray:
+    """The inputs (N, d) in ``path``: a ``.npy``, a ``.npz``'s ``x``, or a ``.csv``'s columns."""
+    if not path.is_file():
+        raise DataFileError(f"{path} is not a file: give the .npy, .npz or .csv of the points to predict at")
+    if path.suffix == ".npy":
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise DataFileError(f"{path} is not a readable .npy file ({error})") from None
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as file:
+            if "x" not in file:
+                raise DataFileError(f"{path} holds no array x (it holds {sorted(file)}): name the inputs x")
+            return file["x"]
+    if path.suffix == ".csv":
+        return read_csv(path, inputs, [])["x"]
+    raise DataFileError(f"{path}: points are read from .npy, .npz or .csv files, not {path.suffix or 'unsuffixed'}")
+
+
+def run_inputs(folder: Path) -> dict:
+    """The ``inputs`` entry of the run's ``metrics.json``: the training inputs' box (and an
+    image's shape)."""
+    try:
+        return json.loads((folder / "metrics.json").read_text())["inputs"]
+    except (OSError, KeyError, ValueError):
+        raise InputError(f"{folder}/metrics.json does not say where the network was trained (a finished run"
+                         f" writes it): give the points to predict at instead") from None
+
+
+def grid(low: list[float], high: list[float], n: int) -> np.ndarray:
+    """n equispaced points per axis from ``low`` to ``high``, row-major: (n^d, d)."""
+    axes = np.meshgrid(*(np.linspace(a, b, n) for a, b in zip(low, high)), indexing="ij")
+    return np.stack([axis.reshape(-1) for axis in axes], axis=1)
+
+
+def write(path: Path, x: np.ndarray, f: np.ndarray) -> None:
+    """``f`` (K, N, m) (or (K, h, w, c)) at the inputs ``x`` (N, d) to ``path``: .npy, .csv, or
+    .png (``f_K`` of an image, clipped to [0, 1])."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".png":
+        skimage.io.imsave(path, (np.clip(f[-1], 0, 1) * 255).round().astype(np.uint8), check_contrast=False)
+    elif path.suffix == ".csv":
+        k, n, m = f.shape[0], len(x), f.shape[-1]
+        header = [f"x{i + 1}" for i in range(x.shape[1])] + [f"f{g + 1}_{j + 1}" for g in range(k) for j in range(m)]
+        table = np.concatenate([x, f.reshape(k, n, m).transpose(1, 0, 2).reshape(n, k * m)], axis=1)
+        np.savetxt(path, table, delimiter=",", header=",".join(header), comments="")
+    else:
+        np.save(path, f)
+
+
+def predict_run(model: MultiGradeModel, x: np.ndarray, device: str, chunk: int) -> np.ndarray:
+    """``f_1(x), ..., f_K(x)`` (K, N, m) for inputs ``x`` (N, d), evaluated on ``device``."""
+    model.stair.to(device)
+    with torch.no_grad():
+        return np.concatenate([model.predict(part, every_grade=True)
+                               for part in np.array_split(x.astype(np.float32), max(1, -(-len(x) // chunk)))], axis=1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="multigrade-predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="a grade run's folder")
+    parser.add_argument("points", type=Path, nargs="?", help=".npy (N, d), .npz (array x) or .csv of inputs")
+    parser.add_argument("--inputs", nargs="+", help="the input columns of a .csv (default: all)")
+    parser.add_argument("--grid", type=int, help="N equispaced points per input over the training box")
+    parser.add_argument("--scale", type=float, help="an image run's image at this many times its size")
+    parser.add_argument("--out", type=Path, default=Path("predictions.npy"), help=".npy, .csv or .png")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
+    parser.add_argument("--chunk", type=int, default=65536, help="points evaluated at once")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if sum(option is not None for option in (args.points, args.grid, args.scale)) != 1:
+        parser.error("give one of POINTS, --grid N or --scale S")
+    try:
+        model = load(args.run)
+        shape = None
+        if args.points is not None:
+            x = read_points(args.points, args.inputs)
+        elif args.grid is not None:
+            box = run_inputs(args.run)
+            x = grid(box["low"], box["high"], args.grid)
+        else:
+            box = run_inputs(args.run)
+            if "image_shape" not in box:
+                raise InputError(f"{args.run} is not an image run: --scale renders images; give points or --grid")
+            shape = [max(1, round(side * args.scale)) for side in box["image_shape"]]
+            x = pixel_coordinates(*shape)
+        x = x.reshape(len(x), -1)
+        if x.shape[1] != model.stair.in_features:
+            raise DataFileError(f"the points have {x.shape[1]} input columns; the network of {args.run} takes"
+                                f" {model.stair.in_features}")
+        f = predict_run(model, x, args.device, args.chunk)
+        write(args.out, x, f if shape is None else f.reshape(len(f), *shape, -1))
+    except InputError as error:
+        log.error("%s", error)
+        return 1
+    log.info("f_1..f_%d at %d points (%d input and %d output columns) -> %s", f.shape[0], len(x), x.shape[1],
+             f.shape[-1], args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
