@@ -1,4 +1,4 @@
-"""The library API: the README's example, the same numbers as ``python -m multigrade.run``,
+"""The library API: the documented example (``docs/library.md``), the same numbers as ``python -m multigrade.run``,
 and SGDL, adaptive grading, seeds side by side and an equation through the same ``fit``."""
 
 from __future__ import annotations
@@ -23,19 +23,19 @@ from multigrade.errors import CheckpointError
 QUIET = {"accelerator": "cpu"}
 
 
-def readme_example() -> str:
-    text = (REPO / "README.md").read_text()
+def documented_example() -> str:
+    text = (REPO / "docs" / "library.md").read_text()
     section = text[text.index("## MGDL as a library"):]
     return re.search(r"```python\n(.*?)```", section, re.S).group(1)
 
 
-def test_the_readme_example_runs_and_each_grade_lowers_the_residual(tmp_path, monkeypatch):
-    code = readme_example()
+def test_the_documented_example_runs_and_each_grade_lowers_the_residual(tmp_path, monkeypatch):
+    code = documented_example()
     assert len(code.strip().splitlines()) <= 15
     monkeypatch.chdir(tmp_path)
     printed, namespace = io.StringIO(), {}
     with contextlib.redirect_stdout(printed):
-        exec(compile(code, "README.md", "exec"), namespace)
+        exec(compile(code, "docs/library.md", "exec"), namespace)
     rse = [float(value) for value in re.findall(r"'([0-9.e-]+)'", printed.getvalue())]
     assert len(rse) == 3 and rse[0] > rse[1] > rse[2], rse
     f_K, f_k = namespace["f_K"], namespace["f_k"]

@@ -225,6 +225,8 @@ def test_reproduce_writes_a_report_against_the_paper(tmp_path):
     for model in ("mgdl", "sgdl"):
         assert f"(runs/p1_synthetic_s2/{model}/figures/evolution.png)" in report
         assert (out / "runs/p1_synthetic_s2" / model / "figures/evolution.png").is_file()
+    assert "(figures/p1_synthetic_s2_mgdl_vs_sgdl.png)" in report  # MGDL's residual spectra beside SGDL's
+    assert (out / "figures" / "p1_synthetic_s2_mgdl_vs_sgdl.png").stat().st_size > 10_000
     adaptive = json.loads((out / "runs/p1_synthetic_s2/mgdl_adaptive/metrics.json").read_text())["adaptive"]
     assert f"**MGDL (adaptive)** stopped after grade {adaptive['grades']} ({adaptive['stopped']})" in report
     again = run_module("multigrade.reproduce", "--profile", "smoke", "--only", "p1_synthetic_s2", "--out", str(out),

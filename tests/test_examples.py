@@ -1,5 +1,5 @@
-"""The README's examples of one's own parts (``examples/``), run as a user runs them: from a
-copy of the folder outside the repository, with ``--config-dir`` and ``PYTHONPATH``."""
+"""The documented examples of one's own parts (``examples/``, in ``docs/configuration.md``),
+run as a user runs them: from a copy of the folder outside the repository, with ``--config-dir`` and ``PYTHONPATH``."""
 
 import json
 import os

@@ -1,5 +1,5 @@
 """What the reproduction's documentation says matches the repository: ``make help`` and the
-README's table of config groups."""
+table of config groups in ``docs/configuration.md``."""
 
 import fnmatch
 import re
@@ -28,17 +28,17 @@ def test_make_reproduce_hands_on_the_selection_and_the_extra_arguments():
 
 
 def configuration_row(group: str) -> list[str]:
-    """The options the README's configuration table lists for ``group``."""
-    text = (REPO / "README.md").read_text()
+    """The options the configuration page's table lists for ``group``."""
+    text = (REPO / "docs" / "configuration.md").read_text()
     row = re.search(rf"^\| `{group}` \| ([^|]*) \|", text, flags=re.MULTILINE)
-    assert row, f"the README's configuration table has no row for {group}"
+    assert row, f"the configuration page's table has no row for {group}"
     return re.findall(r"`([^`]+)`", row.group(1))
 
 
-def test_the_readme_lists_every_experiment_and_data_option():
+def test_the_configuration_page_lists_every_experiment_and_data_option():
     patterns = configuration_row("experiment")
     unlisted = [p.stem for p in (CONF_DIR / "experiment").glob("*.yaml")
                 if not any(fnmatch.fnmatch(p.stem, pattern) for pattern in patterns)]
-    assert not unlisted, f"experiments missing from the README: {unlisted}"
+    assert not unlisted, f"experiments missing from docs/configuration.md: {unlisted}"
     data = {p.stem for p in (CONF_DIR / "data").glob("*.yaml")}
     assert set(configuration_row("data")) == data

@@ -6,6 +6,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from omegaconf import OmegaConf
 
 from multigrade.data.regression import SPLITS
@@ -18,6 +19,7 @@ from multigrade.reproduce.outcomes import RunOutcome, failed_log, shown_path
 from multigrade.reproduce.plan import DEFAULT_EXCEPTIONS
 from multigrade.reproduce.scann_report import scann_section
 from multigrade.reproduce.spiking_report import spiking_section
+from multigrade.spectra.plots import comparison_figure, save_figure
 
 FIGURES = (("reconstructions", "prediction per grade"), ("fit", "f_k against the target"),
            ("spectra", "spectra per grade"), ("evolution", "spectrum evolution"), ("loss", "training loss"))
@@ -173,6 +175,24 @@ def figure_lines(outcome: RunOutcome, report_dir: Path) -> list[str]:
             " ".join(cells), ""]
 
 
+def comparison_lines(group: list[RunOutcome], report_dir: Path) -> list[str]:
+    """``figures/<experiment>_mgdl_vs_sgdl.png`` in the report's folder, and its line: the
+    residual spectra of MGDL after each grade beside SGDL's, where both runs finished."""
+    runs = {o.run.name: o for o in group if o.metrics is not None and (o.folder / "spectra.npz").is_file()}
+    if not {"mgdl", "sgdl"} <= set(runs):
+        return []
+    arrays = {}
+    for name in ("mgdl", "sgdl"):
+        with np.load(runs[name].folder / "spectra.npz") as spectra:
+            arrays[name] = {key: spectra[key] for key in spectra.files}
+    experiment = group[0].run.experiment
+    path = report_dir / "figures" / f"{experiment}_mgdl_vs_sgdl.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_figure(comparison_figure(arrays["mgdl"], arrays["sgdl"], f"{experiment}: MGDL beside SGDL",
+                                  log_scale="psnr" in runs["mgdl"].metrics["metrics"]), path)
+    return [f"![{experiment}: MGDL beside SGDL, residual spectra](figures/{path.name})", ""]
+
+
 def overrides_lines(outcomes: list[RunOutcome]) -> list[str]:
     """Which runs ran with extra Hydra overrides (``make reproduce ARGS=...``), by override
     list; none when no run did."""
@@ -298,6 +318,7 @@ def write_report(report_dir: Path, profile: str, outcomes: list[RunOutcome], wal
         if experiment in papers()["notes"]:
             lines += ["", papers()["notes"][experiment]]
         lines.append("")
+        lines += comparison_lines(group, report_dir)
         for outcome in group:
             lines += figure_lines(outcome, report_dir)
     lines += spiking_section(spiking, report_dir)

@@ -67,6 +67,29 @@ def grade_spectra_figure(arrays: dict[str, np.ndarray], title: str, log_scale: b
     return fig
 
 
+def comparison_figure(mgdl: dict[str, np.ndarray], sgdl: dict[str, np.ndarray], title: str,
+                      log_scale: bool = False) -> plt.Figure:
+    """The residual spectra |F(y - f_k)| of MGDL after each grade k (left) beside SGDL's
+    after its one grade (right), over the target's spectrum, on one amplitude axis: which
+    frequencies each model has left unlearned."""
+    keep = mgdl["freq"] <= frequency_limit(mgdl)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), sharey=True, squeeze=False)
+    for ax, arrays, name in zip(axes[0], (mgdl, sgdl), ("MGDL", "SGDL")):
+        ax.plot(arrays["freq"][keep], arrays["target"][keep], color="0.8", lw=1.5, label="target y")
+        for k, residual in enumerate(arrays["residual"]):
+            label = f"y - f_{k + 1}" if len(arrays["residual"]) > 1 else "y - f"
+            ax.plot(arrays["freq"][keep], residual[keep], color=f"C{k}", lw=1.0, label=label)
+        ax.set_title(f"{name}: residual spectrum after each grade" if name == "MGDL" else
+                     f"{name}: residual spectrum after its one grade", fontsize=10)
+        ax.set_xlabel("frequency")
+        if log_scale:
+            ax.set_yscale("log")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[0, 0].set_ylabel("amplitude")
+    fig.suptitle(title)
+    return fig
+
+
 def evolution_figure(arrays: dict[str, np.ndarray], title: str) -> plt.Figure:
     """Heatmap of |F f|(k_j) / |F y|(k_j) over training epochs (grade boundaries dashed)."""
     values, epochs = arrays["evolution"], arrays["evolution_epoch"]
