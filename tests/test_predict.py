@@ -15,7 +15,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 import multigrade as mg
-from conftest import REPO
+from conftest import REPO, needs_digits
 from multigrade.analysis import load_run
 from multigrade.data.images import pixel_coordinates
 from multigrade.metrics import rse
@@ -136,3 +136,18 @@ def test_a_photo_trains_and_renders_at_twice_its_size(tmp_path_factory, tmp_path
     png = skimage.io.imread(tmp_path / "big.png")
     assert png.shape == (32, 32, 3)
     np.testing.assert_allclose(png / 255.0, np.clip(big[-1], 0, 1), atol=0.5 / 255 + 1e-6)
+
+
+@needs_digits("MNIST")
+def test_a_spiking_runs_student_predicts_its_test_images_as_the_run_tested_them(tmp_path):
+    run = tmp_path / "snn"
+    run_module("multigrade.snn", "spiking=distill_mnist", "profile=smoke", "logger=none",
+               "trainer.enable_progress_bar=false", f"paths.output_dir={run}")
+    printed = run_module("multigrade.predict", str(run), "--out", "classes.npy", cwd=tmp_path)
+    classes = np.load(tmp_path / "classes.npy")
+    recorded = json.loads((run / "metrics.json").read_text())["test_accuracy"]
+    assert classes.shape == (1000,) and set(np.unique(classes)) <= set(range(10))
+    assert f"test accuracy {recorded:.4f} (the run's: {recorded:.4f})" in printed.stderr
+    refused = subprocess.run([sys.executable, "-m", "multigrade.predict", str(run), "--grid", "3"], cwd=tmp_path,
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "is a spiking run: it predicts its test images" in refused.stderr

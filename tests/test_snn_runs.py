@@ -15,8 +15,9 @@ from lightning.pytorch.demos.boring_classes import BoringModel
 
 from conftest import REPO, is_share_of, job_config, needs_digits
 from multigrade.errors import ConfigError, IncompleteTrainingError
+from multigrade.settings import schedule_settings
 from multigrade.snn import (RUN_KEYS, build_target, check_run_settings, check_trained, deployment, run,
-                            schedule_settings, uses_paper_settings)
+                            uses_paper_settings)
 from multigrade.spiking.targets import DeploymentTarget
 
 

@@ -14,6 +14,10 @@ the network is rebuilt from it (``multigrade.load``) and evaluated in chunks, on
 ``--out`` (default ``predictions.npy``) gets ``f_1(x), ..., f_K(x)``: a ``.npy`` of shape
 (K, N, m) (for ``--scale``, (K, h, w, 3)), or a ``.csv`` of the inputs and every grade's
 outputs (columns ``x1..xd``, then ``f<k>_<j>``).
+
+``RUN`` may also be a spiking run of ``python -m multigrade.snn`` (its ``student.pt``): then
+``--out`` gets the class its student gives each test image (N,), drawn as the run's test
+drew them, and the log line its test accuracy beside the run's.
 """
 
 from __future__ import annotations
@@ -24,14 +28,20 @@ import logging
 import sys
 from pathlib import Path
 
+import lightning.pytorch as L
 import numpy as np
 import skimage.io
 import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
 
 from multigrade.api import MultiGradeModel, load
 from multigrade.data.images import pixel_coordinates
 from multigrade.data.points import read_csv
 from multigrade.errors import DataFileError, InputError
+from multigrade.grades.checkpoints import load_state, read_checkpoint
+from multigrade.jobs import quiet_lightning
+from multigrade.settings import schedule_settings
 
 log = logging.getLogger("multigrade.predict")
 
@@ -86,12 +96,39 @@ def write(path: Path, x: np.ndarray, f: np.ndarray) -> None:
         np.save(path, f)
 
 
+def write_classes(path: Path, classes: np.ndarray) -> None:
+    """Classes (N,) to ``path``: .npy, or .csv of ``image,class`` rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".csv":
+        np.savetxt(path, np.stack([np.arange(len(classes)), classes], axis=1), fmt="%d", delimiter=",",
+                   header="image,class", comments="")
+    else:
+        np.save(path, classes)
+
+
 def predict_run(model: MultiGradeModel, x: np.ndarray, device: str, chunk: int) -> np.ndarray:
     """``f_1(x), ..., f_K(x)`` (K, N, m) for inputs ``x`` (N, d), evaluated on ``device``."""
     model.stair.to(device)
     with torch.no_grad():
         return np.concatenate([model.predict(part, every_grade=True)
                                for part in np.array_split(x.astype(np.float32), max(1, -(-len(x) // chunk)))], axis=1)
+
+
+def predict_student(folder: Path, device: str) -> tuple[np.ndarray, float, float]:
+    """The class (N,) that the trained student of the spiking run ``folder`` gives each
+    test image, its accuracy, and the test accuracy the run recorded."""
+    path = folder / "student.pt"
+    saved = read_checkpoint(path, "trained student", "it cannot be loaded")
+    cfg = OmegaConf.create(saved["metrics"]["config"])
+    module = instantiate(cfg.method, **schedule_settings(cfg))
+    load_state(module, saved["state_dict"], path, "it was written by other code")
+    digits = instantiate(cfg.digits)
+    quiet_lightning()
+    trainer = L.Trainer(accelerator="cpu" if device == "cpu" else "gpu", devices=1, logger=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    classes = torch.cat(trainer.predict(module, datamodule=digits)).numpy()
+    labels = digits.splits["test"].tensors[1].numpy()
+    return classes, float((classes == labels).mean()), saved["metrics"]["test_accuracy"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,7 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=65536, help="points evaluated at once")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    if sum(option is not None for option in (args.points, args.grid, args.scale)) != 1:
+    given = sum(option is not None for option in (args.points, args.grid, args.scale))
+    if (args.run / "student.pt").is_file():
+        if given:
+            parser.error(f"{args.run} is a spiking run: it predicts its test images; give no POINTS, --grid or --scale")
+        try:
+            classes, accuracy, recorded = predict_student(args.run, args.device)
+        except InputError as error:
+            log.error("%s", error)
+            return 1
+        write_classes(args.out, classes)
+        log.info("the student's class of each of %d test images -> %s; test accuracy %.4f (the run's: %.4f)",
+                 len(classes), args.out, accuracy, recorded)
+        return 0
+    if given != 1:
         parser.error("give one of POINTS, --grid N or --scale S")
     try:
         model = load(args.run)

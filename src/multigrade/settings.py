@@ -181,3 +181,13 @@ def grade_fit(cfgs: list[DictConfig], data: RegressionData, folders: list[Path])
                           checkpoint_every=None if several else cfg.callbacks.checkpoint_every_epochs,
                           spectra=True, evolution_points=cfg.callbacks.spectra.evolution_points, adaptive=adaptive,
                           check_every=cfg.callbacks.log_every_epochs, cuda_graph=cfg.cuda_graph)
+
+
+def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
+    """``schedules.<profile.schedule>`` with ``train.*`` overrides and the profile's epoch
+    cap, checked by ``GradeSchedule`` (a refusal names its key)."""
+    key = f"schedules.{cfg.profile.schedule}"
+    settings = training_settings(cfg, key)
+    with config_keys(schedule_keys(cfg, key), key):
+        GradeSchedule(settings.get("epochs"), None, settings.get("lr_max"), settings.get("lr_min"))
+    return settings

@@ -9,9 +9,10 @@ there is one, and ``test_activity``: per test image the spikes of every spiking 
 synaptic operations of student and teacher, and their 45 nm energy estimates; with a
 deployment target (``multigrade.spiking.targets``) also its results under its ``kind``, e.g.
 ``loihi`` for ``target=loihi``: the student on lava's Loihi 2 simulation, see
-``multigrade.loihi.deploy``), ``logs/metrics.csv``, ``.hydra/`` and, with a target,
-``student.pt`` (the trained module's ``state_dict`` and the metrics above, written before
-deploying) and what the target writes (Loihi: ``student.h5``, the netx file). A
+``multigrade.loihi.deploy``), ``logs/metrics.csv``, ``.hydra/``, ``student.pt`` (the trained
+module's ``state_dict`` and the metrics above, written before deploying; ``python -m
+multigrade.predict`` reads it) and what a target writes (Loihi: ``student.h5``, the netx
+file). A
 deployment that fails stops the run with exit status 1 and no ``metrics.json``;
 ``student.pt`` keeps what was trained, and the same
 run started again in the same folder (``paths.output_dir``) deploys it without training
@@ -33,31 +34,20 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from multigrade.differences import described_differences
-from multigrade.errors import CheckpointError, ConfigError, IncompleteTrainingError, config_keys
+from multigrade.errors import CheckpointError, ConfigError, IncompleteTrainingError
 from multigrade.grades.checkpoints import load_state, read_checkpoint
-from multigrade.grades.schedule import GradeSchedule
 from multigrade.importing import import_object
 from multigrade.io import save_torch, write_json
 from multigrade.jobs import CONF_DIR, check_sweep_direction, prepare_run, exits_cleanly
 from multigrade.overrides import in_multirun, job_settings_overrides
 from multigrade.run_folder import check_finished_run, record_run
-from multigrade.settings import check_one_device, schedule_keys, training_settings
+from multigrade.settings import check_one_device, schedule_settings
 from multigrade.spiking.targets import DeploymentTarget
 from multigrade.tracking import closed_if_failed, finish, log_config
 
 log = logging.getLogger(__name__)
 
 TRAINED = "student.pt"
-
-
-def schedule_settings(cfg: DictConfig) -> dict[str, Any]:
-    """``schedules.<profile.schedule>`` with ``train.*`` overrides and the profile's epoch
-    cap, checked by ``GradeSchedule`` (a refusal names its key)."""
-    key = f"schedules.{cfg.profile.schedule}"
-    settings = training_settings(cfg, key)
-    with config_keys(schedule_keys(cfg, key), key):
-        GradeSchedule(settings.get("epochs"), None, settings.get("lr_max"), settings.get("lr_min"))
-    return settings
 
 
 def check_distributed(cfg: DictConfig) -> None:
@@ -257,8 +247,7 @@ def run(cfg: DictConfig) -> dict[str, Any]:
         metrics, first = train_and_test(cfg, settings, module, datamodule, out, config, started)
         if not first:  # one process of a distributed run: the first writes
             return metrics
-        if target is not None:
-            save_torch(out / TRAINED, {"state_dict": module.state_dict(), "metrics": metrics})
+        save_torch(out / TRAINED, {"state_dict": module.state_dict(), "metrics": metrics})
     if target is not None:
         deploying = time.perf_counter()
         metrics.update(deploy_trained(target, module, datamodule, out, int(cfg.seed), metrics))

@@ -57,3 +57,7 @@ class DigitImages(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.loader("test")
+
+    def predict_dataloader(self) -> DataLoader:
+        """The test images, in the test loader's order."""
+        return self.loader("test")

@@ -49,10 +49,13 @@ class BinarySNNModule(ScheduledModule):
         self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True, sync_dist=True)
         return loss
 
+    def classify(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        spikes = encode(x, self.hparams.eval_steps, self.hparams.encoding, self.eval_generator)
+        return self.net.infer(spikes, self.hparams.readout)
+
     def evaluate(self, batch, split: str) -> None:
         x, labels = batch
-        spikes = encode(x, self.hparams.eval_steps, self.hparams.encoding, self.eval_generator)
-        scores, layers = self.net.infer(spikes, self.hparams.readout)
+        scores, layers = self.classify(x)
         accuracy = (scores.argmax(dim=1) == labels).float().mean()
         self.log(f"{split}/accuracy", accuracy, prog_bar=True, on_epoch=True, sync_dist=True)
         self.count_spikes([layer.sum() for layer in layers], x.shape[0])

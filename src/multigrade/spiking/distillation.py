@@ -111,11 +111,14 @@ class DistillationModule(ScheduledModule):
         self.log("train/loss", loss, prog_bar=True, on_step=False, on_epoch=True, sync_dist=True)
         return loss
 
+    def classify(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        spikes, membrane = self.student.run(x, self.eval_generator)
+        return self.student.logits(spikes, membrane), spikes
+
     def evaluate(self, batch, split: str) -> None:
         x, labels = batch
-        spikes, membrane = self.student.run(x, self.eval_generator)
+        logits, spikes = self.classify(x)
         self.count_spikes([s.sum() for s in spikes], x.shape[0])
-        logits = self.student.logits(spikes, membrane)
         metrics = {f"{split}/accuracy": (logits.argmax(dim=1) == labels).float().mean()}
         if self.teacher is not None:
             metrics[f"{split}/teacher_accuracy"] = (self.teacher(x)[0].argmax(dim=1) == labels).float().mean()

@@ -59,6 +59,19 @@ class ScheduledModule(L.LightningModule):
         self.spike_totals, self.images_seen = None, 0
         self.eval_generator = torch.Generator(device=self.device).manual_seed(self.eval_seed)
 
+    def classify(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Class scores (B, classes) of the spiking network for images x (B, 784), and the
+        spikes of each of its layers, its input spikes drawn from ``eval_generator``."""
+        raise NotImplementedError
+
+    def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
+        """The class (B,) the spiking network gives each image of ``batch``, drawn as a test
+        draws it (``eval_seed``, in the loader's order)."""
+        return self.classify(batch[0])[0].argmax(dim=1)
+
+    def on_predict_epoch_start(self) -> None:
+        self.start_evaluation()
+
     def validation_step(self, batch, batch_idx: int) -> None:
         self.evaluate(batch, "val")
 
