@@ -108,3 +108,11 @@ def test_checkpoints_of_another_fit_are_refused_before_anything_trains(tmp_path)
         mg.fit(grades, schedule, np.zeros((4, 1)))
     with pytest.raises(ValueError, match="check_every must be a positive number of epochs; got 0"):
         mg.MultiGrade(grades, schedule, data, check_every=0)
+
+
+def test_load_names_a_path_that_does_not_exist_and_a_folder_without_grades(tmp_path):
+    with pytest.raises(CheckpointError, match="missing does not exist: give a grade run's folder"):
+        mg.load(tmp_path / "missing")
+    (tmp_path / "seeds" / "seed_0").mkdir(parents=True)
+    with pytest.raises(CheckpointError, match="holds no grade checkpoints .*its seeds' runs are in seed_0"):
+        mg.load(tmp_path / "seeds")

@@ -75,13 +75,13 @@ class MultiGradeModel:
         self.records = records
         self.spectra = spectra
 
-    def predict(self, x: Arrays, every_grade: bool = False) -> Arrays:
+    def predict(self, x: Arrays, every_grade: bool = False, chunk: int = 65536) -> Arrays:
         """``f_K(x)`` (N, m), or with ``every_grade`` ``f_1(x), ..., f_K(x)`` (K, N, m), for
-        inputs ``x`` (N, d) (or (N,) for d = 1), on the network's device, in chunks of
-        rows; a NumPy array for a NumPy input, else a tensor."""
+        inputs ``x`` (N, d) (or (N,) for d = 1), on the network's device, ``chunk`` rows at
+        a time; a NumPy array for a NumPy input, else a tensor."""
         values = torch.as_tensor(np.asarray(x, np.float32) if isinstance(x, np.ndarray) else x)
         values = values.reshape(len(values), -1).to(next(self.stair.parameters()))
-        f = cumulative_predictions(self.stair, values) if every_grade else predict(self.stair, values)
+        f = (cumulative_predictions if every_grade else predict)(self.stair, values, chunk)
         return f.cpu().numpy() if isinstance(x, np.ndarray) else f
 
     def save(self, path: str | Path) -> Path:
@@ -123,6 +123,9 @@ def load(path: str | Path) -> MultiGradeModel:
     run's checkpoint ``checkpoints/grade_<k>.pt``; or, for a run folder, the network of all
     the grades it holds, with every grade's record. On the CPU."""
     path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path} does not exist: give a grade run's folder, a grade checkpoint, or a file"
+                              f" that MultiGradeModel.save wrote")
     if path.is_dir():
         path = last_grade_file(path)
     payload = read_checkpoint(path, "saved model", "it cannot be loaded")

@@ -35,12 +35,12 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from multigrade.api import MultiGradeModel, load
+from multigrade.api import load
 from multigrade.data.images import pixel_coordinates
 from multigrade.data.points import read_csv
 from multigrade.errors import DataFileError, InputError
 from multigrade.grades.checkpoints import load_state, read_checkpoint
-from multigrade.jobs import quiet_lightning
+from multigrade.jobs import exits_cleanly, quiet_lightning
 from multigrade.settings import schedule_settings
 
 log = logging.getLogger("multigrade.predict")
@@ -50,19 +50,20 @@ def read_points(path: Path, inputs: list[str] | None) -> np.ndarray:
     """The inputs (N, d) in ``path``: a ``.npy``, a ``.npz``'s ``x``, or a ``.csv``'s columns."""
     if not path.is_file():
         raise DataFileError(f"{path} is not a file: give the .npy, .npz or .csv of the points to predict at")
-    if path.suffix == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise DataFileError(f"{path} is not a readable .npy file ({error})") from None
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as file:
-            if "x" not in file:
-                raise DataFileError(f"{path} holds no array x (it holds {sorted(file)}): name the inputs x")
-            return file["x"]
+    if path.suffix not in (".npy", ".npz", ".csv"):
+        raise DataFileError(f"{path}: points are read from .npy, .npz or .csv files, not {path.suffix or 'unsuffixed'}")
     if path.suffix == ".csv":
         return read_csv(path, inputs, [])["x"]
-    raise DataFileError(f"{path}: points are read from .npy, .npz or .csv files, not {path.suffix or 'unsuffixed'}")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise DataFileError(f"{path} is not a readable {path.suffix} file ({error})") from None
+    if path.suffix == ".npy":
+        return loaded
+    with loaded as file:
+        if "x" not in file:
+            raise DataFileError(f"{path} holds no array x (it holds {sorted(file)}): name the inputs x")
+        return file["x"]
 
 
 def run_inputs(folder: Path) -> dict:
@@ -106,14 +107,6 @@ def write_classes(path: Path, classes: np.ndarray) -> None:
         np.save(path, classes)
 
 
-def predict_run(model: MultiGradeModel, x: np.ndarray, device: str, chunk: int) -> np.ndarray:
-    """``f_1(x), ..., f_K(x)`` (K, N, m) for inputs ``x`` (N, d), evaluated on ``device``."""
-    model.stair.to(device)
-    with torch.no_grad():
-        return np.concatenate([model.predict(part, every_grade=True)
-                               for part in np.array_split(x.astype(np.float32), max(1, -(-len(x) // chunk)))], axis=1)
-
-
 def predict_student(folder: Path, device: str) -> tuple[np.ndarray, float, float]:
     """The class (N,) that the trained student of the spiking run ``folder`` gives each
     test image, its accuracy, and the test accuracy the run recorded."""
@@ -144,21 +137,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     given = sum(option is not None for option in (args.points, args.grid, args.scale))
-    if (args.run / "student.pt").is_file():
-        if given:
-            parser.error(f"{args.run} is a spiking run: it predicts its test images; give no POINTS, --grid or --scale")
-        try:
-            classes, accuracy, recorded = predict_student(args.run, args.device)
-        except InputError as error:
-            log.error("%s", error)
-            return 1
-        write_classes(args.out, classes)
-        log.info("the student's class of each of %d test images -> %s; test accuracy %.4f (the run's: %.4f)",
-                 len(classes), args.out, accuracy, recorded)
-        return 0
-    if given != 1:
+    spiking = (args.run / "student.pt").is_file()
+    if spiking and given:
+        parser.error(f"{args.run} is a spiking run: it predicts its test images; give no POINTS, --grid or --scale")
+    if not spiking and given != 1:
         parser.error("give one of POINTS, --grid N or --scale S")
-    try:
+    with exits_cleanly():
+        if spiking:
+            classes, accuracy, recorded = predict_student(args.run, args.device)
+            write_classes(args.out, classes)
+            log.info("the student's class of each of %d test images -> %s; test accuracy %.4f (the run's: %.4f)",
+                     len(classes), args.out, accuracy, recorded)
+            return 0
         model = load(args.run)
         shape = None
         if args.points is not None:
@@ -176,11 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         if x.shape[1] != model.stair.in_features:
             raise DataFileError(f"the points have {x.shape[1]} input columns; the network of {args.run} takes"
                                 f" {model.stair.in_features}")
-        f = predict_run(model, x, args.device, args.chunk)
+        model.stair.to(args.device)
+        f = model.predict(x, every_grade=True, chunk=args.chunk)
         write(args.out, x, f if shape is None else f.reshape(len(f), *shape, -1))
-    except InputError as error:
-        log.error("%s", error)
-        return 1
     log.info("f_1..f_%d at %d points (%d input and %d output columns) -> %s", f.shape[0], len(x), x.shape[1],
              f.shape[-1], args.out)
     return 0

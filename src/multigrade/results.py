@@ -16,7 +16,6 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from multigrade.api import MultiGrade, MultiGradeModel
 from multigrade.data.regression import RegressionData
-from multigrade.grades.loop import cumulative_predictions
 from multigrade.grades.progress import GradeProgressBar, GradeProgressLog
 from multigrade.grades.records import GradeRecord
 from multigrade.io import write_npz
@@ -107,8 +106,7 @@ def write_reconstructions(out: Path, model: MultiGradeModel, data: RegressionDat
     """``figures/reconstructions.png``: the test image and ``f_k`` on it after each grade."""
     h, w = data.image_shape
     x_test, y_test = data.split("test")
-    device = next(model.stair.parameters()).device
-    cumulative = cumulative_predictions(model.stair, x_test.to(device)).cpu().numpy()
+    cumulative = model.predict(x_test.numpy(), every_grade=True)
     figure = reconstructions_figure(
         y_test.numpy().reshape(h, w, -1), cumulative.reshape(len(model.records), h, w, -1),
         [r.metrics.get("test_psnr") for r in model.records],
